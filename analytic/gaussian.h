@@ -1,0 +1,45 @@
+/* Gaussian data N(mu, Q diag(s2) Q^T) with mu = m + W z and theta = log s2
+ * (MATH.md section 8): the noise predictor, its VJPs, the exact PF-ODE flow,
+ * exact ODE gradients and the exact SDE Jacobian, at any precision.
+ * Q is the identity (rotation_seed = 0) or an exactly orthogonal product of
+ * `dim` Householder reflections I - beta u u^T, beta = 2/(u.u), built in the
+ * working precision from a seeded GSL generator.
+ * A model owns scratch vectors: use one instance per thread. */
+#ifndef ADEIS_GAUSSIAN_H
+#define ADEIS_GAUSSIAN_H
+
+#include "../core/model.h"
+
+extern const adeis_model_type adeis_gaussian_type;
+
+/* m[dim], s2[dim] (> 0), W[dim*cond_dim] row-major, z[cond_dim]. cond_dim = 0 means
+ * W = I and z = 0 (then dL/dz = dL/dmu). Returns 0, ADEIS_EINPUT or ADEIS_ENOMEM. */
+int adeis_gaussian_init(adeis_model *model, const adeis_backend *be, size_t dim, size_t cond_dim,
+                        mpfr_srcptr const m[], mpfr_srcptr const s2[], mpfr_srcptr const W[],
+                        mpfr_srcptr const z[], unsigned long rotation_seed);
+void adeis_gaussian_clear(adeis_model *model);
+
+/* y = Q x and y = Q^T x (y may equal x). */
+void adeis_gaussian_rotate(const adeis_model *model, adeis_vec *y, const adeis_vec *x);
+void adeis_gaussian_rotate_t(const adeis_model *model, adeis_vec *y, const adeis_vec *x);
+
+/* The data mean mu = m + W z (original coordinates). */
+const adeis_vec *adeis_gaussian_mu(const adeis_model *model);
+
+/* Exact ODE gradients: with G = grad L(x_0) at x_0 = flow(x_T), fills
+ * gx = dL/dx_T, gz = dL/dz, gtheta = dL/dtheta (any may be NULL). */
+int adeis_gaussian_exact_ode_grad(const adeis_model *model, const adeis_tpoint *t0,
+                                  const adeis_tpoint *tT, const adeis_vec *x_T, const adeis_vec *G,
+                                  adeis_vec *gx, adeis_vec *gz, adeis_vec *gtheta);
+
+/* Exact SDE gradients for any Brownian path: gx = Phi G, gz = W^T (alpha_0 G - alpha_T Phi G),
+ * Phi = Q diag(v_0 alpha_T / (v_T alpha_0)) Q^T, G at the path's own x_0. */
+int adeis_gaussian_exact_sde_grad(const adeis_model *model, const adeis_tpoint *t0,
+                                  const adeis_tpoint *tT, const adeis_vec *G, adeis_vec *gx,
+                                  adeis_vec *gz);
+
+/* Diagonal of Phi in the rotated basis. */
+void adeis_gaussian_sde_phi(const adeis_model *model, adeis_vec *phi, const adeis_tpoint *t0,
+                            const adeis_tpoint *tT);
+
+#endif

@@ -1,0 +1,184 @@
+/* State providers, stage points and the helpers every adjoint solver shares. */
+#include "adjoint.h"
+#include "../core/status.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define RND MPFR_RNDN
+
+static const char *const state_names[ADEIS_STATE_COUNT] = {"oracle", "cached", "backsolve"};
+
+const char *adeis_state_name(adeis_state_mode mode)
+{
+  return mode < ADEIS_STATE_COUNT ? state_names[mode] : "?";
+}
+
+int adeis_state_lookup(const char *name, adeis_state_mode *mode)
+{
+  for (int k = 0; k < ADEIS_STATE_COUNT; k++)
+    if (strcmp(state_names[k], name) == 0) {
+      *mode = (adeis_state_mode)k;
+      return 0;
+    }
+  return -1;
+}
+
+void adeis_stage_point(const adeis_schedule *s, adeis_tpoint *tp, const adeis_tpoint *from,
+                       const adeis_tpoint *to, adeis_node c, int in_lambda)
+{
+  if (c.num == 0) {
+    adeis_tpoint_copy(tp, from);
+    return;
+  }
+  if (c.num == c.den) {
+    adeis_tpoint_copy(tp, to);
+    return;
+  }
+  mpfr_t w;
+  mpfr_init2(w, mpfr_get_prec(tp->t));
+  mpfr_srcptr a = in_lambda ? from->lambda : from->t, b = in_lambda ? to->lambda : to->t;
+  mpfr_sub(w, b, a, RND);
+  mpfr_mul_si(w, w, c.num, RND);
+  mpfr_div_si(w, w, c.den, RND);
+  mpfr_add(w, w, a, RND);
+  if (in_lambda)
+    adeis_schedule_point_lambda(s, tp, w);
+  else
+    adeis_schedule_point_t(s, tp, w);
+  mpfr_clear(w);
+}
+
+/* ---- oracle ---- */
+
+typedef struct oracle {
+  const adeis_model *m;
+  const adeis_vec *x_T;
+  const adeis_tpoint *tT;
+} oracle;
+
+static int oracle_at(const adeis_states *st, adeis_vec *x, const adeis_tpoint *tp)
+{
+  const oracle *o = st->impl;
+  if (!o->m->type->flow) {
+    adeis_set_error("model %s has no exact flow for oracle states", o->m->type->name);
+    return ADEIS_EINPUT;
+  }
+  return o->m->type->flow(o->m, x, tp, o->x_T, o->tT);
+}
+
+void adeis_states_oracle(adeis_states *st, const adeis_model *m, const adeis_vec *x_T,
+                         const adeis_tpoint *tT)
+{
+  oracle *o = malloc(sizeof *o);
+  if (!o)
+    abort();
+  o->m = m;
+  o->x_T = x_T;
+  o->tT = tT;
+  st->at = oracle_at;
+  st->impl = o;
+  st->owns_impl = 1;
+}
+
+void adeis_states_clear(adeis_states *st)
+{
+  if (st->owns_impl)
+    free(st->impl);
+  st->impl = NULL;
+  st->owns_impl = 0;
+}
+
+/* ---- cache ---- */
+
+void adeis_cache_init(adeis_cache *c, mpfr_prec_t prec)
+{
+  memset(c, 0, sizeof *c);
+  c->prec = prec;
+}
+
+int adeis_cache_push(adeis_cache *c, const adeis_tpoint *tp, const adeis_vec *x)
+{
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 64;
+    adeis_tpoint *t2 = realloc(c->tp, cap * sizeof *t2);
+    if (!t2)
+      return ADEIS_ENOMEM;
+    c->tp = t2;
+    adeis_vec **x2 = realloc(c->x, cap * sizeof *x2);
+    if (!x2)
+      return ADEIS_ENOMEM;
+    c->x = x2;
+    c->cap = cap;
+  }
+  adeis_vec *v = adeis_vec_alloc(x->be, x->n);
+  if (!v)
+    return ADEIS_ENOMEM;
+  adeis_vec_copy(v, x);
+  adeis_tpoint_init(&c->tp[c->n], c->prec);
+  adeis_tpoint_copy(&c->tp[c->n], tp);
+  c->x[c->n++] = v;
+  return ADEIS_OK;
+}
+
+void adeis_cache_clear(adeis_cache *c)
+{
+  for (size_t i = 0; i < c->n; i++) {
+    adeis_tpoint_clear(&c->tp[i]);
+    adeis_vec_free(c->x[i]);
+  }
+  free(c->tp);
+  free(c->x);
+  memset(c, 0, sizeof *c);
+}
+
+/* binary search on decreasing t for an entry with exactly this t */
+static int cached_at(const adeis_states *st, adeis_vec *x, const adeis_tpoint *tp)
+{
+  const adeis_cache *c = st->impl;
+  size_t lo = 0, hi = c->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int cmp = mpfr_cmp(c->tp[mid].t, tp->t);
+    if (cmp == 0) {
+      adeis_vec_copy(x, c->x[mid]);
+      return ADEIS_OK;
+    }
+    if (cmp > 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  adeis_set_error("no cached state at t = %.17g", mpfr_get_d(tp->t, RND));
+  return ADEIS_EINPUT;
+}
+
+void adeis_states_cached(adeis_states *st, const adeis_cache *c)
+{
+  st->at = cached_at;
+  st->impl = (void *)c;
+  st->owns_impl = 0;
+}
+
+/* ---- shared solver helpers ---- */
+
+int adeis_adjoint_fail(adeis_adjoint_problem *p, size_t k, const adeis_tpoint *tp, const char *what)
+{
+  p->fail_step = k;
+  p->fail_t = mpfr_get_d(tp->t, RND);
+  adeis_set_error("%s is not finite at adjoint step %zu, t = %.17g", what, k, p->fail_t);
+  return ADEIS_ENUMERIC;
+}
+
+int adeis_adjoint_state(adeis_adjoint_problem *p, adeis_vec *x, const adeis_tpoint *tp)
+{
+  return p->states->at(p->states, x, tp);
+}
+
+int adeis_adjoint_vjp(adeis_adjoint_problem *p, const adeis_tpoint *tp, const adeis_vec *x,
+                      const adeis_vec *a, adeis_vec *jx, adeis_vec *jz, adeis_vec *jtheta)
+{
+  p->counts.nfe++;
+  p->counts.nvjp++;
+  return adeis_model_vjp(p->model, x, tp, a, jx, jz, jtheta);
+}

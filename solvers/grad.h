@@ -1,0 +1,50 @@
+/* One gradient computation: a problem, a method, a grid, a precision, a state mode,
+ * ODE or SDE; the result with the exact values and relative errors. This is the
+ * entry point the CLI and the study runner use. */
+#ifndef ADEIS_GRAD_H
+#define ADEIS_GRAD_H
+
+#include "../analytic/problem.h"
+#include "adjoint.h"
+
+enum { ADEIS_Q_X_T, ADEIS_Q_Z, ADEIS_Q_THETA, ADEIS_Q_COUNT };
+extern const char *const adeis_quantity_names[ADEIS_Q_COUNT]; /* "x_T", "z", "theta" */
+
+#define ADEIS_STEPS_MAX 10000000UL
+
+typedef struct adeis_grad_request {
+  const char *method;
+  size_t steps;
+  adeis_grid_kind grid;
+  long precision;
+  adeis_state_mode state;
+  int sde;
+  double tol;                    /* adaptive methods: relative and absolute tolerance */
+} adeis_grad_request;
+
+typedef struct adeis_grad_result {
+  adeis_vec *grad[ADEIS_Q_COUNT];
+  adeis_vec *exact[ADEIS_Q_COUNT];   /* NULL where no exact value exists */
+  mpfr_t rel_error[ADEIS_Q_COUNT];   /* NaN where exact is NULL */
+  adeis_vec *x0;                     /* the x(t_end) the loss was taken at */
+  adeis_vec *x_T_backsolved;         /* backsolve mode: the reconstructed x_T, else NULL */
+  unsigned long nfe, nvjp;
+  double seconds;                    /* wall time of the solve */
+  int initialised;
+} adeis_grad_result;
+
+/* Defaults: uniform-lambda, 256 bits, oracle, ODE, tol 1e-8. */
+void adeis_grad_request_init(adeis_grad_request *rq);
+
+/* Validate a request (method name, steps, precision, state/SDE/method compatibility).
+ * Returns 0 or ADEIS_EINPUT with adeis_errmsg() naming the option. */
+int adeis_grad_check(const adeis_grad_request *rq);
+
+/* Run it. pb must be built at rq->precision. Returns 0, ADEIS_EINPUT,
+ * ADEIS_ENUMERIC (adeis_errmsg() names the step and time) or ADEIS_ENOMEM.
+ * res is always safe to adeis_grad_result_clear afterwards. */
+int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
+                       adeis_grad_result *res);
+void adeis_grad_result_clear(adeis_grad_result *res);
+
+#endif
