@@ -1,0 +1,316 @@
+/* One gradient run: states, loss gradient, the adjoint solve, exact values, errors. */
+#include "grad.h"
+#include "../analytic/gaussian.h"
+#include "../core/status.h"
+#include "forward.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RND MPFR_RNDN
+
+const char *const adeis_quantity_names[ADEIS_Q_COUNT] = {"x_T", "z", "theta"};
+
+void adeis_grad_request_init(adeis_grad_request *rq)
+{
+  memset(rq, 0, sizeof *rq);
+  rq->grid = ADEIS_GRID_UNIFORM_LAMBDA;
+  rq->precision = 256;
+  rq->state = ADEIS_STATE_ORACLE;
+  rq->tol = 1e-8;
+}
+
+int adeis_grad_check(const adeis_grad_request *rq)
+{
+  const adeis_method *m = rq->method ? adeis_method_lookup(rq->method) : NULL;
+  if (!m) {
+    adeis_set_error("--method: unknown method '%s' (adeis list shows them)",
+                    rq->method ? rq->method : "");
+    return ADEIS_EINPUT;
+  }
+  if (rq->steps < 1 || rq->steps > ADEIS_STEPS_MAX) {
+    adeis_set_error("--steps: expected an integer in 1..%lu, got %zu", ADEIS_STEPS_MAX, rq->steps);
+    return ADEIS_EINPUT;
+  }
+  if (rq->precision < ADEIS_PREC_MIN || rq->precision > ADEIS_PREC_MAX) {
+    adeis_set_error("--precision: expected bits in %d..%d, got %ld", ADEIS_PREC_MIN,
+                    ADEIS_PREC_MAX, rq->precision);
+    return ADEIS_EINPUT;
+  }
+  if ((unsigned)rq->grid >= ADEIS_GRID_COUNT || (unsigned)rq->state >= ADEIS_STATE_COUNT) {
+    adeis_set_error("--grid/--state: out of range");
+    return ADEIS_EINPUT;
+  }
+  if (rq->sde && rq->state == ADEIS_STATE_BACKSOLVE) {
+    adeis_set_error("--state: backsolve is not defined for the SDE (MATH.md section 7)");
+    return ADEIS_EINPUT;
+  }
+  if (m->family == ADEIS_FAMILY_ADAPTIVE) {
+    if (rq->precision != 53) {
+      adeis_set_error("--precision: %s runs in double only (--precision 53)", m->name);
+      return ADEIS_EINPUT;
+    }
+    if (rq->sde || rq->state == ADEIS_STATE_CACHED) {
+      adeis_set_error("--state: %s needs states at arbitrary times: oracle or backsolve, ODE only",
+                      m->name);
+      return ADEIS_EINPUT;
+    }
+    if (!(rq->tol > 0 && rq->tol < 1)) {
+      adeis_set_error("--tol: expected a tolerance in (0, 1), got %g", rq->tol);
+      return ADEIS_EINPUT;
+    }
+  }
+  return ADEIS_OK;
+}
+
+/* ---- result storage ---- */
+
+static int result_init(adeis_grad_result *res, const adeis_model *m)
+{
+  memset(res, 0, sizeof *res);
+  size_t dims[ADEIS_Q_COUNT] = {m->dim, m->cond_dim, m->theta_dim};
+  int ok = 1;
+  for (int q = 0; q < ADEIS_Q_COUNT; q++) {
+    mpfr_init2(res->rel_error[q], 64);
+    mpfr_set_nan(res->rel_error[q]);
+    ok &= (res->grad[q] = adeis_vec_alloc(m->be, dims[q])) != NULL;
+    ok &= (res->exact[q] = adeis_vec_alloc(m->be, dims[q])) != NULL;
+  }
+  ok &= (res->x0 = adeis_vec_alloc(m->be, m->dim)) != NULL;
+  res->initialised = 1;
+  return ok ? ADEIS_OK : ADEIS_ENOMEM;
+}
+
+void adeis_grad_result_clear(adeis_grad_result *res)
+{
+  if (!res->initialised)
+    return;
+  for (int q = 0; q < ADEIS_Q_COUNT; q++) {
+    mpfr_clear(res->rel_error[q]);
+    adeis_vec_free(res->grad[q]);
+    adeis_vec_free(res->exact[q]);
+  }
+  adeis_vec_free(res->x0);
+  adeis_vec_free(res->x_T_backsolved);
+  memset(res, 0, sizeof *res);
+}
+
+/* ---- the times at which the adjoint needs x: grid points and interior stage nodes ---- */
+
+static int node_cmp(const void *a, const void *b)
+{
+  const adeis_node *x = a, *y = b;
+  long double l = (long double)x->num / x->den, r = (long double)y->num / y->den;
+  return (l > r) - (l < r);
+}
+
+/* Sampling-order list (decreasing t) of every grid point and every interior node of m. */
+static int stage_times(const adeis_method *m, const adeis_grid *g, const adeis_schedule *s,
+                       adeis_tpoint **out, size_t *count)
+{
+  adeis_node inner[16];
+  size_t ni = 0;
+  for (size_t j = 0; j < m->n_nodes && ni < 16; j++)
+    if (m->nodes[j].num > 0 && m->nodes[j].num < m->nodes[j].den)
+      inner[ni++] = m->nodes[j];
+  qsort(inner, ni, sizeof *inner, node_cmp);
+  size_t n = g->n * (ni + 1) + 1, pos = n;
+  adeis_tpoint *pts = malloc(n * sizeof *pts);
+  if (!pts)
+    return ADEIS_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    adeis_tpoint_init(&pts[i], s->prec);
+  /* fill from the end (t_end) backwards, walking the adjoint steps */
+  adeis_tpoint_copy(&pts[--pos], &g->pts[g->n]);
+  for (size_t k = 0; k < g->n; k++) {
+    const adeis_tpoint *t = &g->pts[g->n - k], *u = &g->pts[g->n - k - 1];
+    for (size_t j = 0; j < ni; j++)
+      adeis_stage_point(s, &pts[--pos], t, u, inner[j], m->in_lambda);
+    adeis_tpoint_copy(&pts[--pos], u);
+  }
+  *out = pts;
+  *count = n;
+  return ADEIS_OK;
+}
+
+static void free_times(adeis_tpoint *pts, size_t n)
+{
+  if (!pts)
+    return;
+  for (size_t i = 0; i < n; i++)
+    adeis_tpoint_clear(&pts[i]);
+  free(pts);
+}
+
+/* ---- one run ---- */
+
+typedef struct run {
+  const adeis_problem *pb;
+  const adeis_grad_request *rq;
+  const adeis_method *m;
+  adeis_grid grid;
+  adeis_cache cache;
+  adeis_states states;
+  adeis_adjoint_problem ap;
+  adeis_vec *G;
+  adeis_counts fwd;
+} run;
+
+/* Sample the path the adjoint reads: the SDE sampler over every stage time, or the method's
+ * forward sampler (on the grid for exponential integrators, which store their own midpoints). */
+static int sample_states(run *r, adeis_vec *x0, int keep)
+{
+  const adeis_problem *pb = r->pb;
+  const adeis_forward *f = adeis_forward_lookup(r->rq->sde ? "sde-dpm-1" : r->m->forward);
+  adeis_tpoint *pts = r->grid.pts;
+  size_t n = r->grid.n, npts = 0;
+  adeis_tpoint *refined = NULL;
+  int rc = ADEIS_OK;
+  int refine = r->rq->sde ? 1 : r->m->family != ADEIS_FAMILY_ADJDEIS;
+  if (keep && refine) {
+    rc = stage_times(r->m, &r->grid, &pb->sched, &refined, &npts);
+    pts = refined;
+    n = npts - 1;
+  }
+  gsl_rng *rng = NULL;
+  if (!rc && f->stochastic) {
+    rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!rng)
+      rc = ADEIS_ENOMEM;
+    else
+      gsl_rng_set(rng, pb->noise_seed);
+  }
+  adeis_vec_copy(x0, pb->x_T);
+  if (!rc)
+    rc = adeis_forward_run(f, &pb->model, &pb->sched, pts, n, x0, keep ? &r->cache : NULL, rng,
+                           &r->fwd);
+  if (rng)
+    gsl_rng_free(rng);
+  free_times(refined, npts);
+  return rc;
+}
+
+static int prepare_states(run *r, adeis_grad_result *res)
+{
+  const adeis_problem *pb = r->pb;
+  const adeis_tpoint *tT = &r->grid.pts[0], *t0 = &r->grid.pts[r->grid.n];
+  adeis_cache_init(&r->cache, pb->sched.prec);
+  if (r->rq->sde || r->rq->state == ADEIS_STATE_CACHED) {
+    int rc = sample_states(r, res->x0, 1);
+    adeis_states_cached(&r->states, &r->cache);
+    return rc;
+  }
+  adeis_states_oracle(&r->states, &pb->model, pb->x_T, tT);
+  if (r->rq->state == ADEIS_STATE_BACKSOLVE)
+    return sample_states(r, res->x0, 0);
+  return pb->model.type->flow(&pb->model, res->x0, t0, pb->x_T, tT);
+}
+
+static int run_adjoint(run *r, adeis_grad_result *res)
+{
+  const adeis_problem *pb = r->pb;
+  adeis_adjoint_problem *ap = &r->ap;
+  memset(ap, 0, sizeof *ap);
+  ap->model = &pb->model;
+  ap->sched = &pb->sched;
+  ap->grid = &r->grid;
+  ap->c = r->rq->sde ? 2 : 1;
+  ap->state = r->rq->sde ? ADEIS_STATE_CACHED : r->rq->state;
+  ap->states = &r->states;
+  ap->tol = r->rq->tol;
+  ap->a_x = res->grad[ADEIS_Q_X_T];
+  ap->a_z = res->grad[ADEIS_Q_Z];
+  ap->a_theta = res->grad[ADEIS_Q_THETA];
+  adeis_problem_loss_grad(pb, ap->a_x, res->x0);
+  adeis_vec_set_zero(ap->a_z);
+  adeis_vec_set_zero(ap->a_theta);
+  if (ap->state == ADEIS_STATE_BACKSOLVE) {
+    res->x_T_backsolved = adeis_vec_alloc(pb->model.be, pb->model.dim);
+    if (!res->x_T_backsolved)
+      return ADEIS_ENOMEM;
+    adeis_vec_copy(res->x_T_backsolved, res->x0);
+    ap->x = res->x_T_backsolved;
+  }
+  return r->m->solve(r->m, ap);
+}
+
+/* Exact gradients where the model has them in closed form (Gaussian). */
+static int exact_values(run *r, adeis_grad_result *res)
+{
+  const adeis_problem *pb = r->pb;
+  const adeis_tpoint *tT = &r->grid.pts[0], *t0 = &r->grid.pts[r->grid.n];
+  int rc;
+  if (pb->model.type != &adeis_gaussian_type) {
+    for (int q = 0; q < ADEIS_Q_COUNT; q++) {
+      adeis_vec_free(res->exact[q]);
+      res->exact[q] = NULL;
+    }
+    return ADEIS_OK;
+  }
+  if (r->rq->sde) {
+    /* Phi G at the path's own x_0; dL/dtheta depends on the Brownian path between grid points */
+    adeis_problem_loss_grad(pb, r->G, res->x0);
+    rc = adeis_gaussian_exact_sde_grad(&pb->model, t0, tT, r->G, res->exact[ADEIS_Q_X_T],
+                                       res->exact[ADEIS_Q_Z]);
+    adeis_vec_free(res->exact[ADEIS_Q_THETA]);
+    res->exact[ADEIS_Q_THETA] = NULL;
+    return rc;
+  }
+  adeis_vec *x0 = adeis_vec_alloc(pb->model.be, pb->model.dim);
+  if (!x0)
+    return ADEIS_ENOMEM;
+  pb->model.type->flow(&pb->model, x0, t0, pb->x_T, tT);
+  adeis_problem_loss_grad(pb, r->G, x0);
+  adeis_vec_free(x0);
+  return adeis_gaussian_exact_ode_grad(&pb->model, t0, tT, pb->x_T, r->G, res->exact[ADEIS_Q_X_T],
+                                       res->exact[ADEIS_Q_Z], res->exact[ADEIS_Q_THETA]);
+}
+
+static double now_seconds(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
+                       adeis_grad_result *res)
+{
+  memset(res, 0, sizeof *res);
+  int rc = adeis_grad_check(rq);
+  if (rc)
+    return rc;
+  if (pb->be.prec != rq->precision) {
+    adeis_set_error("problem built at %ld bits, request for %ld", (long)pb->be.prec, rq->precision);
+    return ADEIS_EINPUT;
+  }
+  run r;
+  memset(&r, 0, sizeof r);
+  r.pb = pb;
+  r.rq = rq;
+  r.m = adeis_method_lookup(rq->method);
+  if ((rc = result_init(res, &pb->model)))
+    return rc;
+  if (!(r.G = adeis_vec_alloc(pb->model.be, pb->model.dim)))
+    return ADEIS_ENOMEM;
+  double t_start = now_seconds();
+  rc = adeis_grid_init(&r.grid, rq->grid, &pb->sched, rq->steps);
+  if (!rc)
+    rc = prepare_states(&r, res);
+  if (!rc)
+    rc = run_adjoint(&r, res);
+  res->seconds = now_seconds() - t_start;
+  res->nfe = r.fwd.nfe + r.ap.counts.nfe;
+  res->nvjp = r.fwd.nvjp + r.ap.counts.nvjp;
+  if (!rc)
+    rc = exact_values(&r, res);
+  for (int q = 0; q < ADEIS_Q_COUNT && !rc; q++)
+    if (res->exact[q])
+      adeis_vec_rel_dist(res->rel_error[q], res->grad[q], res->exact[q]);
+  adeis_states_clear(&r.states);
+  adeis_cache_clear(&r.cache);
+  adeis_grid_clear(&r.grid);
+  adeis_vec_free(r.G);
+  return rc;
+}
