@@ -2,6 +2,8 @@
 #include "tableau.h"
 #include "../core/status.h"
 
+#include <string.h>
+
 #define Q(n, d) {(n), (d)}
 #define Z {0, 1}
 
@@ -46,11 +48,222 @@ const adeis_tableau adeis_tableau_dopri5 = {
   .c = {Z, Q(1, 5), Q(3, 10), Q(4, 5), Q(8, 9), Q(1, 1)},
 };
 
+/* One component of the augmented state y = (a_x, a_z, a_theta, x): its value y,
+ * the current stage value and the stage derivatives k[i]. */
+typedef struct rk_comp {
+  adeis_vec *y, *stage, *k[ADEIS_RK_MAX_STAGES];
+} rk_comp;
+
+enum { C_AX, C_AZ, C_ATHETA, C_X, C_COUNT };
+
+typedef struct rk_work {
+  const adeis_tableau *tab;
+  int in_lambda, backsolve;
+  mpfr_t a[ADEIS_RK_MAX_STAGES][ADEIS_RK_MAX_STAGES], b[ADEIS_RK_MAX_STAGES];
+  mpfr_t h, one, coef[ADEIS_RK_MAX_STAGES + 1], A, B, nB, tmp;
+  adeis_tpoint tp[ADEIS_RK_MAX_STAGES];
+  rk_comp comp[C_COUNT];   /* a component with y == NULL is absent */
+  adeis_vec *x;            /* x at the stage time (oracle and cached modes) */
+} rk_work;
+
+static void rational_set(mpfr_ptr r, adeis_node q)
+{
+  mpfr_set_si(r, q.num, MPFR_RNDN);
+  mpfr_div_si(r, r, q.den, MPFR_RNDN);
+}
+
+static int comp_alloc(rk_comp *c, adeis_vec *y, const adeis_backend *be, unsigned stages,
+                      int need_stage)
+{
+  c->y = y;
+  if (!y)
+    return ADEIS_OK;
+  if (need_stage && !(c->stage = adeis_vec_alloc(be, y->n)))
+    return ADEIS_ENOMEM;
+  for (unsigned i = 0; i < stages; i++)
+    if (!(c->k[i] = adeis_vec_alloc(be, y->n)))
+      return ADEIS_ENOMEM;
+  return ADEIS_OK;
+}
+
+static void comp_free(rk_comp *c)
+{
+  adeis_vec_free(c->stage);
+  for (unsigned i = 0; i < ADEIS_RK_MAX_STAGES; i++)
+    adeis_vec_free(c->k[i]);
+}
+
+static void work_clear(rk_work *w)
+{
+  for (unsigned i = 0; i < ADEIS_RK_MAX_STAGES; i++) {
+    for (unsigned j = 0; j < ADEIS_RK_MAX_STAGES; j++)
+      mpfr_clear(w->a[i][j]);
+    mpfr_clear(w->b[i]);
+    mpfr_clear(w->coef[i]);
+    adeis_tpoint_clear(&w->tp[i]);
+  }
+  mpfr_clears(w->coef[ADEIS_RK_MAX_STAGES], w->h, w->one, w->A, w->B, w->nB, w->tmp, (mpfr_ptr)0);
+  for (int c = 0; c < C_COUNT; c++)
+    comp_free(&w->comp[c]);
+  adeis_vec_free(w->x);
+}
+
+static int work_init(rk_work *w, const adeis_method *m, adeis_adjoint_problem *p)
+{
+  const adeis_backend *be = p->model->be;
+  mpfr_prec_t prec = adeis_backend_scalar_prec(be);
+  const adeis_tableau *tab = m->data;
+  memset(w, 0, sizeof *w);
+  w->tab = tab;
+  w->in_lambda = m->in_lambda;
+  w->backsolve = p->state == ADEIS_STATE_BACKSOLVE;
+  for (unsigned i = 0; i < ADEIS_RK_MAX_STAGES; i++) {
+    for (unsigned j = 0; j < ADEIS_RK_MAX_STAGES; j++) {
+      mpfr_init2(w->a[i][j], prec);
+      rational_set(w->a[i][j], i < tab->stages && j < i ? tab->a[i][j] : (adeis_node){0, 1});
+    }
+    mpfr_init2(w->b[i], prec);
+    rational_set(w->b[i], i < tab->stages ? tab->b[i] : (adeis_node){0, 1});
+    mpfr_init2(w->coef[i], prec);
+    adeis_tpoint_init(&w->tp[i], p->sched->prec);
+  }
+  mpfr_inits2(prec, w->coef[ADEIS_RK_MAX_STAGES], w->h, w->one, w->A, w->B, w->nB, w->tmp,
+              (mpfr_ptr)0);
+  mpfr_set_ui(w->one, 1, MPFR_RNDN);
+  int rc = comp_alloc(&w->comp[C_AX], p->a_x, be, tab->stages, 1);
+  if (!rc)
+    rc = comp_alloc(&w->comp[C_AZ], p->a_z, be, tab->stages, 0);
+  if (!rc)
+    rc = comp_alloc(&w->comp[C_ATHETA], p->a_theta, be, tab->stages, 0);
+  if (!rc)
+    rc = comp_alloc(&w->comp[C_X], w->backsolve ? p->x : NULL, be, tab->stages, 1);
+  if (!rc && !w->backsolve && !(w->x = adeis_vec_alloc(be, p->model->dim)))
+    rc = ADEIS_ENOMEM;
+  return rc;
+}
+
+/* dst = y + sum_j coef_j k[j] over the stages j < n whose weight w[j] is nonzero */
+static void comp_combine(rk_work *w, rk_comp *c, adeis_vec *dst, mpfr_t const *wts, unsigned n)
+{
+  mpfr_srcptr coef[ADEIS_RK_MAX_STAGES + 1];
+  const adeis_vec *vec[ADEIS_RK_MAX_STAGES + 1];
+  size_t m = 0;
+  coef[m] = w->one;
+  vec[m++] = c->y;
+  for (unsigned j = 0; j < n; j++) {
+    if (mpfr_zero_p(wts[j]))
+      continue;
+    mpfr_mul(w->coef[j], w->h, wts[j], MPFR_RNDN);
+    coef[m] = w->coef[j];
+    vec[m++] = c->k[j];
+  }
+  adeis_vec_lincomb(dst, m, coef, vec);
+}
+
+/* The right-hand side's scalar coefficients at a stage time, so that
+ * a_x' = A a_x + B a_x^T deps/dx, a_{z,theta}' = B a_x^T deps/d{z,theta}, x' = -A x - B eps:
+ * in t, A = -f and B = c sigma lambda'; in lambda, A = -dlog alpha/dlambda and B = c sigma. */
+static void rhs_coefficients(rk_work *w, const adeis_adjoint_problem *p, const adeis_tpoint *tp)
+{
+  if (w->in_lambda) {
+    adeis_schedule_dlogalpha_dlambda(w->A, p->sched, tp);
+    mpfr_set(w->B, tp->sigma, MPFR_RNDN);
+  } else {
+    adeis_schedule_f(w->A, p->sched, tp->t);
+    adeis_schedule_dlambda_dt(w->tmp, p->sched, tp->t);
+    mpfr_mul(w->B, tp->sigma, w->tmp, MPFR_RNDN);
+  }
+  mpfr_neg(w->A, w->A, MPFR_RNDN);
+  mpfr_mul_ui(w->B, w->B, p->c, MPFR_RNDN);
+  mpfr_neg(w->nB, w->B, MPFR_RNDN);
+}
+
+/* k[i] of every component from the stage values at stage time tp */
+static int stage_derivative(rk_work *w, adeis_adjoint_problem *p, unsigned i, const adeis_tpoint *tp)
+{
+  rk_comp *ax = &w->comp[C_AX], *az = &w->comp[C_AZ], *ath = &w->comp[C_ATHETA], *x = &w->comp[C_X];
+  const adeis_vec *xs = w->backsolve ? x->stage : w->x;
+  int rc = adeis_adjoint_vjp(p, tp, xs, ax->stage, ax->k[i], az->y ? az->k[i] : NULL,
+                             ath->y ? ath->k[i] : NULL);
+  if (rc)
+    return rc;
+  rhs_coefficients(w, p, tp);
+  adeis_vec_lincomb(ax->k[i], 2, (mpfr_srcptr[]){w->A, w->B},
+                    (const adeis_vec *[]){ax->stage, ax->k[i]});
+  if (az->y)
+    adeis_vec_scale(az->k[i], w->B, az->k[i]);
+  if (ath->y)
+    adeis_vec_scale(ath->k[i], w->B, ath->k[i]);
+  if (w->backsolve) {
+    /* eps shares the VJP's forward pass: no extra model evaluation is counted */
+    rc = adeis_model_eps(p->model, x->k[i], x->stage, tp);
+    if (rc)
+      return rc;
+    mpfr_neg(w->tmp, w->A, MPFR_RNDN);
+    adeis_vec_lincomb(x->k[i], 2, (mpfr_srcptr[]){w->tmp, w->nB},
+                      (const adeis_vec *[]){x->stage, x->k[i]});
+  }
+  return ADEIS_OK;
+}
+
+static int same_node(adeis_node a, adeis_node b)
+{
+  return a.num * b.den == b.num * a.den;
+}
+
+/* One step from `from` to `to`: stages, then y += h sum_i b_i k[i]. */
+static int rk_step(rk_work *w, adeis_adjoint_problem *p, const adeis_tpoint *from,
+                   const adeis_tpoint *to)
+{
+  const adeis_tableau *tab = w->tab;
+  if (w->in_lambda)
+    mpfr_sub(w->h, to->lambda, from->lambda, MPFR_RNDN);
+  else
+    mpfr_sub(w->h, to->t, from->t, MPFR_RNDN);
+  for (unsigned i = 0; i < tab->stages; i++) {
+    int repeat = i > 0 && same_node(tab->c[i], tab->c[i - 1]);
+    adeis_tpoint *tp = &w->tp[i];
+    if (repeat)
+      adeis_tpoint_copy(tp, &w->tp[i - 1]);
+    else
+      adeis_stage_point(p->sched, tp, from, to, tab->c[i], w->in_lambda);
+    comp_combine(w, &w->comp[C_AX], w->comp[C_AX].stage, w->a[i], i);
+    if (w->backsolve)
+      comp_combine(w, &w->comp[C_X], w->comp[C_X].stage, w->a[i], i);
+    else if (!repeat) {
+      int rc = adeis_adjoint_state(p, w->x, tp);
+      if (rc)
+        return rc;
+    }
+    int rc = stage_derivative(w, p, i, tp);
+    if (rc)
+      return rc;
+  }
+  for (int c = 0; c < C_COUNT; c++)
+    if (w->comp[c].y)
+      comp_combine(w, &w->comp[c], w->comp[c].y, w->b, tab->stages);
+  return ADEIS_OK;
+}
+
 static int rk_solve(const adeis_method *m, adeis_adjoint_problem *p)
 {
-  (void)p;
-  adeis_set_error("%s: not implemented yet", m->name);
-  return ADEIS_EINPUT;
+  if (p->state == ADEIS_STATE_BACKSOLVE && p->c != 1) {
+    adeis_set_error("%s: backsolve is not defined for the SDE", m->name);
+    return ADEIS_EINPUT;
+  }
+  rk_work w;
+  int rc = work_init(&w, m, p);
+  size_t n = p->grid->n;
+  for (size_t k = 0; !rc && k < n; k++) {
+    const adeis_tpoint *from = &p->grid->pts[n - k], *to = &p->grid->pts[n - k - 1];
+    rc = rk_step(&w, p, from, to);
+    if (!rc && !adeis_vec_isfinite(p->a_x))
+      rc = adeis_adjoint_fail(p, k, to, "a_x");
+    if (!rc && w.backsolve && !adeis_vec_isfinite(p->x))
+      rc = adeis_adjoint_fail(p, k, to, "x");
+  }
+  work_clear(&w);
+  return rc;
 }
 
 static const adeis_node nodes_euler[] = {Z};
