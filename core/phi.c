@@ -15,7 +15,8 @@ static void phi_series(mpfr_ptr r, unsigned k, mpfr_srcptr h, mpfr_prec_t p)
   for (unsigned long j = 1;; j++) {
     mpfr_mul(term, term, h, RND);
     mpfr_div_ui(term, term, j + k, RND);
-    if (mpfr_zero_p(term) || mpfr_get_exp(term) < mpfr_get_exp(sum) - (mpfr_exp_t)p - 2)
+    if (mpfr_zero_p(term) ||
+        (!mpfr_zero_p(sum) && mpfr_get_exp(term) < mpfr_get_exp(sum) - (mpfr_exp_t)p - 2))
       break;
     mpfr_add(sum, sum, term, RND);
   }
