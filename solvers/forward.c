@@ -1,7 +1,6 @@
 #include "forward.h"
 #include "../core/status.h"
 
-#include <gsl/gsl_randist.h>
 #include <string.h>
 
 #define RND MPFR_RNDN
@@ -97,28 +96,26 @@ static void dpm2m_weight(fwd_work *fw, const adeis_tpoint *from, const adeis_tpo
   fw->have_prev = 1;
 }
 
-/* sigma_to sqrt(expm1(2h)) xi, added to x */
+/* x += alpha_to (B(lambda_from) - B(lambda_to)), componentwise */
 static void add_noise(fwd_work *fw, adeis_vec *x, const adeis_tpoint *from, const adeis_tpoint *to,
-                      gsl_rng *rng)
+                      const adeis_brownian *bm)
 {
-  mpfr_prec_t p = mpfr_get_prec(to->t);
-  mpfr_t one, k;
-  mpfr_inits2(p, one, k, (mpfr_ptr)0);
+  mpfr_t one, d;
+  mpfr_inits2(mpfr_get_prec(to->t), one, d, (mpfr_ptr)0);
   mpfr_set_ui(one, 1, RND);
-  mpfr_sub(k, to->lambda, from->lambda, RND);
-  mpfr_mul_2ui(k, k, 1, RND);
-  mpfr_expm1(k, k, RND);
-  mpfr_sqrt(k, k, RND);
-  mpfr_mul(k, k, to->sigma, RND);
-  for (size_t i = 0; i < x->n; i++)
-    adeis_vec_set_d(fw->xi, i, gsl_ran_gaussian(rng, 1.0));
-  adeis_vec_lincomb(x, 2, (mpfr_srcptr[]){one, k}, (const adeis_vec *[]){x, fw->xi});
-  mpfr_clears(one, k, (mpfr_ptr)0);
+  double l_from = mpfr_get_d(from->lambda, RND), l_to = mpfr_get_d(to->lambda, RND);
+  for (size_t i = 0; i < x->n; i++) {
+    mpfr_set_d(d, adeis_brownian_at(bm, i, l_from), RND);
+    mpfr_sub_d(d, d, adeis_brownian_at(bm, i, l_to), RND);
+    adeis_vec_set(fw->xi, i, d);
+  }
+  adeis_vec_lincomb(x, 2, (mpfr_srcptr[]){one, to->alpha}, (const adeis_vec *[]){x, fw->xi});
+  mpfr_clears(one, d, (mpfr_ptr)0);
 }
 
 static int fwd_step(const adeis_forward *f, fwd_work *fw, const adeis_model *m,
                     const adeis_schedule *s, const adeis_tpoint *from, const adeis_tpoint *to,
-                    adeis_vec *x, adeis_cache *cache, gsl_rng *rng, adeis_counts *counts)
+                    adeis_vec *x, adeis_cache *cache, const adeis_brownian *bm, adeis_counts *counts)
 {
   int rc = adeis_model_eps(m, fw->e, x, from);
   counts->nfe++;
@@ -146,7 +143,7 @@ static int fwd_step(const adeis_forward *f, fwd_work *fw, const adeis_model *m,
     break;
   case ADEIS_FWD_SDE_DPM1:
     adeis_dpm_step(x, x, fw->e, NULL, fw->w, from, to, 2);
-    add_noise(fw, x, from, to, rng);
+    add_noise(fw, x, from, to, bm);
     break;
   }
   return ADEIS_OK;
@@ -154,10 +151,10 @@ static int fwd_step(const adeis_forward *f, fwd_work *fw, const adeis_model *m,
 
 int adeis_forward_run(const adeis_forward *f, const adeis_model *m, const adeis_schedule *s,
                       const adeis_tpoint *pts, size_t n, adeis_vec *x, adeis_cache *cache,
-                      gsl_rng *rng, adeis_counts *counts)
+                      const adeis_brownian *bm, adeis_counts *counts)
 {
-  if (f->stochastic && !rng) {
-    adeis_set_error("%s needs a random number generator", f->name);
+  if (f->stochastic && !bm) {
+    adeis_set_error("%s needs a Brownian path", f->name);
     return ADEIS_EINPUT;
   }
   fwd_work fw;
@@ -165,7 +162,7 @@ int adeis_forward_run(const adeis_forward *f, const adeis_model *m, const adeis_
   if (!rc && cache)
     rc = adeis_cache_push(cache, &pts[0], x);
   for (size_t i = 0; i < n && !rc; i++) {
-    rc = fwd_step(f, &fw, m, s, &pts[i], &pts[i + 1], x, cache, rng, counts);
+    rc = fwd_step(f, &fw, m, s, &pts[i], &pts[i + 1], x, cache, bm, counts);
     if (!rc && !adeis_vec_isfinite(x)) {
       adeis_set_error("%s: x is not finite at forward step %zu, t = %.17g", f->name, i,
                       mpfr_get_d(pts[i + 1].t, RND));

@@ -4,6 +4,7 @@
 #define ADEIS_FORWARD_H
 
 #include "adjoint.h"
+#include "brownian.h"
 
 typedef enum adeis_forward_kind {
   ADEIS_FWD_DPM1,
@@ -33,9 +34,10 @@ void adeis_dpm_step(adeis_vec *out, const adeis_vec *x, const adeis_vec *e, cons
 
 /* Sample from pts[0] to pts[n]: x holds x(pts[0]) on entry and x(pts[n]) on return.
  * cache (may be NULL) receives every state: each grid point, and dpm-2s midpoints.
- * rng drives sde-dpm-1 (xi ~ N(0, I) drawn per step in component order). */
+ * bm drives sde-dpm-1: the noise of a step s -> t is alpha_t (B(lambda_s) - B(lambda_t)),
+ * which is sigma_t sqrt(expm1(2h)) xi in law, on one path shared by every grid. */
 int adeis_forward_run(const adeis_forward *f, const adeis_model *m, const adeis_schedule *s,
                       const adeis_tpoint *pts, size_t n, adeis_vec *x, adeis_cache *cache,
-                      gsl_rng *rng, adeis_counts *counts);
+                      const adeis_brownian *bm, adeis_counts *counts);
 
 #endif

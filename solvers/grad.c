@@ -173,20 +173,13 @@ static int sample_states(run *r, adeis_vec *x0, int keep)
     pts = refined;
     n = npts - 1;
   }
-  gsl_rng *rng = NULL;
-  if (!rc && f->stochastic) {
-    rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng)
-      rc = ADEIS_ENOMEM;
-    else
-      gsl_rng_set(rng, pb->noise_seed);
-  }
+  adeis_brownian bm;
+  adeis_brownian_init(&bm, pb->noise_seed, pb->model.dim, mpfr_get_d(r->grid.pts[0].lambda, RND),
+                      mpfr_get_d(r->grid.pts[r->grid.n].lambda, RND));
   adeis_vec_copy(x0, pb->x_T);
   if (!rc)
-    rc = adeis_forward_run(f, &pb->model, &pb->sched, pts, n, x0, keep ? &r->cache : NULL, rng,
-                           &r->fwd);
-  if (rng)
-    gsl_rng_free(rng);
+    rc = adeis_forward_run(f, &pb->model, &pb->sched, pts, n, x0, keep ? &r->cache : NULL,
+                           f->stochastic ? &bm : NULL, &r->fwd);
   free_times(refined, npts);
   return rc;
 }
