@@ -57,20 +57,24 @@ static adeis_vec *vec_from_text(const adeis_backend *be, const char *const s[3])
   return v;
 }
 
-static void gaussian_model(example *e)
+/* with cond: a 3x2 W = (1 0; 0 1; 0.5 0.5) and z = (0.2, -0.1) */
+static void gaussian_model(example *e, int cond, unsigned long rotation_seed)
 {
-  static const char *const ms[] = {"0.5", "-1", "2"}, *const s2s[] = {"0.04", "1", "0.25"};
-  mpfr_t m[3], s2[3];
-  for (int i = 0; i < 3; i++) {
-    mpfr_inits2(adeis_backend_scalar_prec(&e->be), m[i], s2[i], (mpfr_ptr)0);
-    mpfr_set_str(m[i], ms[i], 10, RND);
-    mpfr_set_str(s2[i], s2s[i], 10, RND);
+  static const char *const text[] = {"0.5", "-1", "2", "0.04", "1", "0.25",
+                                     "1",   "0",  "0", "1",    "0.5", "0.5", "0.2", "-0.1"};
+  enum { N_TEXT = sizeof text / sizeof *text };
+  mpfr_t v[N_TEXT];
+  for (int i = 0; i < N_TEXT; i++) {
+    mpfr_init2(v[i], adeis_backend_scalar_prec(&e->be));
+    mpfr_set_str(v[i], text[i], 10, RND);
   }
-  int rc = adeis_gaussian_init(&e->model, &e->be, 3, 0, (mpfr_srcptr[]){m[0], m[1], m[2]},
-                               (mpfr_srcptr[]){s2[0], s2[1], s2[2]}, NULL, NULL, 0);
+  mpfr_srcptr m[] = {v[0], v[1], v[2]}, s2[] = {v[3], v[4], v[5]};
+  mpfr_srcptr W[] = {v[6], v[7], v[8], v[9], v[10], v[11]}, z[] = {v[12], v[13]};
+  int rc = adeis_gaussian_init(&e->model, &e->be, 3, cond ? 2 : 0, m, s2, cond ? W : NULL,
+                               cond ? z : NULL, rotation_seed);
   cr_assert_eq(rc, ADEIS_OK);
-  for (int i = 0; i < 3; i++)
-    mpfr_clears(m[i], s2[i], (mpfr_ptr)0);
+  for (int i = 0; i < N_TEXT; i++)
+    mpfr_clear(v[i]);
 }
 
 /* G = x_0 - target with x_0 the exact flow of x_T */
@@ -89,27 +93,33 @@ static void loss_gradient(example *e)
   mpfr_clears(one, mone, (mpfr_ptr)0);
 }
 
-static void example_init(example *e, long bits)
+static void example_init_with(example *e, long bits, int cond, unsigned long rotation_seed)
 {
   cr_assert_eq(adeis_backend_init(&e->be, bits), ADEIS_OK);
   mpfr_prec_t sp = adeis_backend_scalar_prec(&e->be);
-  gaussian_model(e);
+  gaussian_model(e, cond, rotation_seed);
   adeis_schedule_init(&e->sched, &adeis_schedule_vp_linear, sp);
   adeis_tpoint_init(&e->tT, sp);
   adeis_tpoint_init(&e->t0, sp);
   adeis_schedule_point_t(&e->sched, &e->tT, e->sched.T);
   adeis_schedule_point_t(&e->sched, &e->t0, e->sched.t_end);
   loss_gradient(e);
+  size_t dz = e->model.cond_dim;
   for (int q = 0; q < 3; q++)
-    e->ode[q] = adeis_vec_alloc(&e->be, 3);
+    e->ode[q] = adeis_vec_alloc(&e->be, q == 1 ? dz : 3);
   for (int q = 0; q < 2; q++)
-    e->sde[q] = adeis_vec_alloc(&e->be, 3);
+    e->sde[q] = adeis_vec_alloc(&e->be, q == 1 ? dz : 3);
   cr_assert_eq(adeis_gaussian_exact_ode_grad(&e->model, &e->t0, &e->tT, e->x_T, e->G, e->ode[0],
                                              e->ode[1], e->ode[2]),
                ADEIS_OK);
   cr_assert_eq(adeis_gaussian_exact_sde_grad(&e->model, &e->t0, &e->tT, e->G, e->sde[0], e->sde[1]),
                ADEIS_OK);
   adeis_states_oracle(&e->oracle, &e->model, e->x_T, &e->tT);
+}
+
+static void example_init(example *e, long bits)
+{
+  example_init_with(e, bits, 0, 0);
 }
 
 static void example_clear(example *e)
@@ -149,7 +159,7 @@ static void run_init(run *r, example *e, size_t n, unsigned c, adeis_state_mode 
   r->p.states = states ? states : &e->oracle;
   r->p.tol = 1e-10;
   r->p.a_x = adeis_vec_alloc(&e->be, 3);
-  r->p.a_z = adeis_vec_alloc(&e->be, 3);
+  r->p.a_z = adeis_vec_alloc(&e->be, e->model.cond_dim);
   r->p.a_theta = adeis_vec_alloc(&e->be, 3);
   r->p.x = adeis_vec_alloc(&e->be, 3);
   adeis_vec_copy(r->p.a_x, e->G);
@@ -218,16 +228,14 @@ static double fitted_order(const size_t *ns, const double *errs, size_t k)
 
 /* Solve with N = n0, 2 n0, ..., 2^(k-1) n0 and check the fitted order of every quantity in
  * `which`. The errors stay far above the 256-bit floor (about 1e3 * 2^-256). */
-static void check_order(const char *method, unsigned c, adeis_state_mode mode, size_t n0,
-                        size_t k, unsigned which, double order)
+static void check_order_on(example *e, const char *method, unsigned c, adeis_state_mode mode,
+                           size_t n0, size_t k, unsigned which, double order)
 {
-  example e;
-  example_init(&e, 256);
   size_t ns[8];
   double err[8][Q_COUNT];
   for (size_t i = 0; i < k; i++) {
     ns[i] = n0 << i;
-    solve_errors(&e, method, ns[i], c, mode, err[i]);
+    solve_errors(e, method, ns[i], c, mode, err[i]);
   }
   for (int q = 0; q < Q_COUNT; q++) {
     if (!(which & QBIT(q)))
@@ -246,6 +254,14 @@ static void check_order(const char *method, unsigned c, adeis_state_mode mode, s
     cr_assert(fabs(p - order) < ORDER_TOL, "%s (c=%u, %s) %s: fitted order %.4f, expected %g",
               method, c, adeis_state_name(mode), q_names[q], p, order);
   }
+}
+
+static void check_order(const char *method, unsigned c, adeis_state_mode mode, size_t n0,
+                        size_t k, unsigned which, double order)
+{
+  example e;
+  example_init(&e, 256);
+  check_order_on(&e, method, c, mode, n0, k, which, order);
   example_clear(&e);
 }
 
@@ -350,6 +366,19 @@ Test(rk, backsolve_orders)
   check_order("rk3-t", 1, ADEIS_STATE_BACKSOLVE, 256, 3, all, 3);
   check_order("rk4-lambda", 1, ADEIS_STATE_BACKSOLVE, 256, 3, all, 4);
   check_order("dopri5-t", 1, ADEIS_STATE_BACKSOLVE, 256, 3, all, 5);
+}
+
+/* a rotated basis (Householder product) and a 3x2 conditioning matrix: a_z has 2 components */
+Test(rk, order_rotated_conditioned)
+{
+  example e;
+  example_init_with(&e, 256, 1, 7);
+  cr_assert_eq(e.model.cond_dim, 2);
+  unsigned all = GRADS | QBIT(Q_BACKSOLVED_X_T);
+  check_order_on(&e, "rk4-lambda", 1, ADEIS_STATE_BACKSOLVE, 256, 3, all, 4);
+  check_order_on(&e, "dopri5-t", 1, ADEIS_STATE_ORACLE, 256, 3, GRADS, 5);
+  check_order_on(&e, "rk4-t", 2, ADEIS_STATE_ORACLE, 256, 3, QBIT(Q_X) | QBIT(Q_Z), 4);
+  example_clear(&e);
 }
 
 Test(rk, backsolve_rejects_sde)
