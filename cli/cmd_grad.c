@@ -1,0 +1,308 @@
+/* adeis grad: one gradient of a problem file, with the exact value and the relative error. */
+#include <stdio.h> /* before mpfr.h, for mpfr_fprintf */
+
+#include "cli_opts.h"
+#include "commands.h"
+#include "../core/status.h"
+#include "../solvers/grad.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <string.h>
+
+static const char grad_usage[] =
+  "usage: adeis grad --problem FILE.ini --method NAME --steps N [options]\n\n"
+  "Compute dL/dx_T, dL/dz and dL/dtheta of a problem file with one adjoint method\n"
+  "and compare them with the exact values.\n\n"
+  "required:\n"
+  "  --problem FILE     problem file (docs/problem-files.md)\n"
+  "  --method NAME      adjoint method (adeis list)\n"
+  "  --steps N          number of steps, 1..10000000\n"
+  "options:\n"
+  "  --grid G           uniform-t | uniform-lambda (default) | quadratic-t | edm-rho\n"
+  "  --precision BITS   working precision, 53 (double) .. 65536; default 256\n"
+  "  --state MODE       oracle (default) | cached | backsolve\n"
+  "  --sde              gradient through the reverse SDE (default: the PF-ODE)\n"
+  "  --tol TOL          tolerance of the adaptive methods, default 1e-8\n"
+  "  --json             print one JSON object instead of the table\n"
+  "  -h, --help         print this help\n\n"
+  "Exit codes: 0 success, 2 bad input, 3 numerical failure or out of memory.\n";
+
+typedef struct grad_opts {
+  adeis_grad_request rq;
+  const char *problem;
+  int json, have_steps;
+} grad_opts;
+
+enum { O_PROBLEM = 256, O_METHOD, O_STEPS, O_GRID, O_PRECISION, O_STATE, O_SDE, O_TOL, O_JSON };
+
+static const struct option grad_long_opts[] = {
+  {"problem", required_argument, NULL, O_PROBLEM},
+  {"method", required_argument, NULL, O_METHOD},
+  {"steps", required_argument, NULL, O_STEPS},
+  {"grid", required_argument, NULL, O_GRID},
+  {"precision", required_argument, NULL, O_PRECISION},
+  {"state", required_argument, NULL, O_STATE},
+  {"sde", no_argument, NULL, O_SDE},
+  {"tol", required_argument, NULL, O_TOL},
+  {"json", no_argument, NULL, O_JSON},
+  {"help", no_argument, NULL, 'h'},
+  {NULL, 0, NULL, 0},
+};
+
+/* ---- options ---- */
+
+static int set_method(grad_opts *o, const char *arg)
+{
+  if (!adeis_method_lookup(arg))
+    return cli_bad_option("grad", "--method", "unknown method '%s' (adeis list shows them)", arg);
+  o->rq.method = arg;
+  return 0;
+}
+
+static int set_steps(grad_opts *o, const char *arg)
+{
+  long v;
+  if (cli_parse_long(arg, 1, (long)ADEIS_STEPS_MAX, &v))
+    return cli_bad_option("grad", "--steps", "expected an integer in 1..%lu, got '%s'",
+                          ADEIS_STEPS_MAX, arg);
+  o->rq.steps = (size_t)v;
+  o->have_steps = 1;
+  return 0;
+}
+
+static int set_grid(grad_opts *o, const char *arg)
+{
+  if (adeis_grid_lookup(arg, &o->rq.grid) == 0)
+    return 0;
+  return cli_bad_option("grad", "--grid", "unknown grid '%s'; expected one of uniform-t, "
+                        "uniform-lambda, quadratic-t, edm-rho", arg);
+}
+
+static int set_precision(grad_opts *o, const char *arg)
+{
+  if (cli_parse_long(arg, ADEIS_PREC_MIN, ADEIS_PREC_MAX, &o->rq.precision) == 0)
+    return 0;
+  return cli_bad_option("grad", "--precision", "expected an integer in %d..%d (bits), got '%s'",
+                        ADEIS_PREC_MIN, ADEIS_PREC_MAX, arg);
+}
+
+static int set_state(grad_opts *o, const char *arg)
+{
+  if (adeis_state_lookup(arg, &o->rq.state) == 0)
+    return 0;
+  return cli_bad_option("grad", "--state", "unknown state mode '%s'; expected one of oracle, "
+                        "cached, backsolve", arg);
+}
+
+static int set_tol(grad_opts *o, const char *arg)
+{
+  if (cli_parse_double(arg, &o->rq.tol) == 0 && o->rq.tol > 0 && o->rq.tol < 1)
+    return 0;
+  return cli_bad_option("grad", "--tol", "expected a number in (0, 1), got '%s'", arg);
+}
+
+static int set_option(grad_opts *o, int c, const char *arg)
+{
+  switch (c) {
+  case O_PROBLEM: o->problem = arg; return 0;
+  case O_METHOD: return set_method(o, arg);
+  case O_STEPS: return set_steps(o, arg);
+  case O_GRID: return set_grid(o, arg);
+  case O_PRECISION: return set_precision(o, arg);
+  case O_STATE: return set_state(o, arg);
+  case O_SDE: o->rq.sde = 1; return 0;
+  case O_TOL: return set_tol(o, arg);
+  case O_JSON: o->json = 1; return 0;
+  default: return 2;
+  }
+}
+
+static int check_required(const grad_opts *o)
+{
+  if (!o->problem)
+    return cli_bad_option("grad", "--problem", "missing; expected a problem file (adeis grad --help)");
+  if (!o->rq.method)
+    return cli_bad_option("grad", "--method", "missing; expected a method name (adeis list)");
+  if (!o->have_steps)
+    return cli_bad_option("grad", "--steps", "missing; expected an integer in 1..%lu",
+                          ADEIS_STEPS_MAX);
+  return 0;
+}
+
+/* Returns -1 after --help, 0 to go on, or an exit code. */
+static int parse_grad_options(grad_opts *o, int argc, char **argv)
+{
+  int c, rc;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":h", grad_long_opts, NULL)) != -1) {
+    if (c == 'h') {
+      fputs(grad_usage, stdout);
+      return -1;
+    }
+    if (c == '?' || c == ':')
+      return cli_getopt_error("grad", c, optopt, argv[optind - 1]);
+    if ((rc = set_option(o, c, optarg)))
+      return rc;
+  }
+  if (optind < argc)
+    return cli_bad_option("grad", argv[optind], "unexpected argument (adeis grad --help)");
+  return check_required(o);
+}
+
+/* ---- output ---- */
+
+/* Significant decimal digits that carry a precision: ceil(prec log10 2) + 1. */
+static int digits_for(mpfr_prec_t prec)
+{
+  return (int)ceil((double)prec * 0.30102999566398119521) + 1;
+}
+
+static void json_vec(const adeis_vec *v, int digits)
+{
+  if (!v) {
+    fputs("null", stdout);
+    return;
+  }
+  mpfr_t x;
+  mpfr_init2(x, v->be->prec);
+  putchar('[');
+  for (size_t i = 0; i < v->n; i++) {
+    adeis_vec_get(x, v, i);
+    mpfr_fprintf(stdout, "%s\"%.*Re\"", i ? ", " : "", digits - 1, x);
+  }
+  putchar(']');
+  mpfr_clear(x);
+}
+
+static void json_vecs(const char *key, adeis_vec *const v[ADEIS_Q_COUNT], int digits)
+{
+  printf(",\n  \"%s\": {", key);
+  for (int q = 0; q < ADEIS_Q_COUNT; q++) {
+    printf("%s\"%s\": ", q ? ", " : "", adeis_quantity_names[q]);
+    json_vec(v[q], digits);
+  }
+  putchar('}');
+}
+
+static void json_errors(const adeis_grad_result *res)
+{
+  printf(",\n  \"rel_error\": {");
+  for (int q = 0; q < ADEIS_Q_COUNT; q++) {
+    double e = mpfr_get_d(res->rel_error[q], MPFR_RNDN);
+    printf("%s\"%s\": ", q ? ", " : "", adeis_quantity_names[q]);
+    if (res->exact[q] && isfinite(e))
+      printf("%.6e", e);
+    else
+      fputs("null", stdout);
+  }
+  putchar('}');
+}
+
+static void print_json(const adeis_grad_request *rq, const adeis_grad_result *res)
+{
+  int digits = digits_for(rq->precision);
+  printf("{\n  \"method\": \"%s\",\n  \"steps\": %zu,\n  \"precision\": %ld,\n"
+         "  \"grid\": \"%s\",\n  \"state\": \"%s\",\n  \"sde\": %s,\n"
+         "  \"nfe\": %lu,\n  \"nvjp\": %lu",
+         rq->method, rq->steps, rq->precision, adeis_grid_name(rq->grid),
+         adeis_state_name(rq->state), rq->sde ? "true" : "false", res->nfe, res->nvjp);
+  json_vecs("grad", res->grad, digits);
+  json_vecs("exact", res->exact, digits);
+  json_errors(res);
+  puts("\n}");
+}
+
+static void print_header(const adeis_grad_request *rq, const adeis_grad_result *res)
+{
+  const adeis_method *m = adeis_method_lookup(rq->method);
+  printf("method     %s (order %u)\n", rq->method, m ? m->order : 0);
+  printf("steps      %zu\n", rq->steps);
+  printf("grid       %s\n", adeis_grid_name(rq->grid));
+  printf("precision  %ld bits%s\n", rq->precision, rq->precision == 53 ? " (double)" : "");
+  printf("state      %s\n", adeis_state_name(rq->state));
+  printf("equation   %s\n", rq->sde ? "sde (reverse SDE)" : "ode (PF-ODE)");
+  printf("nfe        %lu\n", res->nfe);
+  printf("nvjp       %lu\n", res->nvjp);
+  printf("seconds    %.3g\n", res->seconds);
+}
+
+static void print_quantity(int q, const adeis_grad_result *res, mpfr_ptr a, mpfr_ptr b)
+{
+  const adeis_vec *g = res->grad[q], *e = res->exact[q];
+  size_t n = g ? g->n : 0;
+  for (size_t i = 0; i < n; i++) {
+    adeis_vec_get(a, g, i);
+    mpfr_printf("%-6s %5zu  %24.16Re", i ? "" : adeis_quantity_names[q], i, a);
+    if (e) {
+      adeis_vec_get(b, e, i);
+      mpfr_printf("  %24.16Re\n", b);
+    } else {
+      printf("  %24s\n", "n/a");
+    }
+  }
+  double err = mpfr_get_d(res->rel_error[q], MPFR_RNDN);
+  if (e && !isnan(err))
+    printf("%-6s %5s  relative error %.6e\n\n", "", "", err);
+  else
+    printf("%-6s %5s  relative error n/a\n\n", "", "");
+}
+
+static void print_table(const adeis_grad_request *rq, const adeis_grad_result *res)
+{
+  print_header(rq, res);
+  printf("\n%-6s %5s  %24s  %24s\n", "grad", "i", "computed", "exact");
+  mpfr_t a, b;
+  mpfr_inits2(rq->precision, a, b, (mpfr_ptr)0);
+  for (int q = 0; q < ADEIS_Q_COUNT; q++)
+    print_quantity(q, res, a, b);
+  mpfr_clears(a, b, (mpfr_ptr)0);
+}
+
+/* ---- running ---- */
+
+static int report(int status)
+{
+  const char *msg = adeis_errmsg();
+  if (status == ADEIS_ENOMEM && !*msg)
+    msg = "out of memory";
+  fprintf(stderr, "adeis: %s\n", msg);
+  return cli_exit_code(status);
+}
+
+static int run_grad(const grad_opts *o)
+{
+  adeis_problem_spec spec;
+  adeis_problem pb;
+  adeis_grad_result res;
+  memset(&res, 0, sizeof res);
+  int rc = adeis_problem_load(o->problem, &spec);
+  if (rc)
+    return report(rc);
+  rc = adeis_problem_build(&spec, o->rq.precision, &pb);
+  if (!rc) {
+    rc = adeis_grad_compute(&pb, &o->rq, &res);
+    if (!rc && o->json)
+      print_json(&o->rq, &res);
+    else if (!rc)
+      print_table(&o->rq, &res);
+    adeis_grad_result_clear(&res);
+    adeis_problem_clear(&pb);
+  }
+  adeis_problem_spec_clear(&spec);
+  return rc ? report(rc) : 0;
+}
+
+int adeis_cmd_grad(int argc, char **argv)
+{
+  grad_opts o;
+  memset(&o, 0, sizeof o);
+  adeis_grad_request_init(&o.rq);
+  int rc = parse_grad_options(&o, argc, argv);
+  if (rc)
+    return rc < 0 ? 0 : rc;
+  if ((rc = adeis_grad_check(&o.rq)))
+    return report(rc);
+  return run_grad(&o);
+}
