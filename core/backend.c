@@ -118,7 +118,10 @@ int adeis_vec_isfinite(const adeis_vec *x) { return x->be->ops->isfinite(x); }
 
 void adeis_vec_rel_dist(mpfr_ptr r, const adeis_vec *x, const adeis_vec *y)
 {
-  mpfr_prec_t p = mpfr_get_prec(r);
+  /* differences need the vectors' own precision, whatever precision r has */
+  mpfr_prec_t p = adeis_backend_scalar_prec(x->be);
+  if (mpfr_get_prec(r) > p)
+    p = mpfr_get_prec(r);
   mpfr_t a, b, d, s;
   mpfr_inits2(p, a, b, d, s, (mpfr_ptr)0);
   mpfr_set_zero(d, 1);

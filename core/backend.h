@@ -74,7 +74,8 @@ void adeis_vec_set(adeis_vec *x, size_t i, mpfr_srcptr r);
 double adeis_vec_get_d(const adeis_vec *x, size_t i);
 void adeis_vec_set_d(adeis_vec *x, size_t i, double d);
 int adeis_vec_isfinite(const adeis_vec *x);
-/* Relative distance |x - y| / |y| (y the reference), at the scalar precision of x's backend. */
+/* Relative distance |x - y| / |y| (y the reference; |x - y| when y = 0), computed at the scalar
+ * precision of x's backend (or r's, if higher) and rounded once into r. */
 void adeis_vec_rel_dist(mpfr_ptr r, const adeis_vec *x, const adeis_vec *y);
 /* The double array behind x, or NULL when x is not a double vector (fast paths only). */
 double *adeis_vec_double_data(adeis_vec *x);
