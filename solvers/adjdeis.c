@@ -119,28 +119,35 @@ static void update_all(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoin
   mpfr_clears(ratio, one, kx, kz, wx, wpx, (mpfr_ptr)0);
 }
 
-/* x at the adjoint point t: from the provider, or the backsolved x (with eps at it) */
-static int state_at(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint *t)
+/* x at the adjoint point t: from the provider (lent without a copy where it can), or the
+ * backsolved x with eps at it (that eps shares the VJP's forward pass) */
+static int state_at(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint *t,
+                    const adeis_vec **x)
 {
-  if (p->state != ADEIS_STATE_BACKSOLVE)
-    return adeis_adjoint_state(p, aw->x, t);
+  int rc;
+  if (p->state != ADEIS_STATE_BACKSOLVE) {
+    *x = adeis_adjoint_state_ref(p, aw->x, t, &rc);
+    return rc;
+  }
   adeis_vec_copy(aw->x, p->x);
-  return adeis_model_eps(p->model, aw->e, aw->x, t); /* shares the VJP's forward pass */
+  *x = aw->x;
+  return adeis_model_eps(p->model, aw->e, aw->x, t);
 }
 
 static int step_multistep(adeis_adjoint_problem *p, adj_work *aw, adj_variant v,
                           const adeis_tpoint *t, const adeis_tpoint *s)
 {
-  int rc = state_at(p, aw, t);
+  const adeis_vec *x;
+  int rc = state_at(p, aw, t, &x);
   if (!rc)
-    rc = adeis_adjoint_vjp(p, t, aw->x, p->a_x, aw->jx, p->a_z ? aw->jz : NULL,
+    rc = adeis_adjoint_vjp(p, t, x, p->a_x, aw->jx, p->a_z ? aw->jz : NULL,
                            p->a_theta ? aw->jth : NULL);
   if (rc)
     return rc;
   multistep_weight(aw, v);
   update_all(p, aw, t, s, t->alpha, aw->jx, aw->jz, aw->jth);
   if (p->state == ADEIS_STATE_BACKSOLVE) {
-    adeis_dpm_step(p->x, aw->x, aw->e, aw->e_p, aw->w, t, s, 1);
+    adeis_dpm_step(p->x, x, aw->e, aw->e_p, aw->w, t, s, 1);
     swap(&aw->e, &aw->e_p);
   }
   swap(&aw->jx, &aw->jx_p);
@@ -171,27 +178,28 @@ static void half_step(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint
 static int step_midpoint(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint *t,
                          const adeis_tpoint *s)
 {
-  int rc = state_at(p, aw, t);
+  const adeis_vec *x, *xu = aw->xu;
+  int rc = state_at(p, aw, t, &x);
   if (!rc)
-    rc = adeis_adjoint_vjp(p, t, aw->x, p->a_x, aw->jx, NULL, NULL);
+    rc = adeis_adjoint_vjp(p, t, x, p->a_x, aw->jx, NULL, NULL);
   if (rc)
     return rc;
   adeis_midpoint_lambda(p->sched, &aw->u, t, s);
   half_step(p, aw, t);
   if (p->state == ADEIS_STATE_BACKSOLVE) {
-    adeis_dpm_step(aw->xu, aw->x, aw->e, NULL, aw->w, t, &aw->u, 1);
+    adeis_dpm_step(aw->xu, x, aw->e, NULL, aw->w, t, &aw->u, 1);
     rc = adeis_model_eps(p->model, aw->e, aw->xu, &aw->u);
   } else {
-    rc = adeis_adjoint_state(p, aw->xu, &aw->u);
+    xu = adeis_adjoint_state_ref(p, aw->xu, &aw->u, &rc);
   }
   if (!rc)
-    rc = adeis_adjoint_vjp(p, &aw->u, aw->xu, aw->au, aw->jx, p->a_z ? aw->jz : NULL,
+    rc = adeis_adjoint_vjp(p, &aw->u, xu, aw->au, aw->jx, p->a_z ? aw->jz : NULL,
                            p->a_theta ? aw->jth : NULL);
   if (rc)
     return rc;
   update_all(p, aw, t, s, aw->u.alpha, aw->jx, aw->jz, aw->jth);
   if (p->state == ADEIS_STATE_BACKSOLVE)
-    adeis_dpm_step(p->x, aw->x, aw->e, NULL, aw->w, t, s, 1);
+    adeis_dpm_step(p->x, x, aw->e, NULL, aw->w, t, s, 1);
   return ADEIS_OK;
 }
 

@@ -77,6 +77,7 @@ void adeis_states_oracle(adeis_states *st, const adeis_model *m, const adeis_vec
   o->x_T = x_T;
   o->tT = tT;
   st->at = oracle_at;
+  st->peek = NULL;
   st->impl = o;
   st->owns_impl = 1;
 }
@@ -133,29 +134,38 @@ void adeis_cache_clear(adeis_cache *c)
 }
 
 /* binary search on decreasing t for an entry with exactly this t */
-static int cached_at(const adeis_states *st, adeis_vec *x, const adeis_tpoint *tp)
+static const adeis_vec *cached_peek(const adeis_states *st, const adeis_tpoint *tp)
 {
   const adeis_cache *c = st->impl;
   size_t lo = 0, hi = c->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     int cmp = mpfr_cmp(c->tp[mid].t, tp->t);
-    if (cmp == 0) {
-      adeis_vec_copy(x, c->x[mid]);
-      return ADEIS_OK;
-    }
+    if (cmp == 0)
+      return c->x[mid];
     if (cmp > 0)
       lo = mid + 1;
     else
       hi = mid;
   }
-  adeis_set_error("no cached state at t = %.17g", mpfr_get_d(tp->t, RND));
-  return ADEIS_EINPUT;
+  return NULL;
+}
+
+static int cached_at(const adeis_states *st, adeis_vec *x, const adeis_tpoint *tp)
+{
+  const adeis_vec *v = cached_peek(st, tp);
+  if (!v) {
+    adeis_set_error("no cached state at t = %.17g", mpfr_get_d(tp->t, RND));
+    return ADEIS_EINPUT;
+  }
+  adeis_vec_copy(x, v);
+  return ADEIS_OK;
 }
 
 void adeis_states_cached(adeis_states *st, const adeis_cache *c)
 {
   st->at = cached_at;
+  st->peek = cached_peek;
   st->impl = (void *)c;
   st->owns_impl = 0;
 }
@@ -173,6 +183,17 @@ int adeis_adjoint_fail(adeis_adjoint_problem *p, size_t k, const adeis_tpoint *t
 int adeis_adjoint_state(adeis_adjoint_problem *p, adeis_vec *x, const adeis_tpoint *tp)
 {
   return p->states->at(p->states, x, tp);
+}
+
+const adeis_vec *adeis_adjoint_state_ref(adeis_adjoint_problem *p, adeis_vec *buf,
+                                         const adeis_tpoint *tp, int *rc)
+{
+  const adeis_vec *v = p->states->peek ? p->states->peek(p->states, tp) : NULL;
+  *rc = ADEIS_OK;
+  if (v)
+    return v;
+  *rc = p->states->at(p->states, buf, tp);
+  return *rc ? NULL : buf;
 }
 
 int adeis_adjoint_vjp(adeis_adjoint_problem *p, const adeis_tpoint *tp, const adeis_vec *x,

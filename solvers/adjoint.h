@@ -38,6 +38,8 @@ void adeis_stage_point(const adeis_schedule *s, adeis_tpoint *tp, const adeis_tp
 typedef struct adeis_states adeis_states;
 struct adeis_states {
   int (*at)(const adeis_states *st, adeis_vec *x, const adeis_tpoint *tp);
+  /* Optional: the stored x at tp without a copy, or NULL (then use `at`). */
+  const adeis_vec *(*peek)(const adeis_states *st, const adeis_tpoint *tp);
   void *impl;
   int owns_impl;
 };
@@ -112,6 +114,10 @@ int adeis_adjoint_vjp(adeis_adjoint_problem *p, const adeis_tpoint *tp, const ad
                       const adeis_vec *a, adeis_vec *jx, adeis_vec *jz, adeis_vec *jtheta);
 /* x at tp from the problem's state provider. */
 int adeis_adjoint_state(adeis_adjoint_problem *p, adeis_vec *x, const adeis_tpoint *tp);
+/* x at tp: the provider's own storage when it can lend it, else buf filled by `at`.
+ * Returns NULL (with the provider's status in *rc) on failure. */
+const adeis_vec *adeis_adjoint_state_ref(adeis_adjoint_problem *p, adeis_vec *buf,
+                                         const adeis_tpoint *tp, int *rc);
 /* Record a numerical failure at adjoint step k (time tp) and return ADEIS_ENUMERIC. */
 int adeis_adjoint_fail(adeis_adjoint_problem *p, size_t k, const adeis_tpoint *tp, const char *what);
 

@@ -358,11 +358,14 @@ Test(requests, bad_requests_are_rejected)
 
 Test(failures, overflow_reports_step_and_time)
 {
-  /* in double, x_T = 1e308 overflows the adjoint; the run stops with the step and time */
+  /* in double, x_T = 1.7e308 and target -1.7e308 overflow the loss gradient, hence the
+   * adjoint; the run stops with the step and time */
   adeis_problem pb;
   fixture_worked(&pb, 53, 0, 0);
-  for (size_t i = 0; i < 3; i++)
-    adeis_vec_set_d(pb.x_T, i, 1e308);
+  for (size_t i = 0; i < 3; i++) {
+    adeis_vec_set_d(pb.x_T, i, 1.7e308);
+    adeis_vec_set_d(pb.target, i, -1.7e308);
+  }
   adeis_grad_request rq;
   adeis_grad_request_init(&rq);
   rq.method = "adjdeis-2m";
