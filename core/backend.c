@@ -55,9 +55,9 @@ void adeis_vec_copy(adeis_vec *y, const adeis_vec *x)
     y->be->ops->copy(y, x);
 }
 
-void adeis_vec_lincomb(adeis_vec *y, size_t k, mpfr_srcptr const c[], const adeis_vec *const x[])
+int adeis_vec_lincomb(adeis_vec *y, size_t k, mpfr_srcptr const c[], const adeis_vec *const x[])
 {
-  y->be->ops->lincomb(y, k, c, x);
+  return y->be->ops->lincomb(y, k, c, x);
 }
 
 void adeis_vec_axpb(adeis_vec *y, mpfr_srcptr a, const adeis_vec *x, mpfr_srcptr b)

@@ -20,7 +20,8 @@ typedef struct adeis_backend_ops {
   int (*alloc_data)(adeis_vec *v);
   void (*free_data)(adeis_vec *v);
   void (*copy)(adeis_vec *y, const adeis_vec *x);
-  void (*lincomb)(adeis_vec *y, size_t k, mpfr_srcptr const c[], const adeis_vec *const x[]);
+  /* returns 1 when every component of y is finite, 0 otherwise */
+  int (*lincomb)(adeis_vec *y, size_t k, mpfr_srcptr const c[], const adeis_vec *const x[]);
   void (*axpb)(adeis_vec *y, mpfr_srcptr a, const adeis_vec *x, mpfr_srcptr b);
   void (*prod)(adeis_vec *z, const adeis_vec *x, const adeis_vec *y);
   void (*div)(adeis_vec *z, const adeis_vec *x, const adeis_vec *y);
@@ -58,8 +59,9 @@ mpfr_prec_t adeis_backend_scalar_prec(const adeis_backend *be);
 adeis_vec *adeis_vec_alloc(const adeis_backend *be, size_t n);
 void adeis_vec_free(adeis_vec *v);
 void adeis_vec_copy(adeis_vec *y, const adeis_vec *x);
-/* y = sum_{i<k} c[i] x[i]; y may be one of the x[i]. */
-void adeis_vec_lincomb(adeis_vec *y, size_t k, mpfr_srcptr const c[], const adeis_vec *const x[]);
+/* y = sum_{i<k} c[i] x[i]; y may be one of the x[i]. Returns 1 when every component of
+ * the result is finite (checked in the same pass), 0 otherwise. */
+int adeis_vec_lincomb(adeis_vec *y, size_t k, mpfr_srcptr const c[], const adeis_vec *const x[]);
 /* y = a x + b (b a scalar added to every component). */
 void adeis_vec_axpb(adeis_vec *y, mpfr_srcptr a, const adeis_vec *x, mpfr_srcptr b);
 void adeis_vec_scale(adeis_vec *y, mpfr_srcptr a, const adeis_vec *x);

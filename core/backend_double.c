@@ -31,38 +31,54 @@ static void dbl_copy(adeis_vec *y, const adeis_vec *x)
   mpfr_clear(r);
 }
 
-static void dbl_lincomb(adeis_vec *y, size_t k, mpfr_srcptr const c[], const adeis_vec *const x[])
+/* v - v is 0 for finite v and NaN otherwise: a branch-free finiteness flag in the same pass */
+__attribute__((target_clones("avx2", "default")))
+static int dbl_lincomb(adeis_vec *y, size_t k, mpfr_srcptr const c[], const adeis_vec *const x[])
 {
   double *restrict out = D(y);
   size_t n = y->n;
+  int bad = 0;
   if (k == 1) {
     double a = mpfr_get_d(c[0], MPFR_RNDN);
     const double *x0 = CD(x[0]);
-    for (size_t i = 0; i < n; i++)
-      out[i] = a * x0[i];
+    for (size_t i = 0; i < n; i++) {
+      double v = a * x0[i];
+      out[i] = v;
+      bad |= !(v - v == 0);
+    }
   } else if (k == 2) {
     double a = mpfr_get_d(c[0], MPFR_RNDN), b = mpfr_get_d(c[1], MPFR_RNDN);
     const double *x0 = CD(x[0]), *x1 = CD(x[1]);
-    for (size_t i = 0; i < n; i++)
-      out[i] = a * x0[i] + b * x1[i];
+    for (size_t i = 0; i < n; i++) {
+      double v = a * x0[i] + b * x1[i];
+      out[i] = v;
+      bad |= !(v - v == 0);
+    }
   } else if (k == 3) {
     double a = mpfr_get_d(c[0], MPFR_RNDN), b = mpfr_get_d(c[1], MPFR_RNDN);
     double e = mpfr_get_d(c[2], MPFR_RNDN);
     const double *x0 = CD(x[0]), *x1 = CD(x[1]), *x2 = CD(x[2]);
-    for (size_t i = 0; i < n; i++)
-      out[i] = a * x0[i] + b * x1[i] + e * x2[i];
+    for (size_t i = 0; i < n; i++) {
+      double v = a * x0[i] + b * x1[i] + e * x2[i];
+      out[i] = v;
+      bad |= !(v - v == 0);
+    }
   } else {
-    double cd[16];
-    size_t kk = k < 16 ? k : 16;
-    for (size_t j = 0; j < kk; j++)
+    double *cd = malloc(k * sizeof *cd);
+    if (!cd)
+      abort();
+    for (size_t j = 0; j < k; j++)
       cd[j] = mpfr_get_d(c[j], MPFR_RNDN);
     for (size_t i = 0; i < n; i++) {
-      double s = 0.0;
-      for (size_t j = 0; j < kk; j++)
-        s += cd[j] * CD(x[j])[i];
-      out[i] = s;
+      double v = 0.0;
+      for (size_t j = 0; j < k; j++)
+        v += cd[j] * CD(x[j])[i];
+      out[i] = v;
+      bad |= !(v - v == 0);
     }
+    free(cd);
   }
+  return !bad;
 }
 
 static void dbl_axpb(adeis_vec *y, mpfr_srcptr a, const adeis_vec *x, mpfr_srcptr b)
@@ -109,10 +125,11 @@ static void dbl_set(adeis_vec *x, size_t i, mpfr_srcptr r) { D(x)[i] = mpfr_get_
 
 static int dbl_isfinite(const adeis_vec *x)
 {
+  const double *v = CD(x);
+  int bad = 0;
   for (size_t i = 0; i < x->n; i++)
-    if (!isfinite(CD(x)[i]))
-      return 0;
-  return 1;
+    bad |= !(v[i] - v[i] == 0);
+  return !bad;
 }
 
 const adeis_backend_ops adeis_backend_double_ops = {

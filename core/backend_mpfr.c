@@ -38,8 +38,9 @@ static void mp_copy(adeis_vec *y, const adeis_vec *x)
   mpfr_clear(r);
 }
 
-static void mp_lincomb(adeis_vec *y, size_t k, mpfr_srcptr const c[], const adeis_vec *const x[])
+static int mp_lincomb(adeis_vec *y, size_t k, mpfr_srcptr const c[], const adeis_vec *const x[])
 {
+  int finite = 1;
   mpfr_t acc, t;
   mpfr_prec_t p = y->be->prec + ADEIS_GUARD_BITS;
   mpfr_inits2(p, acc, t, (mpfr_ptr)0);
@@ -50,8 +51,10 @@ static void mp_lincomb(adeis_vec *y, size_t k, mpfr_srcptr const c[], const adei
       mpfr_add(acc, acc, t, MPFR_RNDN);
     }
     mpfr_set(M(y)[i], acc, MPFR_RNDN);
+    finite &= mpfr_number_p(M(y)[i]) != 0;
   }
   mpfr_clears(acc, t, (mpfr_ptr)0);
+  return finite;
 }
 
 static void mp_axpb(adeis_vec *y, mpfr_srcptr a, const adeis_vec *x, mpfr_srcptr b)

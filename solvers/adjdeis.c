@@ -19,6 +19,7 @@ typedef struct adj_work {
   adeis_tpoint u;
   mpfr_t h, h_prev, E, w, alpha_p, k1, k2, k3;
   int have_prev;
+  int finite;                             /* a_x finite after the last update */
 } adj_work;
 
 static int adj_work_init(adj_work *aw, const adeis_adjoint_problem *p)
@@ -78,25 +79,25 @@ static void multistep_weight(adj_work *aw, adj_variant v)
 /* acc <- acc_scale acc + kt (1 + w) wt J_t - kt w wp J_p, where V = wt J: the common update of
  * a_x (acc_scale = alpha_t/alpha_s, kt = c sigma_s E/alpha_s^2, wt = alpha_t^2) and of
  * a_z, a_theta (acc_scale = 1, kt = c sigma_s E/alpha_s, wt = alpha_t). */
-static void adjoint_update(adj_work *aw, adeis_vec *acc, mpfr_srcptr acc_scale, mpfr_srcptr kt,
+static int adjoint_update(adj_work *aw, adeis_vec *acc, mpfr_srcptr acc_scale, mpfr_srcptr kt,
                            mpfr_srcptr wt, mpfr_srcptr wp, const adeis_vec *J, const adeis_vec *J_p)
 {
   mpfr_add_ui(aw->k2, aw->w, 1, RND);
   mpfr_mul(aw->k2, aw->k2, kt, RND);
   mpfr_mul(aw->k2, aw->k2, wt, RND);
-  if (mpfr_zero_p(aw->w)) {
-    adeis_vec_lincomb(acc, 2, (mpfr_srcptr[]){acc_scale, aw->k2}, (const adeis_vec *[]){acc, J});
-    return;
-  }
+  if (mpfr_zero_p(aw->w))
+    return adeis_vec_lincomb(acc, 2, (mpfr_srcptr[]){acc_scale, aw->k2},
+                             (const adeis_vec *[]){acc, J});
   mpfr_mul(aw->k3, kt, aw->w, RND);
   mpfr_mul(aw->k3, aw->k3, wp, RND);
   mpfr_neg(aw->k3, aw->k3, RND);
-  adeis_vec_lincomb(acc, 3, (mpfr_srcptr[]){acc_scale, aw->k2, aw->k3},
-                    (const adeis_vec *[]){acc, J, J_p});
+  return adeis_vec_lincomb(acc, 3, (mpfr_srcptr[]){acc_scale, aw->k2, aw->k3},
+                           (const adeis_vec *[]){acc, J, J_p});
 }
 
-/* The three accumulators' update for a step t -> s with VJPs J taken at a point with alpha_v. */
-static void update_all(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint *t,
+/* The three accumulators' update for a step t -> s with VJPs J taken at a point with alpha_v.
+ * Returns 1 when the new a_x is finite (checked inside the update's own pass). */
+static int update_all(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint *t,
                        const adeis_tpoint *s, mpfr_srcptr alpha_v, const adeis_vec *jx,
                        const adeis_vec *jz, const adeis_vec *jth)
 {
@@ -111,12 +112,13 @@ static void update_all(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoin
   mpfr_div(kx, kz, s->alpha, RND);          /* c sigma_s E / alpha_s^2 */
   mpfr_sqr(wx, alpha_v, RND);
   mpfr_sqr(wpx, aw->alpha_p, RND);
-  adjoint_update(aw, p->a_x, ratio, kx, wx, wpx, jx, aw->jx_p);
+  int finite = adjoint_update(aw, p->a_x, ratio, kx, wx, wpx, jx, aw->jx_p);
   if (p->a_z)
     adjoint_update(aw, p->a_z, one, kz, alpha_v, aw->alpha_p, jz, aw->jz_p);
   if (p->a_theta)
     adjoint_update(aw, p->a_theta, one, kz, alpha_v, aw->alpha_p, jth, aw->jth_p);
   mpfr_clears(ratio, one, kx, kz, wx, wpx, (mpfr_ptr)0);
+  return finite;
 }
 
 /* x at the adjoint point t: from the provider (lent without a copy where it can), or the
@@ -145,7 +147,7 @@ static int step_multistep(adeis_adjoint_problem *p, adj_work *aw, adj_variant v,
   if (rc)
     return rc;
   multistep_weight(aw, v);
-  update_all(p, aw, t, s, t->alpha, aw->jx, aw->jz, aw->jth);
+  aw->finite = update_all(p, aw, t, s, t->alpha, aw->jx, aw->jz, aw->jth);
   if (p->state == ADEIS_STATE_BACKSOLVE) {
     adeis_dpm_step(p->x, x, aw->e, aw->e_p, aw->w, t, s, 1);
     swap(&aw->e, &aw->e_p);
@@ -197,7 +199,7 @@ static int step_midpoint(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpo
                            p->a_theta ? aw->jth : NULL);
   if (rc)
     return rc;
-  update_all(p, aw, t, s, aw->u.alpha, aw->jx, aw->jz, aw->jth);
+  aw->finite = update_all(p, aw, t, s, aw->u.alpha, aw->jx, aw->jz, aw->jth);
   if (p->state == ADEIS_STATE_BACKSOLVE)
     adeis_dpm_step(p->x, x, aw->e, NULL, aw->w, t, s, 1);
   return ADEIS_OK;
@@ -221,7 +223,7 @@ static int adjdeis_solve(const adeis_method *m, adeis_adjoint_problem *p)
     }
     mpfr_set(aw.h_prev, aw.h, RND);
     aw.have_prev = 1;
-    if (!rc && !adeis_vec_isfinite(p->a_x))
+    if (!rc && !aw.finite)
       rc = adeis_adjoint_fail(p, k, s, "a_x");
     if (!rc && p->state == ADEIS_STATE_BACKSOLVE && !adeis_vec_isfinite(p->x))
       rc = adeis_adjoint_fail(p, k, s, "backsolved x");
