@@ -4,7 +4,9 @@
  * inih sees the file through read_line(), which counts physical lines (inih's handler
  * gets no line number), strips comments and indentation, reports syntax errors itself,
  * and splits over-long lines at whitespace into continuation lines, so a number list
- * of any length may sit on one line or be continued on indented lines. */
+ * of any length may sit on one line or be continued on indented lines. Words longer
+ * than LONG_WORD (numbers with hundreds of digits) are kept aside and passed as a
+ * short mark, so no line inih sees exceeds its 200 characters. */
 #include "problem.h"
 #include "gaussian.h"
 #include "../core/status.h"
@@ -22,6 +24,9 @@
 
 #define RND MPFR_RNDN
 #define CHECK_PREC 256   /* precision of load-time checks on numbers */
+#define BLANKS " \t\r\n\v\f"
+#define LONG_WORD 64      /* longer words reach inih as LONG_MARK + index into long_words */
+#define LONG_MARK '\x1f'
 
 /* ---- the keys a problem file may hold ---- */
 
@@ -71,6 +76,9 @@ typedef struct parse_ctx {
   FILE *f;
   char *raw;                 /* current physical line */
   size_t raw_cap;
+  char *cooked;              /* the line as delivered, long words replaced by marks */
+  char **long_words;
+  size_t n_long_words;
   const char *pending;       /* rest of an over-long line, still to deliver */
   int lineno;                /* physical line of what was delivered last */
   int cont;                  /* the delivered line continues the previous value */
@@ -230,6 +238,35 @@ static char *deliver(parse_ctx *c, char *str, int num, const char *s)
   return str;
 }
 
+/* Copy s to c->cooked with every word longer than LONG_WORD replaced by a mark. */
+static char *stash_long_words(parse_ctx *c, const char *s)
+{
+  char *out = realloc(c->cooked, strlen(s) + 1);
+  if (!out)
+    return NULL;
+  c->cooked = out;
+  while (*s) {
+    size_t n = strcspn(s, BLANKS);
+    if (n <= LONG_WORD) {
+      n += strspn(s + n, BLANKS);
+      memcpy(out, s, n);
+      out += n;
+      s += n;
+      continue;
+    }
+    char **words = realloc(c->long_words, (c->n_long_words + 1) * sizeof *words);
+    if (!words)
+      return NULL;
+    c->long_words = words;
+    if (!(words[c->n_long_words] = strndup(s, n)))
+      return NULL;
+    out += sprintf(out, "%c%zu", LONG_MARK, c->n_long_words++);
+    s += n;
+  }
+  *out = '\0';
+  return c->cooked;
+}
+
 static char *read_line(char *str, int num, void *stream)
 {
   parse_ctx *c = stream;
@@ -255,25 +292,61 @@ static char *read_line(char *str, int num, void *stream)
   rstrip(s);
   int indented = isspace((unsigned char)*s);
   s = lskip(s);
+  if (strchr(s, LONG_MARK)) {
+    fail(c, c->lineno, "file", "control character 0x1f in the text");
+    *s = '\0';
+  }
   check_line(c, s, indented);
+  if (!(s = stash_long_words(c, s))) {
+    fail_oom(c);
+    return NULL;
+  }
   return deliver(c, str, num, s);
 }
 
 /* ---- values ---- */
 
-/* Next whitespace-separated token of *s (NUL-terminated copy in tok), or 0 at the end. */
-static size_t next_token(const char **s, char *tok, size_t cap)
+/* The word a LONG_MARK stands for. */
+static const char *long_word(const parse_ctx *c, const char *mark)
 {
-  const char *p = *s + strspn(*s, " \t\r\n\v\f");
-  size_t n = strcspn(p, " \t\r\n\v\f");
+  size_t i = strtoul(mark + 1, NULL, 10);
+  return i < c->n_long_words ? c->long_words[i] : "";
+}
+
+/* Next blank-separated word of *s as a new string, long words restored; NULL at the end
+ * (or when out of memory, with c->oom set). */
+static char *next_word(parse_ctx *c, const char **s)
+{
+  const char *p = *s + strspn(*s, BLANKS);
+  size_t n = strcspn(p, BLANKS);
   *s = p + n;
   if (n == 0)
-    return 0;
-  size_t k = n < cap - 1 ? n : cap - 1;
-  memcpy(tok, p, k);
-  tok[k] = '\0';
-  return n;
+    return NULL;
+  char *w = *p == LONG_MARK ? strdup(long_word(c, p)) : strndup(p, n);
+  if (!w)
+    fail_oom(c);
+  return w;
 }
+
+/* value for a message (at most cap - 1 characters), marks replaced by their words */
+static const char *shown(const parse_ctx *c, const char *value, char *buf, size_t cap)
+{
+  size_t n = 0;
+  while (*value && n + 1 < cap) {
+    if (*value == LONG_MARK) {
+      const char *w = long_word(c, value);
+      while (*w && n + 1 < cap)
+        buf[n++] = *w++;
+      value += 1 + strspn(value + 1, "0123456789");
+    } else {
+      buf[n++] = *value++;
+    }
+  }
+  buf[n] = '\0';
+  return buf;
+}
+
+#define SHOWN(c, v) shown((c), (v), (char[64]){0}, 61)
 
 /* 0 when text is one finite decimal number, parsed into r. */
 static int parse_number(mpfr_ptr r, const char *text)
@@ -305,18 +378,18 @@ static char *dup_or_fail(parse_ctx *c, const char *s)
   return d;
 }
 
-/* The single word of value into tok; reports and returns -1 for none or several. */
-static int single_word(parse_ctx *c, enum key_id k, const char *value, char *tok, size_t cap,
-                       const char *expected)
+/* The single word of value as a new string; NULL (reported) for none or several. */
+static char *single_word(parse_ctx *c, enum key_id k, const char *value, const char *expected)
 {
   const char *s = value;
-  size_t n = next_token(&s, tok, cap);
-  char extra[8];
-  if (n == 0 || n >= cap || next_token(&s, extra, sizeof extra)) {
-    fail(c, c->lineno, LABEL(k), "expected %s, got '%.60s'", expected, value);
-    return -1;
-  }
-  return 0;
+  char *w = next_word(c, &s);
+  char *extra = w ? next_word(c, &s) : NULL;
+  if (w && !extra)
+    return w;
+  free(w);
+  free(extra);
+  fail(c, c->lineno, LABEL(k), "expected %s, got '%s'", expected, SHOWN(c, value));
+  return NULL;
 }
 
 static void schedule_names(char *buf, size_t n)
@@ -330,25 +403,25 @@ static void schedule_names(char *buf, size_t n)
 
 static void set_word(parse_ctx *c, enum key_id k, const char *value)
 {
-  char tok[64], names[128];
+  char names[128];
   adeis_problem_spec *sp = c->spec;
+  const char *want = k == S_NAME ? "a schedule name" : k == P_TYPE ? "gaussian" : "quadratic";
+  char *w = single_word(c, k, value, want);
+  if (!w)
+    return;
   if (k == S_NAME) {
     schedule_names(names, sizeof names);
-    if (single_word(c, k, value, tok, sizeof tok, "a schedule name") == 0 &&
-        !(sp->schedule = adeis_schedule_lookup(tok)))
-      fail(c, c->lineno, LABEL(k), "unknown schedule '%s'; expected one of %s", tok, names);
-    return;
-  }
-  const char *want = k == P_TYPE ? "gaussian" : "quadratic";
-  if (single_word(c, k, value, tok, sizeof tok, want) == 0 && strcmp(tok, want) != 0) {
-    fail(c, c->lineno, LABEL(k), "unknown %s '%s'; expected %s",
-         k == P_TYPE ? "problem type" : "loss type", tok, want);
-    return;
-  }
-  if (k == P_TYPE)
+    if (!(sp->schedule = adeis_schedule_lookup(w)))
+      fail(c, c->lineno, LABEL(k), "unknown schedule '%.60s'; expected one of %s", w, names);
+  } else if (strcmp(w, want) != 0) {
+    fail(c, c->lineno, LABEL(k), "unknown %s '%.60s'; expected %s",
+         k == P_TYPE ? "problem type" : "loss type", w, want);
+  } else if (k == P_TYPE) {
     sp->type = dup_or_fail(c, want);
-  else
+  } else {
     sp->loss = dup_or_fail(c, want);
+  }
+  free(w);
 }
 
 static void set_count(parse_ctx *c, enum key_id k, const char *value)
@@ -356,8 +429,8 @@ static void set_count(parse_ctx *c, enum key_id k, const char *value)
   unsigned long v;
   unsigned long lo = k == P_DIM ? 1 : 0;
   if (parse_ulong(value, ADEIS_PROBLEM_MAX_DIM, &v) || v < lo) {
-    fail(c, c->lineno, LABEL(k), "expected an integer in %lu..%lu, got '%.60s'", lo,
-         ADEIS_PROBLEM_MAX_DIM, value);
+    fail(c, c->lineno, LABEL(k), "expected an integer in %lu..%lu, got '%s'", lo,
+         ADEIS_PROBLEM_MAX_DIM, SHOWN(c, value));
     return;
   }
   if (k == P_DIM)
@@ -370,7 +443,8 @@ static void set_seed(parse_ctx *c, enum key_id k, const char *value)
 {
   unsigned long v;
   if (parse_ulong(value, ULONG_MAX, &v)) {
-    fail(c, c->lineno, LABEL(k), "expected an integer in 0..%lu, got '%.60s'", ULONG_MAX, value);
+    fail(c, c->lineno, LABEL(k), "expected an integer in 0..%lu, got '%s'", ULONG_MAX,
+         SHOWN(c, value));
     return;
   }
   adeis_problem_spec *sp = c->spec;
@@ -386,17 +460,19 @@ static void set_seed(parse_ctx *c, enum key_id k, const char *value)
 
 static void set_time(parse_ctx *c, enum key_id k, const char *value)
 {
-  char tok[256];
-  if (single_word(c, k, value, tok, sizeof tok, "one positive number"))
+  char *w = single_word(c, k, value, "one positive number");
+  if (!w)
     return;
   mpfr_t r;
   mpfr_init2(r, CHECK_PREC);
-  if (parse_number(r, tok) || mpfr_sgn(r) <= 0)
-    fail(c, c->lineno, LABEL(k), "expected one positive number, got '%.60s'", tok);
-  else if (k == S_T)
-    c->spec->T = dup_or_fail(c, tok);
-  else
-    c->spec->t_end = dup_or_fail(c, tok);
+  if (parse_number(r, w) || mpfr_sgn(r) <= 0) {
+    fail(c, c->lineno, LABEL(k), "expected one positive number, got '%.60s'", w);
+    free(w);
+  } else if (k == S_T) {
+    c->spec->T = w;
+  } else {
+    c->spec->t_end = w;
+  }
   mpfr_clear(r);
 }
 
@@ -412,8 +488,8 @@ static adeis_numlist *numlist_of(adeis_problem_spec *sp, enum key_id k)
   }
 }
 
-/* Append one token; capacity is the next power of two at or above n. */
-static int numlist_push(adeis_numlist *nl, const char *tok)
+/* Append one word (taking it over); capacity is the next power of two at or above n. */
+static int numlist_push(adeis_numlist *nl, char *w)
 {
   if ((nl->n & (nl->n - 1)) == 0) {
     size_t cap = nl->n ? 2 * nl->n : 1;
@@ -422,10 +498,7 @@ static int numlist_push(adeis_numlist *nl, const char *tok)
       return -1;
     nl->text = p;
   }
-  char *d = strdup(tok);
-  if (!d)
-    return -1;
-  nl->text[nl->n++] = d;
+  nl->text[nl->n++] = w;
   return 0;
 }
 
@@ -434,19 +507,21 @@ static void append_numbers(parse_ctx *c, enum key_id k, const char *value)
   adeis_numlist *nl = numlist_of(c->spec, k);
   if (!nl->line)
     nl->line = c->lineno;
-  char tok[256];
   mpfr_t r;
   mpfr_init2(r, CHECK_PREC);
-  size_t len;
-  while (!c->has_error && (len = next_token(&value, tok, sizeof tok))) {
-    if (len >= sizeof tok || parse_number(r, tok))
-      fail(c, c->lineno, LABEL(k), "expected a finite decimal number, got '%.60s' (item %zu)", tok,
+  char *w;
+  while (!c->has_error && (w = next_word(c, &value))) {
+    if (parse_number(r, w))
+      fail(c, c->lineno, LABEL(k), "expected a finite decimal number, got '%.60s' (item %zu)", w,
            nl->n + 1);
     else if (k == P_VAR && mpfr_sgn(r) <= 0)
-      fail(c, c->lineno, LABEL(k), "expected a positive variance, got '%.60s' (item %zu)", tok,
+      fail(c, c->lineno, LABEL(k), "expected a positive variance, got '%.60s' (item %zu)", w,
            nl->n + 1);
-    else if (numlist_push(nl, tok))
+    else if (numlist_push(nl, w) == 0)
+      continue;
+    else
       fail_oom(c);
+    free(w);
   }
   mpfr_clear(r);
 }
@@ -500,8 +575,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
     return 1;
   }
   if (c->cont && keys[k].kind != K_LIST) {
-    fail(c, c->lineno, LABEL(k), "expected one value on one line, got a continuation '%.60s'",
-         value);
+    fail(c, c->lineno, LABEL(k), "expected one value on one line, got a continuation '%s'",
+         SHOWN(c, value));
     return 1;
   }
   if (!c->cont && c->key_line[k]) {
@@ -697,7 +772,11 @@ int adeis_problem_load(const char *path, adeis_problem_spec *spec)
     snprintf(c.err, sizeof c.err, "%s:0: file: out of memory", path);
   fclose(f);
   free(c.raw);
+  free(c.cooked);
   free(c.line_of);
+  for (size_t i = 0; i < c.n_long_words; i++)
+    free(c.long_words[i]);
+  free(c.long_words);
   if (rc) {
     adeis_set_error("%s", c.err);
     adeis_problem_spec_clear(spec);

@@ -73,6 +73,8 @@ static int load_text(const char *text, adeis_problem_spec *spec)
   return adeis_problem_load(write_file("p.ini", text), spec);
 }
 
+static void assert_vec_is_text(const adeis_vec *v, const char *const text[], mpfr_prec_t prec);
+
 /* ---- a good file ---- */
 
 Test(problem, worked_example_spec)
@@ -182,6 +184,46 @@ Test(problem, long_lines)
   cr_assert_eq(sp.noise_seed, 2);
   adeis_problem_spec_clear(&sp);
   free(text);
+}
+
+/* Numbers with hundreds of digits, for high working precisions. */
+Test(problem, long_numbers)
+{
+  char third[352] = "0.", text[8192];
+  memset(third + 2, '3', 340);
+  third[342] = '\0';
+  snprintf(text, sizeof text,
+           "[problem]\ntype = gaussian\ndim = 3\nmean = %s -1 %s\nvar = 1 %s 1\n"
+           "[schedule]\nname = vp-linear\nt_end = 0.00%s\n[loss]\ntype = quadratic\n"
+           "target = 0 0 0\n[start]\nx_T = %s\n  %s\n %s\n",
+           third, third, third, third + 2, third, third, third);
+  adeis_problem_spec sp;
+  cr_assert_eq(load_text(text, &sp), ADEIS_OK, "%s", adeis_errmsg());
+  cr_assert_str_eq(sp.mean.text[0], third);
+  cr_assert_str_eq(sp.mean.text[1], "-1");
+  cr_assert_str_eq(sp.var.text[1], third);
+  cr_assert_eq(strlen(sp.t_end), 344);
+  cr_assert_eq(sp.x_T.n, 3);
+  cr_assert_str_eq(sp.x_T.text[2], third);
+  adeis_problem pb;
+  cr_assert_eq(adeis_problem_build(&sp, 1100, &pb), ADEIS_OK, "%s", adeis_errmsg());
+  assert_vec_is_text(pb.x_T, (const char *const *)sp.x_T.text, 1100);
+  adeis_problem_clear(&pb);
+  adeis_problem_spec_clear(&sp);
+
+  snprintf(text, sizeof text, "[problem]\ntype = gaussian\ndim = 3\nmean = 1 %sx 2\n", third);
+  cr_assert_eq(load_text(text, &sp), ADEIS_EINPUT);
+  char expect[256];
+  snprintf(expect, sizeof expect, "%s:4: problem.mean: expected a finite decimal number, got '0.333",
+           tmppath);
+  cr_assert(strncmp(adeis_errmsg(), expect, strlen(expect)) == 0, "%s", adeis_errmsg());
+  snprintf(text, sizeof text, "[problem]\ntype = gaussian %s\n", third);
+  cr_assert_eq(load_text(text, &sp), ADEIS_EINPUT);
+  snprintf(expect, sizeof expect, "%s:2: problem.type: expected gaussian, got 'gaussian 0.333",
+           tmppath);
+  cr_assert(strncmp(adeis_errmsg(), expect, strlen(expect)) == 0, "%s", adeis_errmsg());
+  cr_assert_eq(load_text("[problem]\ntype = gaussian\x1f" "0\n", &sp), ADEIS_EINPUT);
+  cr_assert(strstr(adeis_errmsg(), ":2: file: control character") != NULL, "%s", adeis_errmsg());
 }
 
 /* ---- bad files: ADEIS_EINPUT and "FILE:LINE: section.key: what" ---- */
