@@ -1,0 +1,515 @@
+/* The study runner (runner.h): folder, resume, parallel sweep, errors.csv, orders.csv. */
+#include "runner.h"
+#include "../core/status.h"
+#include "files.h"
+#include "points.h"
+
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct run_ctx {
+  const adeis_study *s;
+  const adeis_run_opts *o;
+  char *dir, *points_dir;
+  size_t n;                   /* points */
+  char **text;                /* per point: its file's text */
+  const char **rows;          /* per point: its rows, inside text */
+  double *err;                /* n x n_quantities relative errors */
+  char **input;               /* per problem: the file's bytes */
+  size_t *input_len;
+  uint64_t *hash;
+  /* progress */
+  int progress;
+  double t0;
+  size_t n_done, n_todo, n_computed;
+  /* the first failure */
+  int fail_rc;
+  size_t fail_index;
+  char fail_msg[1536];
+} run_ctx;
+
+void adeis_run_opts_init(adeis_run_opts *o)
+{
+  memset(o, 0, sizeof *o);
+  o->render = 1;
+}
+
+static double now_seconds(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int io_error(const char *what, const char *path)
+{
+  adeis_set_error("%s: %s (%s)", path, what, strerror(errno));
+  return errno == ENOMEM ? ADEIS_ENOMEM : ADEIS_EINPUT;
+}
+
+/* ---- setup ---- */
+
+static int read_inputs(run_ctx *c)
+{
+  const adeis_study *s = c->s;
+  c->input = calloc(s->n_problems, sizeof *c->input);
+  c->input_len = calloc(s->n_problems, sizeof *c->input_len);
+  c->hash = calloc(s->n_problems, sizeof *c->hash);
+  if (!c->input || !c->input_len || !c->hash)
+    return ADEIS_ENOMEM;
+  for (size_t i = 0; i < s->n_problems; i++) {
+    if (adeis_file_read(s->problems[i].path, &c->input[i], &c->input_len[i]))
+      return io_error("cannot read the problem file", s->problems[i].path);
+    c->hash[i] = adeis_fnv1a64(c->input[i], c->input_len[i]);
+  }
+  return ADEIS_OK;
+}
+
+static int prepare_dir(run_ctx *c)
+{
+  if (c->o->dir)
+    c->dir = strdup(c->o->dir);
+  else if ((c->dir = malloc(strlen(c->s->name) + sizeof "results/")))
+    sprintf(c->dir, "results/%s", c->s->name);
+  if (!c->dir || !(c->points_dir = adeis_path_join(c->dir, "points")))
+    return ADEIS_ENOMEM;
+  if (adeis_mkdir_p(c->dir) || access(c->dir, W_OK | X_OK))
+    return io_error("cannot create or write the output folder", c->dir);
+  if (adeis_mkdir_p(c->points_dir) || access(c->points_dir, W_OK | X_OK))
+    return io_error("cannot create or write the output folder", c->points_dir);
+  adeis_remove_stale_tmp(c->dir);
+  adeis_remove_stale_tmp(c->points_dir);
+  return ADEIS_OK;
+}
+
+static int alloc_points(run_ctx *c)
+{
+  c->n = adeis_points_count(c->s);
+  c->text = calloc(c->n, sizeof *c->text);
+  c->rows = calloc(c->n, sizeof *c->rows);
+  c->err = calloc(c->n * c->s->n_quantities, sizeof *c->err);
+  return c->text && c->rows && c->err ? ADEIS_OK : ADEIS_ENOMEM;
+}
+
+/* Take text as point i's file if it is valid; frees it otherwise. Returns 1 when taken. */
+static int adopt(run_ctx *c, size_t i, char *text)
+{
+  adeis_point p = adeis_point_at(c->s, i);
+  char stamp[256];
+  adeis_point_stamp(c->s, &p, c->hash[p.problem], stamp, sizeof stamp);
+  if (adeis_point_parse(c->s, &p, stamp, text, &c->rows[i], &c->err[i * c->s->n_quantities])) {
+    free(text);
+    return 0;
+  }
+  c->text[i] = text;
+  return 1;
+}
+
+/* Resume: reuse every valid point file (a stale or corrupt one is recomputed). */
+static void load_finished(run_ctx *c)
+{
+  for (size_t i = 0; i < c->n && !c->o->force; i++) {
+    adeis_point p = adeis_point_at(c->s, i);
+    char name[600], *path, *text;
+    size_t len;
+    adeis_point_file_name(c->s, &p, name, sizeof name);
+    if (!(path = adeis_path_join(c->points_dir, name)))
+      continue;
+    if (adeis_file_read(path, &text, &len) == 0 && strlen(text) == len)
+      adopt(c, i, text);
+    else if (text)
+      free(text);
+    free(path);
+  }
+}
+
+/* ---- one point ---- */
+
+static void progress_line(run_ctx *c)
+{
+  double el = now_seconds() - c->t0;
+  size_t computed = c->n_computed, left = c->n - c->n_done;
+  double eta = computed ? el / (double)computed * (double)left : 0;
+  fprintf(stderr, "\r[%zu/%zu] elapsed %.0fs, eta %.0fs   ", c->n_done, c->n, el, eta);
+  fflush(stderr);
+}
+
+static void note_done(run_ctx *c)
+{
+#pragma omp critical(adeis_study_progress)
+  {
+    c->n_done++;
+    c->n_computed++;
+    if (c->progress)
+      progress_line(c);
+  }
+}
+
+static void note_failure(run_ctx *c, size_t i, int rc, const char *what)
+{
+  adeis_point p = adeis_point_at(c->s, i);
+  char where[512];
+  adeis_point_describe(c->s, &p, where, sizeof where);
+#pragma omp critical(adeis_study_failure)
+  if (!c->fail_rc || i < c->fail_index) {
+    c->fail_rc = rc;
+    c->fail_index = i;
+    snprintf(c->fail_msg, sizeof c->fail_msg, "%s: %s", where, what);
+  }
+}
+
+/* Compute point i into its file text (stamp, header, rows). */
+static int compute_text(run_ctx *c, const adeis_point *p, adeis_sbuf *b)
+{
+  const adeis_study *s = c->s;
+  adeis_problem pb;
+  int rc = adeis_problem_build(&s->problems[p->problem].spec, s->precisions[p->precision], &pb);
+  if (rc)
+    return rc;
+  adeis_grad_request rq;
+  adeis_grad_request_init(&rq);
+  rq.method = s->methods[p->method].method->name;
+  rq.steps = s->steps[p->steps];
+  rq.grid = s->grids[p->grid];
+  rq.state = s->states[p->state];
+  rq.precision = s->precisions[p->precision];
+  rq.sde = s->sde;
+  adeis_grad_result res;
+  rc = adeis_grad_compute(&pb, &rq, &res);
+  if (!rc) {
+    char stamp[256];
+    adeis_point_stamp(s, p, c->hash[p->problem], stamp, sizeof stamp);
+    adeis_sbuf_printf(b, "%s\n%s\n", stamp, ADEIS_ERRORS_HEADER);
+    adeis_point_rows(s, p, &res, b);
+    if (b->oom)
+      rc = ADEIS_ENOMEM;
+  }
+  adeis_grad_result_clear(&res);
+  adeis_problem_clear(&pb);
+  return rc;
+}
+
+/* Returns 0, or nonzero after recording a failure. */
+static int run_point(run_ctx *c, size_t i)
+{
+  adeis_point p = adeis_point_at(c->s, i);
+  adeis_sbuf b = {0};
+  int rc = compute_text(c, &p, &b);
+  if (rc) {
+    note_failure(c, i, rc == ADEIS_ENOMEM ? ADEIS_ENUMERIC : rc,
+                 rc == ADEIS_ENOMEM ? "out of memory" : adeis_errmsg());
+    adeis_sbuf_free(&b);
+    return rc;
+  }
+  char name[600];
+  adeis_point_file_name(c->s, &p, name, sizeof name);
+  if (adeis_file_write_atomic(c->points_dir, name, b.s, b.len)) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "cannot write %s/%s (%s)", c->points_dir, name, strerror(errno));
+    note_failure(c, i, ADEIS_EINPUT, msg);
+    adeis_sbuf_free(&b);
+    return ADEIS_EINPUT;
+  }
+  if (!adopt(c, i, b.s)) {
+    note_failure(c, i, ADEIS_ENUMERIC, "internal error: a point's rows did not read back");
+    return ADEIS_ENUMERIC;
+  }
+  note_done(c);
+  return 0;
+}
+
+typedef struct todo_item {
+  size_t steps, index;
+} todo_item;
+
+/* Larger N first, so the long points do not end the sweep on one thread. */
+static int cmp_cost(const void *a, const void *b)
+{
+  const todo_item *x = a, *y = b;
+  if (x->steps != y->steps)
+    return x->steps < y->steps ? 1 : -1;
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+static todo_item *todo_list(run_ctx *c, size_t *m)
+{
+  todo_item *todo = malloc((c->n + 1) * sizeof *todo);
+  *m = 0;
+  if (!todo)
+    return NULL;
+  for (size_t i = 0; i < c->n; i++)
+    if (!c->text[i])
+      todo[(*m)++] = (todo_item){c->s->steps[adeis_point_at(c->s, i).steps], i};
+  qsort(todo, *m, sizeof *todo, cmp_cost);
+  return todo;
+}
+
+static int sweep(run_ctx *c)
+{
+  size_t m;
+  todo_item *todo = todo_list(c, &m);
+  if (!todo)
+    return ADEIS_ENOMEM;
+  c->n_done = c->n - m;
+  c->n_todo = m;
+  c->t0 = now_seconds();
+  c->progress = !c->o->quiet && isatty(2) && m > 0;
+  int threads = c->o->threads > 0 ? c->o->threads : omp_get_num_procs();
+  int stop = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (size_t k = 0; k < m; k++) {
+    int halt;
+#pragma omp atomic read
+    halt = stop;
+    if (halt || run_point(c, todo[k].index) == 0)
+      continue;
+#pragma omp atomic write
+    stop = 1;
+  }
+  free(todo);
+  if (c->progress)
+    fputc('\n', stderr);
+  if (c->fail_rc) {
+    adeis_set_error("%s", c->fail_msg);
+    return c->fail_rc;
+  }
+  return ADEIS_OK;
+}
+
+/* ---- errors.csv and orders.csv ---- */
+
+static int write_file(run_ctx *c, const char *name, adeis_sbuf *b)
+{
+  if (b->oom)
+    return ADEIS_ENOMEM;
+  if (adeis_file_write_atomic(c->dir, name, b->s ? b->s : "", b->len)) {
+    char *path = adeis_path_join(c->dir, name);
+    int rc = io_error("cannot write", path ? path : name);
+    free(path);
+    return rc;
+  }
+  return ADEIS_OK;
+}
+
+static int write_errors(run_ctx *c)
+{
+  adeis_sbuf b = {0};
+  adeis_sbuf_printf(&b, "%s\n", ADEIS_ERRORS_HEADER);
+  for (size_t i = 0; i < c->n; i++)
+    adeis_sbuf_printf(&b, "%s", c->rows[i]);
+  int rc = write_file(c, "errors.csv", &b);
+  adeis_sbuf_free(&b);
+  return rc;
+}
+
+/* Index of the first point of a series (steps index 0). */
+static size_t series_first(const adeis_study *s, const adeis_order_row *r)
+{
+  size_t i = r->problem;
+  i = i * s->n_methods + r->method;
+  i = i * s->n_grids + r->grid;
+  i = i * s->n_states + r->state;
+  i = i * s->n_precisions + r->precision;
+  return i * s->n_steps;
+}
+
+static int fit_row(run_ctx *c, adeis_order_row *r, size_t qi, double *N, double *e)
+{
+  const adeis_study *s = c->s;
+  size_t first = series_first(s, r);
+  for (size_t k = 0; k < s->n_steps; k++) {
+    N[k] = (double)s->steps[k];
+    e[k] = c->err[(first + k) * s->n_quantities + qi];
+  }
+  int rc = adeis_order_estimate(N, e, s->n_steps, s->precisions[r->precision], 1.0,
+                                ADEIS_ORDER_PRE_TOL, &r->fit);
+  double expected = (double)s->methods[r->method].expected;
+  r->ok = !rc && r->fit.used >= ADEIS_ORDER_MIN_POINTS &&
+          fabs(r->fit.fitted - expected) <= s->tolerance;
+  return rc;
+}
+
+/* Rows in orders.csv order: problem, method, grid, state, precision, quantity. */
+static int fit_orders(run_ctx *c, adeis_study_outcome *out)
+{
+  const adeis_study *s = c->s;
+  size_t n = c->n / s->n_steps * s->n_quantities;
+  double *N = malloc(s->n_steps * sizeof *N), *e = malloc(s->n_steps * sizeof *e);
+  out->orders = calloc(n, sizeof *out->orders);
+  int rc = N && e && out->orders ? ADEIS_OK : ADEIS_ENOMEM;
+  for (size_t k = 0; k < n && !rc; k++) {
+    size_t series = k / s->n_quantities, qi = k % s->n_quantities;
+    adeis_point p = adeis_point_at(s, series * s->n_steps);
+    adeis_order_row *r = &out->orders[k];
+    *r = (adeis_order_row){.problem = p.problem, .method = p.method, .grid = p.grid,
+                           .state = p.state, .precision = p.precision,
+                           .quantity = s->quantities[qi]};
+    out->n_orders = k + 1;
+    rc = fit_row(c, r, qi, N, e);
+  }
+  free(N);
+  free(e);
+  return rc;
+}
+
+static void fmt_num(char *buf, size_t n, const char *fmt, double v)
+{
+  if (isnan(v))
+    snprintf(buf, n, "nan");
+  else
+    snprintf(buf, n, fmt, v);
+}
+
+/* used, pairwise and excluded columns. */
+static void order_lists(const adeis_study *s, const adeis_order_fit *f, adeis_sbuf *b)
+{
+  const char *sep = "";
+  for (size_t k = 0; k < f->n; k++)
+    if (f->mark[k] == ADEIS_ORDER_USED) {
+      adeis_sbuf_printf(b, "%s%zu", sep, s->steps[k]);
+      sep = ";";
+    }
+  adeis_sbuf_printf(b, ",");
+  sep = "";
+  for (size_t k = 0; k + 1 < f->n; k++)
+    if (!isnan(f->local[k])) {
+      adeis_sbuf_printf(b, "%s%zu:%.3f", sep, s->steps[k], f->local[k]);
+      sep = ";";
+    }
+  adeis_sbuf_printf(b, ",");
+  sep = "";
+  for (size_t k = 0; k < f->n; k++)
+    if (f->mark[k] != ADEIS_ORDER_USED) {
+      adeis_sbuf_printf(b, "%s%zu:%s", sep, s->steps[k], adeis_order_mark_name(f->mark[k]));
+      sep = ";";
+    }
+  adeis_sbuf_printf(b, "\n");
+}
+
+static void order_row(const adeis_study *s, const adeis_order_row *r, adeis_sbuf *b)
+{
+  char fitted[32], se[32];
+  fmt_num(fitted, sizeof fitted, "%.4f", r->fit.fitted);
+  fmt_num(se, sizeof se, "%.4f", r->fit.se);
+  adeis_sbuf_printf(b, "%s,%s,%s,%s,%ld,%d,%s,%ld,%s,%s,%s,", s->problems[r->problem].name,
+                    s->methods[r->method].method->name, adeis_grid_name(s->grids[r->grid]),
+                    adeis_state_name(s->states[r->state]), s->precisions[r->precision], s->sde,
+                    adeis_quantity_names[r->quantity], s->methods[r->method].expected, fitted, se,
+                    r->ok ? "ok" : "FAIL");
+  order_lists(s, &r->fit, b);
+}
+
+static int write_orders(run_ctx *c, const adeis_study_outcome *out)
+{
+  adeis_sbuf b = {0};
+  adeis_sbuf_printf(&b, "%s\n", ADEIS_ORDERS_HEADER);
+  for (size_t k = 0; k < out->n_orders; k++)
+    order_row(c->s, &out->orders[k], &b);
+  int rc = write_file(c, "orders.csv", &b);
+  adeis_sbuf_free(&b);
+  return rc;
+}
+
+/* study.ini and the problem files, byte for byte. */
+static int copy_inputs(run_ctx *c)
+{
+  char *text;
+  size_t len;
+  if (adeis_file_read(c->s->path, &text, &len))
+    return io_error("cannot read the study file", c->s->path);
+  adeis_sbuf b = {.s = text, .len = len, .cap = len + 1};
+  int rc = write_file(c, "study.ini", &b);
+  adeis_sbuf_free(&b);
+  for (size_t i = 0; i < c->s->n_problems && !rc; i++) {
+    adeis_sbuf pb = {.s = c->input[i], .len = c->input_len[i]};
+    rc = write_file(c, c->s->problems[i].file, &pb);
+  }
+  return rc;
+}
+
+/* ---- the whole run ---- */
+
+static void ctx_clear(run_ctx *c)
+{
+  for (size_t i = 0; c->text && i < c->n; i++)
+    free(c->text[i]);
+  for (size_t i = 0; c->input && i < c->s->n_problems; i++)
+    free(c->input[i]);
+  free(c->text);
+  free(c->rows);
+  free(c->err);
+  free(c->input);
+  free(c->input_len);
+  free(c->hash);
+  free(c->points_dir);
+  free(c->dir);
+}
+
+static int run(run_ctx *c, adeis_study_outcome *out)
+{
+  int rc = read_inputs(c);
+  if (!rc)
+    rc = prepare_dir(c);
+  if (!rc && !(out->dir = strdup(c->dir)))
+    rc = ADEIS_ENOMEM;
+  if (!rc)
+    rc = alloc_points(c);
+  if (rc)
+    return rc;
+  load_finished(c);
+  out->n_points = c->n;
+  rc = sweep(c);
+  out->computed = c->n_computed;
+  out->reused = c->n - c->n_todo;
+  if (!rc)
+    rc = fit_orders(c, out);
+  if (!rc)
+    rc = write_errors(c);
+  if (!rc)
+    rc = write_orders(c, out);
+  if (!rc)
+    rc = copy_inputs(c);
+  if (!rc && c->o->render)
+    rc = adeis_study_render(c->dir, c->o->latex);
+  return rc;
+}
+
+int adeis_study_run(const adeis_study *s, const adeis_run_opts *o, adeis_study_outcome *out)
+{
+  memset(out, 0, sizeof *out);
+  run_ctx c = {.s = s, .o = o};
+  double t0 = now_seconds();
+  int rc = run(&c, out);
+  if (rc == ADEIS_ENOMEM)
+    adeis_set_error("out of memory");
+  out->wall_seconds = now_seconds() - t0;
+  ctx_clear(&c);
+  return rc;
+}
+
+void adeis_study_outcome_clear(adeis_study_outcome *out)
+{
+  for (size_t k = 0; k < out->n_orders; k++)
+    adeis_order_fit_clear(&out->orders[k].fit);
+  free(out->orders);
+  free(out->dir);
+  memset(out, 0, sizeof *out);
+}
+
+void adeis_study_check_line(const adeis_study *s, const adeis_order_row *r, char *buf, size_t n)
+{
+  char fitted[32];
+  fmt_num(fitted, sizeof fitted, "%.3f", r->fit.fitted);
+  snprintf(buf, n, "%-4s %s %s %s %s %s %ld %s fitted %s expected %ld tol %g used %zu",
+           r->ok ? "ok" : "FAIL", s->name, s->problems[r->problem].name,
+           s->methods[r->method].method->name, adeis_grid_name(s->grids[r->grid]),
+           adeis_state_name(s->states[r->state]), s->precisions[r->precision],
+           adeis_quantity_names[r->quantity], fitted, s->methods[r->method].expected,
+           s->tolerance, r->fit.used);
+}

@@ -1,0 +1,65 @@
+/* The study runner (docs/studies.md): sweeps problem x method x grid x state x precision x
+ * steps, one adeis_grad_compute per point (all quantities at once), in parallel (OpenMP),
+ * each point written atomically to DIR/points/ as it completes (resume), then assembles
+ * DIR/errors.csv and DIR/orders.csv, copies the study and problem files into DIR and
+ * renders the tables and figures (plots/report.h).
+ *
+ * Output is independent of the thread count except the `seconds` column of freshly
+ * computed points; a resumed run reuses the stored rows verbatim. */
+#ifndef ADEIS_RUNNER_H
+#define ADEIS_RUNNER_H
+
+#include "orders.h"
+#include "study.h"
+
+#include <stddef.h>
+
+#define ADEIS_ERRORS_HEADER \
+  "problem,method,grid,state,precision,sde,steps,quantity,rel_error,nfe,nvjp,seconds"
+#define ADEIS_ORDERS_HEADER                                                                 \
+  "problem,method,grid,state,precision,sde,quantity,expected,fitted,stderr,status,used," \
+  "pairwise,excluded"
+
+typedef struct adeis_run_opts {
+  const char *dir;   /* output folder; NULL = results/<study name> */
+  int threads;       /* 0 = every core (omp_get_num_procs) */
+  int quiet;         /* no progress line */
+  int force;         /* recompute every point */
+  int latex;         /* also the cairolatex figure */
+  int render;        /* write tables and figures (adeis_report_render) */
+} adeis_run_opts;
+
+void adeis_run_opts_init(adeis_run_opts *o);
+
+/* One orders.csv row: a series (problem, method, grid, state, precision: indices into the
+ * study) and quantity (ADEIS_Q_*), with its fit over the study's steps. */
+typedef struct adeis_order_row {
+  size_t problem, method, grid, state, precision;
+  int quantity;
+  adeis_order_fit fit;
+  int ok;            /* used >= 3 and |fitted - expected| <= tolerance */
+} adeis_order_row;
+
+typedef struct adeis_study_outcome {
+  char *dir;                 /* the output folder used */
+  size_t n_points, computed, reused;
+  double wall_seconds;
+  size_t n_orders;
+  adeis_order_row *orders;   /* in orders.csv order */
+} adeis_study_outcome;
+
+/* Run a loaded study. Returns 0, ADEIS_EINPUT (unwritable folder, I/O error: the message
+ * names the path), ADEIS_ENUMERIC (a point failed: the message names it) or ADEIS_ENOMEM.
+ * out is always safe to clear afterwards. */
+int adeis_study_run(const adeis_study *s, const adeis_run_opts *o, adeis_study_outcome *out);
+void adeis_study_outcome_clear(adeis_study_outcome *out);
+
+/* The greppable check line of one row, without a newline:
+ * "ok   STUDY PROBLEM METHOD GRID STATE PREC QUANTITY fitted F expected E tol T used U". */
+void adeis_study_check_line(const adeis_study *s, const adeis_order_row *r, char *buf,
+                            size_t n);
+
+/* Render the tables and figures of a study folder (plots/report.h). */
+int adeis_study_render(const char *dir, int latex);
+
+#endif

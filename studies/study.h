@@ -1,0 +1,56 @@
+/* Study files (INI, docs/studies.md): which problems, methods, grids, state modes,
+ * precisions and step counts a convergence study sweeps, and the order check's tolerance.
+ * Errors read "FILE:LINE: section.key: what was expected" (ADEIS_EINPUT). */
+#ifndef ADEIS_STUDY_H
+#define ADEIS_STUDY_H
+
+#include "../analytic/problem.h"
+#include "../solvers/grad.h"
+
+#include <stddef.h>
+
+#define ADEIS_STUDY_NAME_MAX 100
+#define ADEIS_STUDY_ORDER_MAX 20
+#define ADEIS_STUDY_TOL_DEFAULT 0.1
+
+typedef struct adeis_study_problem {
+  char *path;                 /* as opened: relative to the study file's folder, or absolute */
+  char *file;                 /* its base name, e.g. "gaussian-3d.ini" */
+  char *name;                 /* the base name without ".ini", e.g. "gaussian-3d" */
+  adeis_problem_spec spec;
+} adeis_study_problem;
+
+typedef struct adeis_study_method {
+  const adeis_method *method;
+  long expected;              /* the order the check expects */
+  int line;
+} adeis_study_method;
+
+typedef struct adeis_study {
+  char *path;                 /* the study file */
+  char *name;
+  size_t n_problems;
+  adeis_study_problem *problems;
+  size_t n_methods;
+  adeis_study_method *methods;  /* in study-file order */
+  size_t n_grids;
+  adeis_grid_kind *grids;
+  size_t n_states;
+  adeis_state_mode *states;
+  size_t n_precisions;
+  long *precisions;
+  size_t n_steps;
+  size_t *steps;              /* strictly increasing */
+  size_t n_quantities;
+  int quantities[ADEIS_Q_COUNT];  /* ADEIS_Q_* in study-file order */
+  int sde;
+  double tolerance;           /* [check] tolerance on |fitted - expected| */
+} adeis_study;
+
+/* Parse and validate a study file and load its problem files.
+ * Returns 0, ADEIS_EINPUT (adeis_errmsg() = "FILE:LINE: section.key: ...") or ADEIS_ENOMEM.
+ * s is always safe to clear afterwards. */
+int adeis_study_load(const char *path, adeis_study *s);
+void adeis_study_clear(adeis_study *s);
+
+#endif
