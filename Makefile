@@ -63,7 +63,8 @@ $(BUILD)/adeis-tests: $(TEST_OBJ) $(BUILD)/libadeis.a
 
 # Criterion runs each test in its own process; 2 workers for the 2-core machines.
 check: $(BUILD)/adeis $(BUILD)/adeis-tests
-	ADEIS_BIN=$(CURDIR)/$(BUILD)/adeis ADEIS_ROOT=$(CURDIR) $(BUILD)/adeis-tests --jobs 2
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ADEIS_BIN=$(CURDIR)/$(BUILD)/adeis \
+	  ADEIS_ROOT=$(CURDIR) $(BUILD)/adeis-tests --jobs 2
 
 $(BUILD)/adeis-bench: $(BENCH_OBJ) $(BUILD)/libadeis.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(BENCH_OBJ) $(BUILD)/libadeis.a $(DEP_LIBS)
