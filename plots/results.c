@@ -406,7 +406,7 @@ static int parse_order_any(const csv_ctx *c, void *row) { return parse_order_row
 
 /* Read path into *rows (n_rows of size bytes each, zeroed first); *text keeps the strings. */
 static int read_csv(const char *path, const char *const *cols, size_t n_cols, row_parser parse,
-                    size_t size, void **rows, size_t *n_rows, char **text)
+                    size_t size, int need_rows, void **rows, size_t *n_rows, char **text)
 {
   int st = 0;
   csv_line *lines = NULL;
@@ -420,12 +420,12 @@ static int read_csv(const char *path, const char *const *cols, size_t n_cols, ro
     st = ADEIS_EINPUT;
   }
   st = st ? st : check_header(&c);
-  if (!st && n == 1) {
+  if (!st && n == 1 && need_rows) {
     adeis_set_error("%s:%ld: %s: expected a data row, found the end of the file", path,
                     lines[0].line + 1, cols[0]);
     st = ADEIS_EINPUT;
   }
-  if (!st && !(*rows = calloc(n - 1, size))) {
+  if (!st && !(*rows = calloc(n > 1 ? n - 1 : 1, size))) {
     adeis_set_error("out of memory");
     st = ADEIS_ENOMEM;
   }
@@ -450,12 +450,12 @@ int adeis_results_read(adeis_results *r, const char *errors_csv, const char *ord
   }
   void *rows = NULL;
   int st = read_csv(errors_csv, errors_cols, N_ERRORS_COLS, parse_error_any,
-                    sizeof *r->errors, &rows, &r->n_errors, &r->text[0]);
+                    sizeof *r->errors, 1, &rows, &r->n_errors, &r->text[0]);
   r->errors = rows;
   if (st)
     return st;
   rows = NULL;
-  st = read_csv(orders_csv, orders_cols, N_ORDERS_COLS, parse_order_any, sizeof *r->orders,
+  st = read_csv(orders_csv, orders_cols, N_ORDERS_COLS, parse_order_any, sizeof *r->orders, 0,
                 &rows, &r->n_orders, &r->text[1]);
   r->orders = rows;
   return st;
