@@ -271,6 +271,18 @@ static int report(int status)
   return cli_exit_code(status);
 }
 
+/* Safety net: a result that is not finite is a numerical failure, never output. */
+static int check_finite(const adeis_grad_result *res)
+{
+  for (int q = 0; q < ADEIS_Q_COUNT; q++)
+    if (res->grad[q] && !adeis_vec_isfinite(res->grad[q])) {
+      adeis_set_error("the computed dL/d%s is not finite (NaN or infinity)",
+                      adeis_quantity_names[q]);
+      return ADEIS_ENUMERIC;
+    }
+  return ADEIS_OK;
+}
+
 static int run_grad(const grad_opts *o)
 {
   adeis_problem_spec spec;
@@ -283,6 +295,8 @@ static int run_grad(const grad_opts *o)
   rc = adeis_problem_build(&spec, o->rq.precision, &pb);
   if (!rc) {
     rc = adeis_grad_compute(&pb, &o->rq, &res);
+    if (!rc)
+      rc = check_finite(&res);
     if (!rc && o->json)
       print_json(&o->rq, &res);
     else if (!rc)
