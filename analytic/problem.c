@@ -273,7 +273,7 @@ static char *read_line(char *str, int num, void *stream)
   if (c->oom || num < 8)
     return NULL;
   if (c->pending) {
-    const char *rest = c->pending + strspn(c->pending, " \t\r\n\v\f");
+    const char *rest = c->pending + strspn(c->pending, BLANKS);
     c->cont = 1;
     if (*rest)
       return deliver(c, str, num, rest);
