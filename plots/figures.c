@@ -16,21 +16,20 @@ static const int point_types[] = {7, 5, 9, 11, 13, 15, 6, 4, 8, 10, 12, 14};
 #define N_COLOURS (sizeof colours / sizeof *colours)
 #define N_POINT_TYPES (sizeof point_types / sizeof *point_types)
 
-static const char *const panel_titles[ADEIS_N_QUANTITIES] = {"∂L/∂x_T", "∂L/∂z", "∂L/∂θ"};
-static const char *const panel_titles_tex[ADEIS_N_QUANTITIES] = {
-    "$\\partial L/\\partial x_T$", "$\\partial L/\\partial z$",
-    "$\\partial L/\\partial \\theta$"};
+static const char *const panel_titles[ADEIS_REPORT_N_QUANTITIES] = {"∂L/∂x_T", "∂L/∂z", "∂L/∂θ"};
+static const char *const panel_titles_tex[ADEIS_REPORT_N_QUANTITIES] = {
+    "$\\partial L/\\partial x_T$", "$\\partial L/\\partial z$", "$\\partial L/\\partial \\theta$"};
 
-const char *adeis_figure_name(adeis_figure fig)
+const char *adeis_report_figure_name(adeis_report_figure fig)
 {
-  return fig == ADEIS_FIG_CONVERGENCE ? "convergence" : "work-precision";
+  return fig == ADEIS_REPORT_CONVERGENCE ? "convergence" : "work-precision";
 }
 
-static long cost(const adeis_error_row *row) { return row->nfe + row->nvjp; }
+static long cost(const adeis_report_error_row *row) { return row->nfe + row->nvjp; }
 
 static int positive(double e) { return isfinite(e) && e > 0; }
 
-static int is_used(const adeis_order_row *o, long n)
+static int is_used(const adeis_report_order_row *o, long n)
 {
   for (size_t i = 0; o && i < o->n_used; i++)
     if (o->used[i] == n)
@@ -56,15 +55,15 @@ static void comment_text(FILE *f, const char *s)
 
 /* ---- errors-Q.dat ---- */
 
-static void dat_block(FILE *f, const adeis_results *r, const adeis_series *se, adeis_quantity q,
-                      size_t index)
+static void dat_block(FILE *f, const adeis_report_results *r, const adeis_report_series *se,
+                      adeis_report_quantity q, size_t index)
 {
-  const adeis_curve *c = &se->curve[q];
+  const adeis_report_curve *c = &se->curve[q];
   fprintf(f, "%s# index %zu: ", index ? "\n\n" : "", index);
   comment_text(f, se->label);
   fputc('\n', f);
   for (size_t j = 0; j < c->n_points; j++) {
-    const adeis_error_row *row = &r->errors[c->points[j]];
+    const adeis_report_error_row *row = &r->errors[c->points[j]];
     if (isfinite(row->rel_error))
       fprintf(f, "%ld %.6e", row->steps, row->rel_error);
     else
@@ -74,10 +73,11 @@ static void dat_block(FILE *f, const adeis_results *r, const adeis_series *se, a
   }
 }
 
-int adeis_dat_write(FILE *f, const adeis_results *r, const adeis_series_set *s, adeis_quantity q)
+int adeis_report_dat_write(FILE *f, const adeis_report_results *r, const adeis_report_series_set *s,
+                           adeis_report_quantity q)
 {
   fprintf(f, "# errors-%s.dat: relative error of dL/d%s, written by adeis from errors.csv\n",
-          adeis_quantity_name(q), adeis_quantity_name(q));
+          adeis_report_quantity_name(q), adeis_report_quantity_name(q));
   fputs("# one gnuplot index block per series; NaN: no finite error\n"
         "# columns: N rel_error NFE+NVJP NFE NVJP seconds used_in_fit\n",
         f);
@@ -91,12 +91,13 @@ int adeis_dat_write(FILE *f, const adeis_results *r, const adeis_series_set *s, 
 /* ---- guides-Q.dat ---- */
 
 /* The anchor of c's guide: its last used point with a finite positive error. */
-static const adeis_error_row *guide_anchor(const adeis_curve *c, const adeis_results *r)
+static const adeis_report_error_row *guide_anchor(const adeis_report_curve *c,
+                                                  const adeis_report_results *r)
 {
   if (!c->order || !c->n_points)
     return NULL;
   for (size_t j = c->n_points; j-- > 0;) {
-    const adeis_error_row *row = &r->errors[c->points[j]];
+    const adeis_report_error_row *row = &r->errors[c->points[j]];
     if (is_used(c->order, row->steps) && positive(row->rel_error))
       return row;
   }
@@ -104,7 +105,8 @@ static const adeis_error_row *guide_anchor(const adeis_curve *c, const adeis_res
 }
 
 /* The guide's value at N = n and at cost c: anchor error times (n/N_a)^-p, (c/c_a)^-p. */
-static void guide_point(FILE *f, const adeis_error_row *a, const adeis_error_row *row, double p)
+static void guide_point(FILE *f, const adeis_report_error_row *a, const adeis_report_error_row *row,
+                        double p)
 {
   double by_n = a->rel_error * pow((double)row->steps / (double)a->steps, -p);
   double by_cost = cost(a) > 0 && cost(row) > 0
@@ -117,18 +119,19 @@ static void guide_point(FILE *f, const adeis_error_row *a, const adeis_error_row
     fputs("NaN\n", f);
 }
 
-int adeis_guides_write(FILE *f, const adeis_results *r, const adeis_series_set *s,
-                       adeis_quantity q)
+int adeis_report_guides_write(FILE *f, const adeis_report_results *r,
+                              const adeis_report_series_set *s, adeis_report_quantity q)
 {
-  fprintf(f, "# guides-%s.dat: lines of the expected order (orders.csv) through each\n"
-             "# series' last used point, written by adeis; one gnuplot index block per\n"
-             "# series that has one\n"
-             "# columns: N NFE+NVJP error_at_N error_at_NFE+NVJP\n",
-          adeis_quantity_name(q));
+  fprintf(f,
+          "# guides-%s.dat: lines of the expected order (orders.csv) through each\n"
+          "# series' last used point, written by adeis; one gnuplot index block per\n"
+          "# series that has one\n"
+          "# columns: N NFE+NVJP error_at_N error_at_NFE+NVJP\n",
+          adeis_report_quantity_name(q));
   size_t index = 0;
   for (size_t i = 0; i < s->n_series; i++) {
-    const adeis_curve *c = &s->series[i].curve[q];
-    const adeis_error_row *a = guide_anchor(c, r);
+    const adeis_report_curve *c = &s->series[i].curve[q];
+    const adeis_report_error_row *a = guide_anchor(c, r);
     if (!a)
       continue;
     fprintf(f, "%s# index %zu: ", index ? "\n\n" : "", index);
@@ -164,8 +167,10 @@ static void gp_string_tex(FILE *f, const char *s)
     if (strchr("&%$#_{}", ch))
       fprintf(f, "\\%c", ch);
     else if (ch == '\\' || ch == '~' || ch == '^')
-      fputs(ch == '\\' ? "\\textbackslash{}" : ch == '~' ? "\\textasciitilde{}"
-                                                          : "\\textasciicircum{}", f);
+      fputs(ch == '\\'  ? "\\textbackslash{}"
+            : ch == '~' ? "\\textasciitilde{}"
+                        : "\\textasciicircum{}",
+            f);
     else if (ch == '\'')
       fputs("''", f);
     else
@@ -176,13 +181,13 @@ static void gp_string_tex(FILE *f, const char *s)
 
 typedef struct layout {
   size_t panels, rows, cols;
-  int legend_cell;  /* a spare cell holds the legend; else the first panel does */
+  int legend_cell; /* a spare cell holds the legend; else the first panel does */
 } layout;
 
-static layout make_layout(const adeis_series_set *s)
+static layout make_layout(const adeis_report_series_set *s)
 {
   layout l = {0, 1, 1, 0};
-  for (int q = 0; q < ADEIS_N_QUANTITIES; q++)
+  for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES; q++)
     l.panels += s->has[q] != 0;
   while (l.cols * l.cols < l.panels)
     l.cols++;
@@ -191,34 +196,35 @@ static layout make_layout(const adeis_series_set *s)
   return l;
 }
 
-static void gp_intro(FILE *f, adeis_figure fig, const char *title, int latex)
+static void gp_intro(FILE *f, adeis_report_figure fig, const char *title, int latex)
 {
-  const char *name = adeis_figure_name(fig);
-  fprintf(f, "# %s.gp: relative error against %s, one panel per gradient, for the study\n# ",
-          name, fig == ADEIS_FIG_CONVERGENCE ? "steps N" : "NFE + NVJP");
+  const char *name = adeis_report_figure_name(fig);
+  fprintf(f, "# %s.gp: relative error against %s, one panel per gradient, for the study\n# ", name,
+          fig == ADEIS_REPORT_CONVERGENCE ? "steps N" : "NFE + NVJP");
   comment_text(f, title);
-  fprintf(f, ". Written by adeis from errors.csv and orders.csv: restyle it freely and\n"
-             "# re-run it from this folder with   gnuplot %s.gp\n"
-             "# (`adeis plot` writes it anew; keep a restyled copy under another name).\n"
-             "#   errors-Q.dat  one block per series: N, error, NFE+NVJP, NFE, NVJP, seconds, "
-             "used\n"
-             "#   guides-Q.dat  dashed lines of the expected order through the last used point\n"
-             "# Options: gnuplot -e 'formats=\"png\"; outbase=\"fig\"' %s.gp\n\n",
+  fprintf(f,
+          ". Written by adeis from errors.csv and orders.csv: restyle it freely and\n"
+          "# re-run it from this folder with   gnuplot %s.gp\n"
+          "# (`adeis plot` writes it anew; keep a restyled copy under another name).\n"
+          "#   errors-Q.dat  one block per series: N, error, NFE+NVJP, NFE, NVJP, seconds, "
+          "used\n"
+          "#   guides-Q.dat  dashed lines of the expected order through the last used point\n"
+          "# Options: gnuplot -e 'formats=\"png\"; outbase=\"fig\"' %s.gp\n\n",
           name, name);
   fprintf(f, "if (!exists(\"outbase\")) outbase = '%s'\n", name);
-  fprintf(f, "if (!exists(\"formats\")) formats = '%s'\n", fig == ADEIS_FIG_WORK_PRECISION
-                                                              ? "png pdf"
-                                                              : latex ? "png pdf svg tex"
-                                                                      : "png pdf svg");
+  fprintf(f, "if (!exists(\"formats\")) formats = '%s'\n",
+          fig == ADEIS_REPORT_WORK_PRECISION ? "png pdf"
+          : latex                            ? "png pdf svg tex"
+                                             : "png pdf svg");
   fputs("set encoding utf8\n\n", f);
 }
 
-static void gp_styles(FILE *f, const adeis_series_set *s)
+static void gp_styles(FILE *f, const adeis_report_series_set *s)
 {
   fputs("# One style per series; its guide is the same colour, dashed.\n", f);
   for (size_t i = 0; i < s->n_series; i++)
-    fprintf(f, "set style line %zu lc rgb '%s' lw 2 pt %d ps 1.3\n", i + 1,
-            colours[i % N_COLOURS], point_types[i % N_POINT_TYPES]);
+    fprintf(f, "set style line %zu lc rgb '%s' lw 2 pt %d ps 1.3\n", i + 1, colours[i % N_COLOURS],
+            point_types[i % N_POINT_TYPES]);
   fputs("guide = 'dt 2 lw 1.5'\n\n# Series titles; titles_tex for the cairolatex variant.\n", f);
   fprintf(f, "array titles[%zu]\narray titles_tex[%zu]\n", s->n_series, s->n_series);
   for (size_t i = 0; i < s->n_series; i++) {
@@ -236,23 +242,25 @@ static void gp_terminals(FILE *f, layout l)
   fputs("  tex = (fmt eq 'tex')\n", f);
   fprintf(f, "  if (fmt eq 'png') { set terminal pngcairo size %zu,%zu enhanced font 'Sans,12' }\n",
           l.cols * 600, l.rows * 450);
-  fprintf(f, "  if (fmt eq 'pdf') { set terminal pdfcairo size %.1fin,%.1fin enhanced font "
-             "'Sans,9' }\n",
+  fprintf(f,
+          "  if (fmt eq 'pdf') { set terminal pdfcairo size %.1fin,%.1fin enhanced font "
+          "'Sans,9' }\n",
           l.cols * 4.5, l.rows * 3.4);
-  fprintf(f, "  if (fmt eq 'svg') { set terminal svg size %zu,%zu enhanced font 'Sans,12' "
-             "background rgb 'white' }\n",
+  fprintf(f,
+          "  if (fmt eq 'svg') { set terminal svg size %zu,%zu enhanced font 'Sans,12' "
+          "background rgb 'white' }\n",
           l.cols * 600, l.rows * 450);
   fprintf(f, "  if (tex) { set terminal cairolatex pdf size %.1fin,%.1fin }\n", l.cols * 3.2,
           l.rows * 2.4);
   fputs("  set output tex ? outbase.'-latex.tex' : outbase.'.'.fmt\n", f);
 }
 
-static void gp_axes(FILE *f, adeis_figure fig)
+static void gp_axes(FILE *f, adeis_report_figure fig)
 {
   fputs("  set border; set tics; set offsets graph 0.04, graph 0.04, 0, 0\n"
         "  set grid xtics ytics mytics lt 1 lc rgb '#d8d8d8' lw 1, lt 1 lc rgb '#eeeeee' lw 1\n",
         f);
-  if (fig == ADEIS_FIG_CONVERGENCE)
+  if (fig == ADEIS_REPORT_CONVERGENCE)
     fputs("  set logscale x 2; set format x '%g'\n"
           "  set xlabel tex ? 'steps $N$' : 'steps N'\n",
           f);
@@ -267,14 +275,14 @@ static void gp_axes(FILE *f, adeis_figure fig)
 }
 
 /* [lo:hi] around the x values of quantity q, for a panel with no finite error to show. */
-static void empty_ranges(FILE *f, adeis_figure fig, const adeis_results *r,
-                         const adeis_series_set *s, adeis_quantity q)
+static void empty_ranges(FILE *f, adeis_report_figure fig, const adeis_report_results *r,
+                         const adeis_report_series_set *s, adeis_report_quantity q)
 {
   double lo = INFINITY, hi = 1;
   for (size_t i = 0; i < s->n_series; i++)
     for (size_t j = 0; j < s->series[i].curve[q].n_points; j++) {
-      const adeis_error_row *row = &r->errors[s->series[i].curve[q].points[j]];
-      double x = fig == ADEIS_FIG_CONVERGENCE ? (double)row->steps : (double)cost(row);
+      const adeis_report_error_row *row = &r->errors[s->series[i].curve[q].points[j]];
+      double x = fig == ADEIS_REPORT_CONVERGENCE ? (double)row->steps : (double)cost(row);
       lo = x > 0 && x < lo ? x : lo;
       hi = x > hi ? x : hi;
     }
@@ -284,7 +292,8 @@ static void empty_ranges(FILE *f, adeis_figure fig, const adeis_results *r,
           lo / 2, hi * 2);
 }
 
-static int panel_has_data(const adeis_results *r, const adeis_series_set *s, adeis_quantity q)
+static int panel_has_data(const adeis_report_results *r, const adeis_report_series_set *s,
+                          adeis_report_quantity q)
 {
   for (size_t i = 0; i < s->n_series; i++)
     for (size_t j = 0; j < s->series[i].curve[q].n_points; j++)
@@ -293,11 +302,11 @@ static int panel_has_data(const adeis_results *r, const adeis_series_set *s, ade
   return 0;
 }
 
-static void gp_panel(FILE *f, adeis_figure fig, const adeis_results *r,
-                     const adeis_series_set *s, adeis_quantity q, int with_key)
+static void gp_panel(FILE *f, adeis_report_figure fig, const adeis_report_results *r,
+                     const adeis_report_series_set *s, adeis_report_quantity q, int with_key)
 {
-  const char *qn = adeis_quantity_name(q);
-  int conv = fig == ADEIS_FIG_CONVERGENCE, data = panel_has_data(r, s, q);
+  const char *qn = adeis_report_quantity_name(q);
+  int conv = fig == ADEIS_REPORT_CONVERGENCE, data = panel_has_data(r, s, q);
   fprintf(f, "  set title tex ? '%s' : '%s'\n", panel_titles_tex[q], panel_titles[q]);
   fputs(with_key ? "  set key\n" : "  unset key\n", f);
   if (data)
@@ -306,17 +315,19 @@ static void gp_panel(FILE *f, adeis_figure fig, const adeis_results *r,
     empty_ranges(f, fig, r, s, q);
   size_t index = 0, gindex = 0;
   for (size_t i = 0; i < s->n_series; i++) {
-    const adeis_curve *c = &s->series[i].curve[q];
+    const adeis_report_curve *c = &s->series[i].curve[q];
     if (!c->n_points)
       continue;
-    fprintf(f, "%s \\\n    'errors-%s.dat' index %zu using %d:2 with linespoints ls %zu "
-               "title T(%zu) noenhanced",
+    fprintf(f,
+            "%s \\\n    'errors-%s.dat' index %zu using %d:2 with linespoints ls %zu "
+            "title T(%zu) noenhanced",
             index ? "," : "", qn, index, conv ? 1 : 3, i + 1, i + 1);
     index++;
     if (!guide_anchor(c, r))
       continue;
-    fprintf(f, ", \\\n    'guides-%s.dat' index %zu using %d:%d with lines ls %zu @guide "
-               "notitle",
+    fprintf(f,
+            ", \\\n    'guides-%s.dat' index %zu using %d:%d with lines ls %zu @guide "
+            "notitle",
             qn, gindex++, conv ? 1 : 2, conv ? 3 : 4, i + 1);
   }
   if (with_key)
@@ -325,20 +336,22 @@ static void gp_panel(FILE *f, adeis_figure fig, const adeis_results *r,
 }
 
 /* The spare cell of the layout: the legend alone. */
-static void gp_legend(FILE *f, const adeis_series_set *s)
+static void gp_legend(FILE *f, const adeis_report_series_set *s)
 {
   fputs("  unset border; unset tics; unset grid; unset xlabel; unset ylabel; unset title\n"
         "  unset logscale; set key center center Left reverse noopaque nobox samplen 3 "
         "spacing 1.4\n",
         f);
-  fprintf(f, "  plot [0:1][0:1] for [i=1:%zu] NaN with linespoints ls i title T(i) "
-             "noenhanced, \\\n"
-             "    NaN with lines lc rgb '#555555' @guide title 'expected order'\n",
+  fprintf(f,
+          "  plot [0:1][0:1] for [i=1:%zu] NaN with linespoints ls i title T(i) "
+          "noenhanced, \\\n"
+          "    NaN with lines lc rgb '#555555' @guide title 'expected order'\n",
           s->n_series);
 }
 
-int adeis_gp_write(FILE *f, adeis_figure fig, const char *title, const adeis_results *r,
-                   const adeis_series_set *s, int latex)
+int adeis_report_gp_write(FILE *f, adeis_report_figure fig, const char *title,
+                          const adeis_report_results *r, const adeis_report_series_set *s,
+                          int latex)
 {
   layout l = make_layout(s);
   gp_intro(f, fig, title, latex);
@@ -348,9 +361,9 @@ int adeis_gp_write(FILE *f, adeis_figure fig, const char *title, const adeis_res
   gp_axes(f, fig);
   fprintf(f, "  set multiplot layout %zu,%zu\n", l.rows, l.cols);
   int first = 1;
-  for (int q = 0; q < ADEIS_N_QUANTITIES; q++)
+  for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES; q++)
     if (s->has[q]) {
-      gp_panel(f, fig, r, s, (adeis_quantity)q, first && !l.legend_cell);
+      gp_panel(f, fig, r, s, (adeis_report_quantity)q, first && !l.legend_cell);
       first = 0;
     }
   if (l.legend_cell)

@@ -93,7 +93,7 @@ static int report(const char *prog, const char *dir, const char *script, int ws,
   return ADEIS_ENUMERIC;
 }
 
-int adeis_gnuplot_run(const char *dir, const char *script, const char *setup)
+int adeis_report_gnuplot_run(const char *dir, const char *script, const char *setup)
 {
   const char *prog = program();
   char *argv[] = {(char *)prog, "-e", (char *)(setup ? setup : ""), (char *)script, NULL};

@@ -34,7 +34,8 @@ static char *tmp_name(const char *prefix)
   return concat(prefix, tag, "");
 }
 
-int adeis_write_atomic(const char *path, int (*fill)(FILE *f, const void *ctx), const void *ctx)
+int adeis_report_write_atomic(const char *path, int (*fill)(FILE *f, const void *ctx),
+                              const void *ctx)
 {
   char *tmp = tmp_name(path);
   if (!tmp) {
@@ -70,10 +71,10 @@ typedef enum job_kind { JOB_MD, JOB_TEX, JOB_DAT, JOB_GUIDES, JOB_GP } job_kind;
 typedef struct job {
   job_kind kind;
   const char *title;
-  const adeis_results *r;
-  const adeis_series_set *s;
-  adeis_quantity q;
-  adeis_figure fig;
+  const adeis_report_results *r;
+  const adeis_report_series_set *s;
+  adeis_report_quantity q;
+  adeis_report_figure fig;
   int latex;
 } job;
 
@@ -81,11 +82,11 @@ static int fill_job(FILE *f, const void *ctx)
 {
   const job *j = ctx;
   switch (j->kind) {
-  case JOB_MD: return adeis_table_md_write(f, j->title, j->r, j->s);
-  case JOB_TEX: return adeis_table_tex_write(f, j->title, j->r, j->s);
-  case JOB_DAT: return adeis_dat_write(f, j->r, j->s, j->q);
-  case JOB_GUIDES: return adeis_guides_write(f, j->r, j->s, j->q);
-  case JOB_GP: return adeis_gp_write(f, j->fig, j->title, j->r, j->s, j->latex);
+  case JOB_MD: return adeis_report_md_write(f, j->title, j->r, j->s);
+  case JOB_TEX: return adeis_report_tex_write(f, j->title, j->r, j->s);
+  case JOB_DAT: return adeis_report_dat_write(f, j->r, j->s, j->q);
+  case JOB_GUIDES: return adeis_report_guides_write(f, j->r, j->s, j->q);
+  case JOB_GP: return adeis_report_gp_write(f, j->fig, j->title, j->r, j->s, j->latex);
   }
   return ADEIS_EINPUT;
 }
@@ -97,7 +98,7 @@ static int write_in(const char *dir, const char *name, const job *j)
     adeis_set_error("out of memory");
     return ADEIS_ENOMEM;
   }
-  int st = adeis_write_atomic(path, fill_job, j);
+  int st = adeis_report_write_atomic(path, fill_job, j);
   free(path);
   return st;
 }
@@ -109,23 +110,23 @@ static int write_data(const char *dir, job j)
   st = write_in(dir, "table.md", &j);
   j.kind = JOB_TEX;
   st = st ? st : write_in(dir, "table.tex", &j);
-  for (int q = 0; q < ADEIS_N_QUANTITIES && !st; q++) {
+  for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES && !st; q++) {
     if (!j.s->has[q])
       continue;
     char name[64];
-    j.q = (adeis_quantity)q;
+    j.q = (adeis_report_quantity)q;
     j.kind = JOB_DAT;
-    snprintf(name, sizeof name, "errors-%s.dat", adeis_quantity_name(j.q));
+    snprintf(name, sizeof name, "errors-%s.dat", adeis_report_quantity_name(j.q));
     st = write_in(dir, name, &j);
     j.kind = JOB_GUIDES;
-    snprintf(name, sizeof name, "guides-%s.dat", adeis_quantity_name(j.q));
+    snprintf(name, sizeof name, "guides-%s.dat", adeis_report_quantity_name(j.q));
     st = st ? st : write_in(dir, name, &j);
   }
   j.kind = JOB_GP;
   for (int fig = 0; fig < 2 && !st; fig++) {
     char name[64];
-    j.fig = (adeis_figure)fig;
-    snprintf(name, sizeof name, "%s.gp", adeis_figure_name(j.fig));
+    j.fig = (adeis_report_figure)fig;
+    snprintf(name, sizeof name, "%s.gp", adeis_report_figure_name(j.fig));
     st = write_in(dir, name, &j);
   }
   return st;
@@ -136,10 +137,10 @@ static int write_data(const char *dir, job j)
 static const char *const conv_exts[] = {".png", ".pdf", ".svg", "-latex.pdf", "-latex.tex"};
 static const char *const wp_exts[] = {".png", ".pdf"};
 
-static size_t figure_exts(adeis_figure fig, int latex, const char *const **exts)
+static size_t figure_exts(adeis_report_figure fig, int latex, const char *const **exts)
 {
-  *exts = fig == ADEIS_FIG_CONVERGENCE ? conv_exts : wp_exts;
-  return fig == ADEIS_FIG_CONVERGENCE ? (latex ? 5 : 3) : 2;
+  *exts = fig == ADEIS_REPORT_CONVERGENCE ? conv_exts : wp_exts;
+  return fig == ADEIS_REPORT_CONVERGENCE ? (latex ? 5 : 3) : 2;
 }
 
 static int exists_nonempty(const char *path)
@@ -203,7 +204,7 @@ static int fix_latex(const char *tmp_tex, const char *final_tex, const char *tmp
   }
   char *from = concat(tmp_base, "-latex", ""), *to = concat(final_base, "-latex", "");
   text_swap t = {text, from, to};
-  int st = from && to ? adeis_write_atomic(final_tex, fill_swapped, &t) : ADEIS_ENOMEM;
+  int st = from && to ? adeis_report_write_atomic(final_tex, fill_swapped, &t) : ADEIS_ENOMEM;
   if (st == ADEIS_ENOMEM)
     adeis_set_error("out of memory");
   remove(tmp_tex);
@@ -261,9 +262,9 @@ static int publish(char **tmp, char **final, const char *const *exts, size_t n,
   return 0;
 }
 
-static int render_figure(const char *dir, adeis_figure fig, int latex)
+static int render_figure(const char *dir, adeis_report_figure fig, int latex)
 {
-  const char *name = adeis_figure_name(fig);
+  const char *name = adeis_report_figure_name(fig);
   const char *const *exts;
   size_t n = figure_exts(fig, latex, &exts);
   char *hidden = concat(".", name, ""), *base = hidden ? tmp_name(hidden) : NULL;
@@ -275,7 +276,7 @@ static int render_figure(const char *dir, adeis_figure fig, int latex)
   if (!tmp || !final || !script || !setup)
     adeis_set_error("out of memory");
   else
-    st = adeis_gnuplot_run(dir, script, setup);
+    st = adeis_report_gnuplot_run(dir, script, setup);
   if (!st)
     st = publish(tmp, final, exts, n, base, name);
   for (size_t i = 0; tmp && i < n; i++)
@@ -319,8 +320,8 @@ static int check_dir(const char *dir)
 
 static int render(const char *dir, int latex)
 {
-  adeis_results r;
-  adeis_series_set s;
+  adeis_report_results r;
+  adeis_report_series_set s;
   memset(&r, 0, sizeof r);
   memset(&s, 0, sizeof s);
   char *errors = concat(dir, "/", "errors.csv"), *orders = concat(dir, "/", "orders.csv");
@@ -332,14 +333,14 @@ static int render(const char *dir, int latex)
     adeis_set_error("%s: cannot resolve the folder's name: %s", dir, strerror(errno));
     st = ADEIS_EINPUT;
   }
-  st = st ? st : adeis_results_read(&r, errors, orders);
-  st = st ? st : adeis_series_build(&s, &r);
-  job j = {JOB_MD, title, &r, &s, ADEIS_Q_X_T, ADEIS_FIG_CONVERGENCE, latex != 0};
+  st = st ? st : adeis_report_read(&r, errors, orders);
+  st = st ? st : adeis_report_series_build(&s, &r);
+  job j = {JOB_MD, title, &r, &s, ADEIS_REPORT_X_T, ADEIS_REPORT_CONVERGENCE, latex != 0};
   st = st ? st : write_data(dir, j);
-  st = st ? st : render_figure(dir, ADEIS_FIG_CONVERGENCE, latex != 0);
-  st = st ? st : render_figure(dir, ADEIS_FIG_WORK_PRECISION, 0);
-  adeis_series_free(&s);
-  adeis_results_free(&r);
+  st = st ? st : render_figure(dir, ADEIS_REPORT_CONVERGENCE, latex != 0);
+  st = st ? st : render_figure(dir, ADEIS_REPORT_WORK_PRECISION, 0);
+  adeis_report_series_free(&s);
+  adeis_report_results_free(&r);
   free(errors);
   free(orders);
   free(title);

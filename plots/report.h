@@ -1,9 +1,9 @@
 /* Study reports: tables and gnuplot figures from a study folder's errors.csv and
  * orders.csv (DESIGN.md, Outputs; docs/figures.md for restyling).
  *
- * Pipeline: adeis_results_read (CSV -> rows) -> adeis_series_build (rows grouped per
+ * Pipeline: adeis_report_read (CSV -> rows) -> adeis_report_series_build (rows grouped per
  * series and quantity, labelled) -> writers (table.md, table.tex, .dat, .gp) ->
- * adeis_gnuplot_run. adeis_report_render does all of it for one folder. */
+ * adeis_report_gnuplot_run. adeis_report_render does all of it for one folder. */
 #ifndef ADEIS_REPORT_H
 #define ADEIS_REPORT_H
 
@@ -12,149 +12,151 @@
 
 /* ---- rows as read from the CSV files ---- */
 
-typedef enum adeis_quantity {
-  ADEIS_Q_X_T,    /* "x_T":   dL/dx_T */
-  ADEIS_Q_Z,      /* "z":     dL/dz */
-  ADEIS_Q_THETA,  /* "theta": dL/dtheta */
-  ADEIS_N_QUANTITIES
-} adeis_quantity;
+typedef enum adeis_report_quantity {
+  ADEIS_REPORT_X_T,   /* "x_T":   dL/dx_T */
+  ADEIS_REPORT_Z,     /* "z":     dL/dz */
+  ADEIS_REPORT_THETA, /* "theta": dL/dtheta */
+  ADEIS_REPORT_N_QUANTITIES
+} adeis_report_quantity;
 
 /* "x_T", "z", "theta". */
-const char *adeis_quantity_name(adeis_quantity q);
+const char *adeis_report_quantity_name(adeis_report_quantity q);
 
-/* One series is one combination of these fields (strings point into adeis_results). */
-typedef struct adeis_series_key {
+/* One series is one combination of these fields (strings point into adeis_report_results). */
+typedef struct adeis_report_key {
   const char *problem, *method, *grid, *state;
-  long precision;  /* bits */
-  int sde;         /* 0: ODE adjoint, 1: SDE adjoint */
-} adeis_series_key;
+  long precision; /* bits */
+  int sde;        /* 0: ODE adjoint, 1: SDE adjoint */
+} adeis_report_key;
 
-typedef struct adeis_error_row {
-  adeis_series_key key;
+typedef struct adeis_report_error_row {
+  adeis_report_key key;
   long steps;
-  adeis_quantity quantity;
-  double rel_error;  /* may be NaN or infinite */
+  adeis_report_quantity quantity;
+  double rel_error; /* may be NaN or infinite */
   long nfe, nvjp;
   double seconds;
-  long line;         /* line in errors.csv */
-} adeis_error_row;
+  long line; /* line in errors.csv */
+} adeis_report_error_row;
 
-typedef struct adeis_pairwise {
-  long n;        /* the order between N = n and the next step count */
+typedef struct adeis_report_pairwise {
+  long n; /* the order between N = n and the next step count */
   double order;
-} adeis_pairwise;
+} adeis_report_pairwise;
 
-typedef struct adeis_excluded {
+typedef struct adeis_report_excluded {
   long n;
-  const char *reason;  /* "pre-asymptotic", "floor", "nan", ... */
-} adeis_excluded;
+  const char *reason; /* "pre-asymptotic", "floor", "nan", ... */
+} adeis_report_excluded;
 
-typedef struct adeis_order_row {
-  adeis_series_key key;
-  adeis_quantity quantity;
-  double expected, fitted, se;  /* fitted and se may be NaN */
-  int ok;                       /* status: 1 "ok", 0 "FAIL" */
+typedef struct adeis_report_order_row {
+  adeis_report_key key;
+  adeis_report_quantity quantity;
+  double expected, fitted, se; /* fitted and se may be NaN */
+  int ok;                      /* status: 1 "ok", 0 "FAIL" */
   long *used;
   size_t n_used;
-  adeis_pairwise *pairwise;
+  adeis_report_pairwise *pairwise;
   size_t n_pairwise;
-  adeis_excluded *excluded;
+  adeis_report_excluded *excluded;
   size_t n_excluded;
-  long line;                    /* line in orders.csv */
-} adeis_order_row;
+  long line; /* line in orders.csv */
+} adeis_report_order_row;
 
-typedef struct adeis_results {
-  adeis_error_row *errors;
+typedef struct adeis_report_results {
+  adeis_report_error_row *errors;
   size_t n_errors;
-  adeis_order_row *orders;
+  adeis_report_order_row *orders;
   size_t n_orders;
   char *errors_path, *orders_path;
-  char *text[2];  /* storage the row strings point into */
-} adeis_results;
+  char *text[2]; /* storage the row strings point into */
+} adeis_report_results;
 
 /* Read both files (exact headers, see docs/figures.md). Returns 0 or ADEIS_EINPUT with
  * "FILE:LINE: column: what was expected" (ADEIS_ENOMEM on allocation failure).
  * r is always safe to free afterwards. Numbers are parsed in the C locale. */
-int adeis_results_read(adeis_results *r, const char *errors_csv, const char *orders_csv);
-void adeis_results_free(adeis_results *r);
+int adeis_report_read(adeis_report_results *r, const char *errors_csv, const char *orders_csv);
+void adeis_report_results_free(adeis_report_results *r);
 
 /* ---- series: rows grouped and labelled ---- */
 
-typedef struct adeis_curve {
-  size_t *points;                /* indices into results->errors, increasing steps */
+typedef struct adeis_report_curve {
+  size_t *points; /* indices into results->errors, increasing steps */
   size_t n_points;
-  const adeis_order_row *order;  /* NULL when orders.csv has no row for it */
-} adeis_curve;
+  const adeis_report_order_row *order; /* NULL when orders.csv has no row for it */
+} adeis_report_curve;
 
-typedef struct adeis_series {
-  adeis_series_key key;
-  char *label;  /* method plus the fields that vary within the study */
-  adeis_curve curve[ADEIS_N_QUANTITIES];
-} adeis_series;
+typedef struct adeis_report_series {
+  adeis_report_key key;
+  char *label; /* method plus the fields that vary within the study */
+  adeis_report_curve curve[ADEIS_REPORT_N_QUANTITIES];
+} adeis_report_series;
 
-typedef struct adeis_series_set {
-  adeis_series *series;  /* in order of first appearance in errors.csv */
+typedef struct adeis_report_series_set {
+  adeis_report_series *series; /* in order of first appearance in errors.csv */
   size_t n_series;
-  int has[ADEIS_N_QUANTITIES];  /* some series has points for this quantity */
-} adeis_series_set;
+  int has[ADEIS_REPORT_N_QUANTITIES]; /* some series has points for this quantity */
+} adeis_report_series_set;
 
 /* Group r's rows. ADEIS_EINPUT on a duplicate (series, quantity, N) row or a duplicate
  * orders.csv row; s is always safe to free afterwards. */
-int adeis_series_build(adeis_series_set *s, const adeis_results *r);
-void adeis_series_free(adeis_series_set *s);
+int adeis_report_series_build(adeis_report_series_set *s, const adeis_report_results *r);
+void adeis_report_series_free(adeis_report_series_set *s);
 
 /* ---- formatting ---- */
 
 /* Error in 3 significant digits, "1.23e-04"; "n/a" for NaN, "inf" for infinity.
- * buf needs ADEIS_NUM_BUF bytes. */
-#define ADEIS_NUM_BUF 64
-const char *adeis_format_error(char *buf, double e);
+ * buf needs ADEIS_REPORT_NUM_BUF bytes. */
+#define ADEIS_REPORT_NUM_BUF 64
+const char *adeis_report_format_error(char *buf, double e);
 /* The same as TeX math: "$1.23\times10^{-4}$", "n/a", "$\infty$". */
-const char *adeis_format_error_tex(char *buf, double e);
+const char *adeis_report_format_error_tex(char *buf, double e);
 /* Observed order log(e0/e1)/log(n1/n0); NaN unless both errors are finite and positive. */
-double adeis_observed_order(long n0, double e0, long n1, double e1);
+double adeis_report_observed_order(long n0, double e0, long n1, double e1);
 
 /* ---- writers (0 or ADEIS_EINPUT on a write error) ---- */
 
 /* table.md: title line, then per quantity a convergence table and the fitted orders. */
-int adeis_table_md_write(FILE *f, const char *title, const adeis_results *r,
-                         const adeis_series_set *s);
+int adeis_report_md_write(FILE *f, const char *title, const adeis_report_results *r,
+                          const adeis_report_series_set *s);
 /* table.tex: one booktabs table per quantity. */
-int adeis_table_tex_write(FILE *f, const char *title, const adeis_results *r,
-                          const adeis_series_set *s);
+int adeis_report_tex_write(FILE *f, const char *title, const adeis_report_results *r,
+                           const adeis_report_series_set *s);
 /* errors-Q.dat: one gnuplot index block per series with points for q; columns
  * N, rel_error, NFE+NVJP, NFE, NVJP, seconds, used (1 when in orders.csv's used list). */
-int adeis_dat_write(FILE *f, const adeis_results *r, const adeis_series_set *s, adeis_quantity q);
+int adeis_report_dat_write(FILE *f, const adeis_report_results *r, const adeis_report_series_set *s,
+                           adeis_report_quantity q);
 /* guides-Q.dat: per series with a guide, the line of the expected slope through its last
- * used point: columns N, NFE+NVJP, error; blocks in the order of adeis_dat_write's. */
-int adeis_guides_write(FILE *f, const adeis_results *r, const adeis_series_set *s,
-                       adeis_quantity q);
+ * used point: columns N, NFE+NVJP, error; blocks in the order of adeis_report_dat_write's. */
+int adeis_report_guides_write(FILE *f, const adeis_report_results *r,
+                              const adeis_report_series_set *s, adeis_report_quantity q);
 
-typedef enum adeis_figure {
-  ADEIS_FIG_CONVERGENCE,    /* error against N: png, pdf, svg (+ cairolatex) */
-  ADEIS_FIG_WORK_PRECISION  /* error against NFE + NVJP: png, pdf */
-} adeis_figure;
+typedef enum adeis_report_figure {
+  ADEIS_REPORT_CONVERGENCE,   /* error against N: png, pdf, svg (+ cairolatex) */
+  ADEIS_REPORT_WORK_PRECISION /* error against NFE + NVJP: png, pdf */
+} adeis_report_figure;
 
 /* "convergence", "work-precision". */
-const char *adeis_figure_name(adeis_figure fig);
+const char *adeis_report_figure_name(adeis_report_figure fig);
 /* The gnuplot script of fig; it reads errors-Q.dat and guides-Q.dat from its own folder
  * and writes outbase.{png,...} (outbase defaults to the figure name). With latex, its
  * default formats include the cairolatex variant outbase-latex.tex + .pdf. */
-int adeis_gp_write(FILE *f, adeis_figure fig, const char *title, const adeis_results *r,
-                   const adeis_series_set *s, int latex);
+int adeis_report_gp_write(FILE *f, adeis_report_figure fig, const char *title,
+                          const adeis_report_results *r, const adeis_report_series_set *s,
+                          int latex);
 
 /* ---- files and gnuplot ---- */
 
 /* Write path through fill(f, ctx) into a temporary file beside it, then rename.
  * fill returns 0 or a status; on any failure nothing is left at path's temporary name
  * and path is untouched. Returns 0, fill's status, or ADEIS_EINPUT on I/O errors. */
-int adeis_write_atomic(const char *path, int (*fill)(FILE *f, const void *ctx),
-                       const void *ctx);
+int adeis_report_write_atomic(const char *path, int (*fill)(FILE *f, const void *ctx),
+                              const void *ctx);
 
 /* Run gnuplot (or $ADEIS_GNUPLOT) as `gnuplot -e SETUP SCRIPT` inside dir, with stdin
  * from /dev/null and stderr captured. setup may be NULL. Returns 0 or ADEIS_ENUMERIC
  * with a message holding gnuplot's stderr (or saying it could not be started). */
-int adeis_gnuplot_run(const char *dir, const char *script, const char *setup);
+int adeis_report_gnuplot_run(const char *dir, const char *script, const char *setup);
 
 /* Read DIR/errors.csv and DIR/orders.csv and write table.md, table.tex,
  * convergence.{png,pdf,svg}, work-precision.{png,pdf}, with the gnuplot scripts

@@ -11,21 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const errors_cols[] = {"problem", "method",  "grid",      "state",
-                                          "precision", "sde",   "steps",     "quantity",
-                                          "rel_error", "nfe",   "nvjp",      "seconds"};
-static const char *const orders_cols[] = {"problem",  "method",  "grid",   "state",
-                                          "precision", "sde",    "quantity", "expected",
-                                          "fitted",   "stderr",  "status", "used",
-                                          "pairwise", "excluded"};
+static const char *const errors_cols[] = {"problem",   "method", "grid",  "state",
+                                          "precision", "sde",    "steps", "quantity",
+                                          "rel_error", "nfe",    "nvjp",  "seconds"};
+static const char *const orders_cols[] = {"problem", "method",   "grid",     "state",   "precision",
+                                          "sde",     "quantity", "expected", "fitted",  "stderr",
+                                          "status",  "used",     "pairwise", "excluded"};
 #define N_ERRORS_COLS (sizeof errors_cols / sizeof *errors_cols)
 #define N_ORDERS_COLS (sizeof orders_cols / sizeof *orders_cols)
 
-static const char *const quantity_names[ADEIS_N_QUANTITIES] = {"x_T", "z", "theta"};
+static const char *const quantity_names[ADEIS_REPORT_N_QUANTITIES] = {"x_T", "z", "theta"};
 
-const char *adeis_quantity_name(adeis_quantity q)
+const char *adeis_report_quantity_name(adeis_report_quantity q)
 {
-  return (unsigned)q < ADEIS_N_QUANTITIES ? quantity_names[q] : "?";
+  return (unsigned)q < ADEIS_REPORT_N_QUANTITIES ? quantity_names[q] : "?";
 }
 
 /* One line split into fields (pointing into the file's text). */
@@ -160,13 +159,13 @@ static int check_header(const csv_ctx *c)
   const csv_line *h = c->ln;
   for (size_t j = 0; j < c->n_cols; j++)
     if (j >= h->n || strcmp(h->field[j], c->cols[j]) != 0) {
-      adeis_set_error("%s:%ld: %s: expected header column %zu '%s', found '%s'", c->path,
-                      h->line, c->cols[j], j + 1, c->cols[j], j < h->n ? h->field[j] : "");
+      adeis_set_error("%s:%ld: %s: expected header column %zu '%s', found '%s'", c->path, h->line,
+                      c->cols[j], j + 1, c->cols[j], j < h->n ? h->field[j] : "");
       return ADEIS_EINPUT;
     }
   if (h->n > c->n_cols) {
-    adeis_set_error("%s:%ld: %s: expected the last header column, found '%s' after it",
-                    c->path, h->line, c->cols[c->n_cols - 1], h->field[c->n_cols]);
+    adeis_set_error("%s:%ld: %s: expected the last header column, found '%s' after it", c->path,
+                    h->line, c->cols[c->n_cols - 1], h->field[c->n_cols]);
     return ADEIS_EINPUT;
   }
   return 0;
@@ -222,18 +221,18 @@ static int field_text(const csv_ctx *c, size_t col, const char **out)
   return 0;
 }
 
-static int field_quantity(const csv_ctx *c, size_t col, adeis_quantity *q)
+static int field_quantity(const csv_ctx *c, size_t col, adeis_report_quantity *q)
 {
-  for (int i = 0; i < ADEIS_N_QUANTITIES; i++)
+  for (int i = 0; i < ADEIS_REPORT_N_QUANTITIES; i++)
     if (strcmp(c->ln->field[col], quantity_names[i]) == 0) {
-      *q = (adeis_quantity)i;
+      *q = (adeis_report_quantity)i;
       return 0;
     }
   return bad(c, col, "x_T, z or theta");
 }
 
 /* problem, method, grid, state, precision, sde: the first six columns of both files. */
-static int field_key(const csv_ctx *c, adeis_series_key *k)
+static int field_key(const csv_ctx *c, adeis_report_key *k)
 {
   long sde = 0;
   int st = field_text(c, 0, &k->problem);
@@ -248,7 +247,7 @@ static int field_key(const csv_ctx *c, adeis_series_key *k)
 
 /* ---- errors.csv ---- */
 
-static int parse_error_row(const csv_ctx *c, adeis_error_row *row)
+static int parse_error_row(const csv_ctx *c, adeis_report_error_row *row)
 {
   char **f = c->ln->field;
   row->line = c->ln->line;
@@ -259,8 +258,7 @@ static int parse_error_row(const csv_ctx *c, adeis_error_row *row)
     st = bad(c, 8, "a relative error (a number >= 0 or nan)");
   st = st ? st : field_long(c, 9, 0, "a count of evaluations (an integer >= 0)", &row->nfe);
   st = st ? st : field_long(c, 10, 0, "a count of VJPs (an integer >= 0)", &row->nvjp);
-  if (!st && (parse_double(f[11], &row->seconds) || !(row->seconds >= 0) ||
-              isinf(row->seconds)))
+  if (!st && (parse_double(f[11], &row->seconds) || !(row->seconds >= 0) || isinf(row->seconds)))
     st = bad(c, 11, "seconds (a finite number >= 0)");
   return st;
 }
@@ -285,7 +283,7 @@ static char *next_item(char **s)
   return item;
 }
 
-static int parse_used(const csv_ctx *c, adeis_order_row *row)
+static int parse_used(const csv_ctx *c, adeis_report_order_row *row)
 {
   static const char what[] = "step counts separated by ';' (\"512;1024\")";
   char *s = c->ln->field[11];
@@ -304,8 +302,8 @@ static int parse_used(const csv_ctx *c, adeis_order_row *row)
 }
 
 /* "N:VALUE;N:VALUE": cuts the field into n (N, value-text) parts; vals[i] points at VALUE. */
-static int split_pairs(const csv_ctx *c, size_t col, const char *what, long **ns,
-                       char ***vals, size_t *n_out)
+static int split_pairs(const csv_ctx *c, size_t col, const char *what, long **ns, char ***vals,
+                       size_t *n_out)
 {
   char *s = c->ln->field[col];
   *n_out = 0;
@@ -331,7 +329,7 @@ static int split_pairs(const csv_ctx *c, size_t col, const char *what, long **ns
   return 0;
 }
 
-static int parse_pairwise(const csv_ctx *c, adeis_order_row *row)
+static int parse_pairwise(const csv_ctx *c, adeis_report_order_row *row)
 {
   static const char what[] = "N:order pairs separated by ';' (\"256:1.021;512:1.004\")";
   long *ns = NULL;
@@ -353,7 +351,7 @@ static int parse_pairwise(const csv_ctx *c, adeis_order_row *row)
   return st;
 }
 
-static int parse_excluded(const csv_ctx *c, adeis_order_row *row)
+static int parse_excluded(const csv_ctx *c, adeis_report_order_row *row)
 {
   static const char what[] = "N:reason pairs separated by ';' (\"8:pre-asymptotic;16:floor\")";
   long *ns = NULL;
@@ -365,7 +363,7 @@ static int parse_excluded(const csv_ctx *c, adeis_order_row *row)
     st = row->excluded ? 0 : ADEIS_ENOMEM;
   }
   for (size_t i = 0; i < n && !st; i++) {
-    row->excluded[i] = (adeis_excluded){ns[i], vals[i]};
+    row->excluded[i] = (adeis_report_excluded){ns[i], vals[i]};
     row->n_excluded = i + 1;
   }
   free(ns);
@@ -373,7 +371,7 @@ static int parse_excluded(const csv_ctx *c, adeis_order_row *row)
   return st;
 }
 
-static int parse_order_row(const csv_ctx *c, adeis_order_row *row)
+static int parse_order_row(const csv_ctx *c, adeis_report_order_row *row)
 {
   char **f = c->ln->field;
   row->line = c->ln->line;
@@ -439,7 +437,7 @@ static int read_csv(const char *path, const char *const *cols, size_t n_cols, ro
   return st;
 }
 
-int adeis_results_read(adeis_results *r, const char *errors_csv, const char *orders_csv)
+int adeis_report_read(adeis_report_results *r, const char *errors_csv, const char *orders_csv)
 {
   memset(r, 0, sizeof *r);
   r->errors_path = strdup(errors_csv);
@@ -449,8 +447,8 @@ int adeis_results_read(adeis_results *r, const char *errors_csv, const char *ord
     return ADEIS_ENOMEM;
   }
   void *rows = NULL;
-  int st = read_csv(errors_csv, errors_cols, N_ERRORS_COLS, parse_error_any,
-                    sizeof *r->errors, 1, &rows, &r->n_errors, &r->text[0]);
+  int st = read_csv(errors_csv, errors_cols, N_ERRORS_COLS, parse_error_any, sizeof *r->errors, 1,
+                    &rows, &r->n_errors, &r->text[0]);
   r->errors = rows;
   if (st)
     return st;
@@ -461,7 +459,7 @@ int adeis_results_read(adeis_results *r, const char *errors_csv, const char *ord
   return st;
 }
 
-void adeis_results_free(adeis_results *r)
+void adeis_report_results_free(adeis_report_results *r)
 {
   for (size_t i = 0; i < r->n_orders; i++) {
     free(r->orders[i].used);

@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int key_equal(const adeis_series_key *a, const adeis_series_key *b)
+static int key_equal(const adeis_report_key *a, const adeis_report_key *b)
 {
   return strcmp(a->problem, b->problem) == 0 && strcmp(a->method, b->method) == 0 &&
          strcmp(a->grid, b->grid) == 0 && strcmp(a->state, b->state) == 0 &&
          a->precision == b->precision && a->sde == b->sde;
 }
 
-static adeis_series *find_series(const adeis_series_set *s, const adeis_series_key *k)
+static adeis_report_series *find_series(const adeis_report_series_set *s, const adeis_report_key *k)
 {
   for (size_t i = 0; i < s->n_series; i++)
     if (key_equal(&s->series[i].key, k))
@@ -27,12 +27,12 @@ typedef struct varying {
   int problem, grid, state, precision, sde;
 } varying;
 
-static varying find_varying(const adeis_series_set *s)
+static varying find_varying(const adeis_report_series_set *s)
 {
   varying v = {0, 0, 0, 0, 0};
-  const adeis_series_key *a = &s->series[0].key;
+  const adeis_report_key *a = &s->series[0].key;
   for (size_t i = 1; i < s->n_series; i++) {
-    const adeis_series_key *b = &s->series[i].key;
+    const adeis_report_key *b = &s->series[i].key;
     v.problem |= strcmp(a->problem, b->problem) != 0;
     v.grid |= strcmp(a->grid, b->grid) != 0;
     v.state |= strcmp(a->state, b->state) != 0;
@@ -42,7 +42,7 @@ static varying find_varying(const adeis_series_set *s)
   return v;
 }
 
-static char *make_label(const adeis_series_key *k, varying v)
+static char *make_label(const adeis_report_key *k, varying v)
 {
   char *label = NULL;
   size_t len = 0;
@@ -67,7 +67,7 @@ static char *make_label(const adeis_series_key *k, varying v)
   return label;
 }
 
-static int add_point(adeis_curve *c, size_t row)
+static int add_point(adeis_report_curve *c, size_t row)
 {
   size_t *p = realloc(c->points, (c->n_points + 1) * sizeof *p);
   if (!p)
@@ -77,12 +77,12 @@ static int add_point(adeis_curve *c, size_t row)
   return 0;
 }
 
-static int add_row(adeis_series_set *s, const adeis_results *r, size_t i)
+static int add_row(adeis_report_series_set *s, const adeis_report_results *r, size_t i)
 {
-  const adeis_error_row *row = &r->errors[i];
-  adeis_series *se = find_series(s, &row->key);
+  const adeis_report_error_row *row = &r->errors[i];
+  adeis_report_series *se = find_series(s, &row->key);
   if (!se) {
-    adeis_series *grown = realloc(s->series, (s->n_series + 1) * sizeof *grown);
+    adeis_report_series *grown = realloc(s->series, (s->n_series + 1) * sizeof *grown);
     if (!grown)
       return ADEIS_ENOMEM;
     s->series = grown;
@@ -96,7 +96,7 @@ static int add_row(adeis_series_set *s, const adeis_results *r, size_t i)
 
 /* Insertion sort by steps (curves are short and usually sorted already); a repeated N is
  * an input error. */
-static int sort_curve(adeis_curve *c, const adeis_results *r, const char *label)
+static int sort_curve(adeis_report_curve *c, const adeis_report_results *r, const char *label)
 {
   for (size_t i = 1; i < c->n_points; i++) {
     size_t p = c->points[i], j = i;
@@ -105,30 +105,30 @@ static int sort_curve(adeis_curve *c, const adeis_results *r, const char *label)
     c->points[j] = p;
   }
   for (size_t i = 1; i < c->n_points; i++) {
-    const adeis_error_row *a = &r->errors[c->points[i - 1]], *b = &r->errors[c->points[i]];
+    const adeis_report_error_row *a = &r->errors[c->points[i - 1]], *b = &r->errors[c->points[i]];
     if (a->steps == b->steps) {
-      const adeis_error_row *later = a->line > b->line ? a : b;
+      const adeis_report_error_row *later = a->line > b->line ? a : b;
       adeis_set_error("%s:%ld: steps: expected one row per N, found N = %ld again for %s, "
                       "quantity %s (line %ld)",
                       r->errors_path, later->line, later->steps, label,
-                      adeis_quantity_name(later->quantity), (later == a ? b : a)->line);
+                      adeis_report_quantity_name(later->quantity), (later == a ? b : a)->line);
       return ADEIS_EINPUT;
     }
   }
   return 0;
 }
 
-static int attach_order(adeis_series_set *s, const adeis_results *r, size_t i)
+static int attach_order(adeis_report_series_set *s, const adeis_report_results *r, size_t i)
 {
-  const adeis_order_row *o = &r->orders[i];
-  adeis_series *se = find_series(s, &o->key);
+  const adeis_report_order_row *o = &r->orders[i];
+  adeis_report_series *se = find_series(s, &o->key);
   if (!se)
-    return 0;  /* a fit without data: nothing to show */
-  adeis_curve *c = &se->curve[o->quantity];
+    return 0; /* a fit without data: nothing to show */
+  adeis_report_curve *c = &se->curve[o->quantity];
   if (c->order) {
     adeis_set_error("%s:%ld: quantity: expected one row per series and quantity, found %s "
                     "again for %s (line %ld)",
-                    r->orders_path, o->line, adeis_quantity_name(o->quantity), se->label,
+                    r->orders_path, o->line, adeis_report_quantity_name(o->quantity), se->label,
                     c->order->line);
     return ADEIS_EINPUT;
   }
@@ -136,7 +136,7 @@ static int attach_order(adeis_series_set *s, const adeis_results *r, size_t i)
   return 0;
 }
 
-static int label_all(adeis_series_set *s)
+static int label_all(adeis_report_series_set *s)
 {
   varying v = find_varying(s);
   for (size_t i = 0; i < s->n_series; i++)
@@ -145,7 +145,7 @@ static int label_all(adeis_series_set *s)
   return 0;
 }
 
-int adeis_series_build(adeis_series_set *s, const adeis_results *r)
+int adeis_report_series_build(adeis_report_series_set *s, const adeis_report_results *r)
 {
   memset(s, 0, sizeof *s);
   int st = 0;
@@ -154,7 +154,7 @@ int adeis_series_build(adeis_series_set *s, const adeis_results *r)
   if (!st && s->n_series)
     st = label_all(s);
   for (size_t i = 0; i < s->n_series && !st; i++)
-    for (int q = 0; q < ADEIS_N_QUANTITIES && !st; q++)
+    for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES && !st; q++)
       st = sort_curve(&s->series[i].curve[q], r, s->series[i].label);
   for (size_t i = 0; i < r->n_orders && !st; i++)
     st = attach_order(s, r, i);
@@ -163,11 +163,11 @@ int adeis_series_build(adeis_series_set *s, const adeis_results *r)
   return st;
 }
 
-void adeis_series_free(adeis_series_set *s)
+void adeis_report_series_free(adeis_report_series_set *s)
 {
   for (size_t i = 0; i < s->n_series; i++) {
     free(s->series[i].label);
-    for (int q = 0; q < ADEIS_N_QUANTITIES; q++)
+    for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES; q++)
       free(s->series[i].curve[q].points);
   }
   free(s->series);

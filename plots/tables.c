@@ -9,25 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const md_titles[ADEIS_N_QUANTITIES] = {"dL/dx_T", "dL/dz", "dL/dtheta"};
-static const char *const tex_titles[ADEIS_N_QUANTITIES] = {
-    "$\\partial L/\\partial x_T$", "$\\partial L/\\partial z$",
-    "$\\partial L/\\partial \\theta$"};
-static const char *const tex_keys[ADEIS_N_QUANTITIES] = {"xT", "z", "theta"};
+static const char *const md_titles[ADEIS_REPORT_N_QUANTITIES] = {"dL/dx_T", "dL/dz", "dL/dtheta"};
+static const char *const tex_titles[ADEIS_REPORT_N_QUANTITIES] = {
+    "$\\partial L/\\partial x_T$", "$\\partial L/\\partial z$", "$\\partial L/\\partial \\theta$"};
+static const char *const tex_keys[ADEIS_REPORT_N_QUANTITIES] = {"xT", "z", "theta"};
 
 /* ---- numbers ---- */
 
-const char *adeis_format_error(char *buf, double e)
+const char *adeis_report_format_error(char *buf, double e)
 {
   if (isnan(e))
     return strcpy(buf, "n/a");
   if (isinf(e))
     return strcpy(buf, e > 0 ? "inf" : "-inf");
-  snprintf(buf, ADEIS_NUM_BUF, "%.2e", e);
+  snprintf(buf, ADEIS_REPORT_NUM_BUF, "%.2e", e);
   return buf;
 }
 
-const char *adeis_format_error_tex(char *buf, double e)
+const char *adeis_report_format_error_tex(char *buf, double e)
 {
   if (isnan(e))
     return strcpy(buf, "n/a");
@@ -39,13 +38,13 @@ const char *adeis_format_error_tex(char *buf, double e)
   int ex = atoi(x + 1);
   *x = '\0';
   if (ex == 0)
-    snprintf(buf, ADEIS_NUM_BUF, "$%s$", m);
+    snprintf(buf, ADEIS_REPORT_NUM_BUF, "$%s$", m);
   else
-    snprintf(buf, ADEIS_NUM_BUF, "$%s\\times10^{%d}$", m, ex);
+    snprintf(buf, ADEIS_REPORT_NUM_BUF, "$%s\\times10^{%d}$", m, ex);
   return buf;
 }
 
-double adeis_observed_order(long n0, double e0, long n1, double e1)
+double adeis_report_observed_order(long n0, double e0, long n1, double e1)
 {
   if (!(isfinite(e0) && isfinite(e1) && e0 > 0 && e1 > 0) || n0 <= 0 || n1 <= 0 || n0 == n1)
     return NAN;
@@ -55,7 +54,7 @@ double adeis_observed_order(long n0, double e0, long n1, double e1)
 /* "%.Nf" of v without a "-0.00". */
 static const char *fixed(char *buf, double v, int digits)
 {
-  snprintf(buf, ADEIS_NUM_BUF, "%.*f", digits, v);
+  snprintf(buf, ADEIS_REPORT_NUM_BUF, "%.*f", digits, v);
   if (buf[0] == '-' && strspn(buf + 1, "0.") == strlen(buf + 1))
     memmove(buf, buf + 1, strlen(buf));
   return buf;
@@ -74,8 +73,8 @@ static int cmp_long(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-static int rows_collect(table_rows *t, const adeis_results *r, const adeis_series_set *s,
-                        adeis_quantity q)
+static int rows_collect(table_rows *t, const adeis_report_results *r,
+                        const adeis_report_series_set *s, adeis_report_quantity q)
 {
   size_t total = 0, k = 0;
   for (size_t i = 0; i < s->n_series; i++)
@@ -98,18 +97,19 @@ static int rows_collect(table_rows *t, const adeis_results *r, const adeis_serie
 
 /* The cell of curve c at N = steps: its error and the order from its previous point
  * (*has_prev = 0 at its first point); returns 0 when c has no point at N. */
-static int cell(const adeis_curve *c, const adeis_results *r, long steps, double *err,
+static int cell(const adeis_report_curve *c, const adeis_report_results *r, long steps, double *err,
                 double *order, int *has_prev)
 {
   for (size_t j = 0; j < c->n_points; j++) {
-    const adeis_error_row *row = &r->errors[c->points[j]];
+    const adeis_report_error_row *row = &r->errors[c->points[j]];
     if (row->steps != steps)
       continue;
     *err = row->rel_error;
     *has_prev = j > 0;
     if (j > 0) {
-      const adeis_error_row *prev = &r->errors[c->points[j - 1]];
-      *order = adeis_observed_order(prev->steps, prev->rel_error, row->steps, row->rel_error);
+      const adeis_report_error_row *prev = &r->errors[c->points[j - 1]];
+      *order =
+          adeis_report_observed_order(prev->steps, prev->rel_error, row->steps, row->rel_error);
     }
     return 1;
   }
@@ -136,7 +136,7 @@ static void md_text(FILE *f, const char *s)
   }
 }
 
-static void md_header(FILE *f, const adeis_series_set *s, adeis_quantity q)
+static void md_header(FILE *f, const adeis_report_series_set *s, adeis_report_quantity q)
 {
   fputs("| N |", f);
   for (size_t i = 0; i < s->n_series; i++) {
@@ -155,13 +155,13 @@ static void md_header(FILE *f, const adeis_series_set *s, adeis_quantity q)
   fputc('\n', f);
 }
 
-static void md_row(FILE *f, const adeis_results *r, const adeis_series_set *s,
-                   adeis_quantity q, long steps)
+static void md_row(FILE *f, const adeis_report_results *r, const adeis_report_series_set *s,
+                   adeis_report_quantity q, long steps)
 {
-  char b[ADEIS_NUM_BUF];
+  char b[ADEIS_REPORT_NUM_BUF];
   fprintf(f, "| %ld |", steps);
   for (size_t i = 0; i < s->n_series; i++) {
-    const adeis_curve *c = &s->series[i].curve[q];
+    const adeis_report_curve *c = &s->series[i].curve[q];
     double err = NAN, order = NAN;
     int has_prev = 0;
     if (!c->n_points)
@@ -170,7 +170,7 @@ static void md_row(FILE *f, const adeis_results *r, const adeis_series_set *s,
       fputs("  |  |", f);
       continue;
     }
-    fprintf(f, " %s |", adeis_format_error(b, err));
+    fprintf(f, " %s |", adeis_report_format_error(b, err));
     fprintf(f, " %s |", !has_prev ? "–" : isnan(order) ? "n/a" : fixed(b, order, 2));
   }
   fputc('\n', f);
@@ -182,10 +182,10 @@ static void md_list(FILE *f, const long *n, size_t count)
     fprintf(f, "%s%ld", i ? ", " : "", n[i]);
 }
 
-static void md_fit(FILE *f, const adeis_series *se, adeis_quantity q)
+static void md_fit(FILE *f, const adeis_report_series *se, adeis_report_quantity q)
 {
-  const adeis_order_row *o = se->curve[q].order;
-  char b[ADEIS_NUM_BUF];
+  const adeis_report_order_row *o = se->curve[q].order;
+  char b[ADEIS_REPORT_NUM_BUF];
   fputs("- ", f);
   md_text(f, se->label);
   if (!o) {
@@ -209,8 +209,8 @@ static void md_fit(FILE *f, const adeis_series *se, adeis_quantity q)
   fputc('\n', f);
 }
 
-static int md_quantity(FILE *f, const adeis_results *r, const adeis_series_set *s,
-                       adeis_quantity q)
+static int md_quantity(FILE *f, const adeis_report_results *r, const adeis_report_series_set *s,
+                       adeis_report_quantity q)
 {
   table_rows t;
   int st = rows_collect(&t, r, s, q);
@@ -228,16 +228,16 @@ static int md_quantity(FILE *f, const adeis_results *r, const adeis_series_set *
   return 0;
 }
 
-int adeis_table_md_write(FILE *f, const char *title, const adeis_results *r,
-                         const adeis_series_set *s)
+int adeis_report_md_write(FILE *f, const char *title, const adeis_report_results *r,
+                          const adeis_report_series_set *s)
 {
   fputs("## Convergence study: ", f);
   md_text(f, title);
   fputs("\n\nRelative error of each gradient against steps N, with the observed order "
         "log(e(N')/e(N)) / log(N/N') from the previous row.\n",
         f);
-  for (int q = 0; q < ADEIS_N_QUANTITIES; q++) {
-    int st = s->has[q] ? md_quantity(f, r, s, (adeis_quantity)q) : 0;
+  for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES; q++) {
+    int st = s->has[q] ? md_quantity(f, r, s, (adeis_report_quantity)q) : 0;
     if (st)
       return st;
   }
@@ -253,7 +253,13 @@ static void tex_text(FILE *f, const char *s)
     case '\\': fputs("\\textbackslash{}", f); break;
     case '~': fputs("\\textasciitilde{}", f); break;
     case '^': fputs("\\textasciicircum{}", f); break;
-    case '&': case '%': case '$': case '#': case '_': case '{': case '}':
+    case '&':
+    case '%':
+    case '$':
+    case '#':
+    case '_':
+    case '{':
+    case '}':
       fputc('\\', f);
       fputc(*s, f);
       break;
@@ -272,7 +278,7 @@ static void tex_key(FILE *f, const char *s)
   }
 }
 
-static size_t shown(const adeis_series_set *s, adeis_quantity q)
+static size_t shown(const adeis_report_series_set *s, adeis_report_quantity q)
 {
   size_t n = 0;
   for (size_t i = 0; i < s->n_series; i++)
@@ -280,7 +286,8 @@ static size_t shown(const adeis_series_set *s, adeis_quantity q)
   return n;
 }
 
-static void tex_head(FILE *f, const char *title, const adeis_series_set *s, adeis_quantity q)
+static void tex_head(FILE *f, const char *title, const adeis_report_series_set *s,
+                     adeis_report_quantity q)
 {
   fputs("\\begin{table}[htbp]\n  \\centering\n  \\caption{Relative error of ", f);
   fprintf(f, "%s against steps $N$ and observed order (", tex_titles[q]);
@@ -306,13 +313,13 @@ static void tex_head(FILE *f, const char *title, const adeis_series_set *s, adei
   fputs(" \\\\\n    \\midrule\n", f);
 }
 
-static void tex_row(FILE *f, const adeis_results *r, const adeis_series_set *s,
-                    adeis_quantity q, long steps)
+static void tex_row(FILE *f, const adeis_report_results *r, const adeis_report_series_set *s,
+                    adeis_report_quantity q, long steps)
 {
-  char b[ADEIS_NUM_BUF];
+  char b[ADEIS_REPORT_NUM_BUF];
   fprintf(f, "    %ld", steps);
   for (size_t i = 0; i < s->n_series; i++) {
-    const adeis_curve *c = &s->series[i].curve[q];
+    const adeis_report_curve *c = &s->series[i].curve[q];
     double err = NAN, order = NAN;
     int has_prev = 0;
     if (!c->n_points)
@@ -321,19 +328,20 @@ static void tex_row(FILE *f, const adeis_results *r, const adeis_series_set *s,
       fputs(" & &", f);
       continue;
     }
-    fprintf(f, " & %s", adeis_format_error_tex(b, err));
+    fprintf(f, " & %s", adeis_report_format_error_tex(b, err));
     fprintf(f, " & %s", !has_prev ? "--" : isnan(order) ? "n/a" : fixed(b, order, 2));
   }
   fputs(" \\\\\n", f);
 }
 
 /* One summary row: name, then per series a two-column cell written by put. */
-static void tex_summary(FILE *f, const char *name, const adeis_series_set *s, adeis_quantity q,
-                        void (*put)(FILE *, const adeis_order_row *))
+static void tex_summary(FILE *f, const char *name, const adeis_report_series_set *s,
+                        adeis_report_quantity q,
+                        void (*put)(FILE *, const adeis_report_order_row *))
 {
   fprintf(f, "    %s", name);
   for (size_t i = 0; i < s->n_series; i++) {
-    const adeis_curve *c = &s->series[i].curve[q];
+    const adeis_report_curve *c = &s->series[i].curve[q];
     if (!c->n_points)
       continue;
     fputs(" & \\multicolumn{2}{c}{", f);
@@ -346,9 +354,9 @@ static void tex_summary(FILE *f, const char *name, const adeis_series_set *s, ad
   fputs(" \\\\\n", f);
 }
 
-static void put_fitted(FILE *f, const adeis_order_row *o)
+static void put_fitted(FILE *f, const adeis_report_order_row *o)
 {
-  char b[ADEIS_NUM_BUF];
+  char b[ADEIS_REPORT_NUM_BUF];
   if (isnan(o->fitted)) {
     fputs("n/a", f);
     return;
@@ -359,9 +367,12 @@ static void put_fitted(FILE *f, const adeis_order_row *o)
   fputc('$', f);
 }
 
-static void put_expected(FILE *f, const adeis_order_row *o) { fprintf(f, "%g", o->expected); }
+static void put_expected(FILE *f, const adeis_report_order_row *o)
+{
+  fprintf(f, "%g", o->expected);
+}
 
-static void put_used(FILE *f, const adeis_order_row *o)
+static void put_used(FILE *f, const adeis_report_order_row *o)
 {
   if (!o->n_used)
     fputs("none", f);
@@ -371,17 +382,18 @@ static void put_used(FILE *f, const adeis_order_row *o)
     fprintf(f, "%ld--%ld", o->used[0], o->used[o->n_used - 1]);
 }
 
-static void put_status(FILE *f, const adeis_order_row *o)
+static void put_status(FILE *f, const adeis_report_order_row *o)
 {
   fputs(o->ok ? "ok" : "\\textbf{FAIL}", f);
 }
 
 /* Points left out of the fits, as a note under the table (nothing when there are none). */
-static void tex_excluded(FILE *f, const adeis_series_set *s, adeis_quantity q)
+static void tex_excluded(FILE *f, const adeis_report_series_set *s, adeis_report_quantity q)
 {
   int any = 0;
   for (size_t i = 0; i < s->n_series; i++) {
-    const adeis_order_row *o = s->series[i].curve[q].n_points ? s->series[i].curve[q].order : NULL;
+    const adeis_report_order_row *o =
+        s->series[i].curve[q].n_points ? s->series[i].curve[q].order : NULL;
     if (!o || !o->n_excluded)
       continue;
     fputs(any ? ";\n  " : "  \\par\\smallskip\\footnotesize Left out of the fits: ", f);
@@ -397,8 +409,8 @@ static void tex_excluded(FILE *f, const adeis_series_set *s, adeis_quantity q)
     fputs(".\n", f);
 }
 
-static int tex_quantity(FILE *f, const char *title, const adeis_results *r,
-                        const adeis_series_set *s, adeis_quantity q)
+static int tex_quantity(FILE *f, const char *title, const adeis_report_results *r,
+                        const adeis_report_series_set *s, adeis_report_quantity q)
 {
   table_rows t;
   int st = rows_collect(&t, r, s, q);
@@ -420,16 +432,16 @@ static int tex_quantity(FILE *f, const char *title, const adeis_results *r,
   return 0;
 }
 
-int adeis_table_tex_write(FILE *f, const char *title, const adeis_results *r,
-                          const adeis_series_set *s)
+int adeis_report_tex_write(FILE *f, const char *title, const adeis_report_results *r,
+                           const adeis_report_series_set *s)
 {
   fputs("% Convergence tables of the study ", f);
   fputs(title, f);
   fputs(", written by adeis from errors.csv and orders.csv.\n"
         "% Needs \\usepackage{booktabs}; \\input{table.tex} inside the document.\n",
         f);
-  for (int q = 0; q < ADEIS_N_QUANTITIES; q++) {
-    int st = s->has[q] ? tex_quantity(f, title, r, s, (adeis_quantity)q) : 0;
+  for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES; q++) {
+    int st = s->has[q] ? tex_quantity(f, title, r, s, (adeis_report_quantity)q) : 0;
     if (st)
       return st;
   }

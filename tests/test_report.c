@@ -16,42 +16,40 @@
 #include <unistd.h>
 
 static const char errors_csv[] =
-  "problem,method,grid,state,precision,sde,steps,quantity,rel_error,nfe,nvjp,seconds\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,8,x_T,1.29687500000000011e-02,8,8,0.000800\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,8,z,4.79843749999999975e-03,8,8,0.000800\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,8,theta,3.76093750000000004e-02,8,8,0.000800\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,16,x_T,6.36718750000000045e-03,16,16,0.001600\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,16,z,2.35585937499999988e-03,16,16,0.001600\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,16,theta,1.84648437500000012e-02,16,16,0.001600\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,32,x_T,3.15429687499999998e-03,32,32,0.003200\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,32,z,1.16708984374999983e-03,32,32,0.003200\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,32,theta,9.14746093749999913e-03,32,32,0.003200\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,64,x_T,1.56982421874999993e-03,64,64,0.006400\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,64,z,5.80834960937499944e-04,64,64,0.006400\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,64,theta,4.55249023437499963e-03,64,64,0.006400\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,8,x_T,2.10742187500000035e-03,8,8,0.000800\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,8,z,7.79746093750000166e-04,8,8,0.000800\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,8,theta,nan,8,8,0.000800\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,16,x_T,5.17333984375000053e-04,16,16,0.001600\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,16,z,1.91413574218750028e-04,16,16,0.001600\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,16,theta,1.50026855468750006e-03,16,16,0.001600\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,32,x_T,1.28143310546874995e-04,32,32,0.003200\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,32,z,4.74130249023437520e-05,32,32,0.003200\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,32,theta,3.71615600585937481e-04,32,32,0.003200\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,64,x_T,3.18870544433593749e-05,64,64,0.006400\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,64,z,1.17982101440429695e-05,64,64,0.006400\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,64,theta,9.24724578857421853e-05,64,64,0.006400\n"
-  ;
+    "problem,method,grid,state,precision,sde,steps,quantity,rel_error,nfe,nvjp,seconds\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,8,x_T,1.29687500000000011e-02,8,8,0.000800\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,8,z,4.79843749999999975e-03,8,8,0.000800\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,8,theta,3.76093750000000004e-02,8,8,0.000800\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,16,x_T,6.36718750000000045e-03,16,16,0.001600\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,16,z,2.35585937499999988e-03,16,16,0.001600\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,16,theta,1.84648437500000012e-02,16,16,0.001600\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,32,x_T,3.15429687499999998e-03,32,32,0.003200\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,32,z,1.16708984374999983e-03,32,32,0.003200\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,32,theta,9.14746093749999913e-03,32,32,0.003200\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,64,x_T,1.56982421874999993e-03,64,64,0.006400\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,64,z,5.80834960937499944e-04,64,64,0.006400\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,64,theta,4.55249023437499963e-03,64,64,0.006400\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,8,x_T,2.10742187500000035e-03,8,8,0.000800\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,8,z,7.79746093750000166e-04,8,8,0.000800\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,8,theta,nan,8,8,0.000800\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,16,x_T,5.17333984375000053e-04,16,16,0.001600\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,16,z,1.91413574218750028e-04,16,16,0.001600\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,16,theta,1.50026855468750006e-03,16,16,0.001600\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,32,x_T,1.28143310546874995e-04,32,32,0.003200\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,32,z,4.74130249023437520e-05,32,32,0.003200\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,32,theta,3.71615600585937481e-04,32,32,0.003200\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,64,x_T,3.18870544433593749e-05,64,64,0.006400\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,64,z,1.17982101440429695e-05,64,64,0.006400\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,64,theta,9.24724578857421853e-05,64,64,0.006400\n";
 
 static const char orders_csv[] =
-  "problem,method,grid,state,precision,sde,quantity,expected,fitted,stderr,status,used,pairwise,excluded\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,x_T,1,1.0121,0.0043,ok,16;32;64,8:1.071;16:1.019;32:1.012,8:pre-asymptotic\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,z,1,1.0121,0.0043,ok,16;32;64,8:1.071;16:1.019;32:1.012,8:pre-asymptotic\n"
-  "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,theta,1,1.0121,0.0043,ok,16;32;64,8:1.071;16:1.019;32:1.012,8:pre-asymptotic\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,x_T,2,2.0121,0.0043,ok,16;32;64,8:2.071;16:2.019;32:2.012,8:pre-asymptotic\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,z,2,2.0121,0.0043,ok,16;32;64,8:2.071;16:2.019;32:2.012,8:pre-asymptotic\n"
-  "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,theta,3,2.0140,nan,FAIL,32;64,16:2.019;32:2.012,8:nan;16:pre-asymptotic\n"
-  ;
+    "problem,method,grid,state,precision,sde,quantity,expected,fitted,stderr,status,used,pairwise,excluded\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,x_T,1,1.0121,0.0043,ok,16;32;64,8:1.071;16:1.019;32:1.012,8:pre-asymptotic\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,z,1,1.0121,0.0043,ok,16;32;64,8:1.071;16:1.019;32:1.012,8:pre-asymptotic\n"
+    "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,theta,1,1.0121,0.0043,ok,16;32;64,8:1.071;16:1.019;32:1.012,8:pre-asymptotic\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,x_T,2,2.0121,0.0043,ok,16;32;64,8:2.071;16:2.019;32:2.012,8:pre-asymptotic\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,z,2,2.0121,0.0043,ok,16;32;64,8:2.071;16:2.019;32:2.012,8:pre-asymptotic\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,theta,3,2.0140,nan,FAIL,32;64,16:2.019;32:2.012,8:nan;16:pre-asymptotic\n";
 
 static const char errors_header[] =
     "problem,method,grid,state,precision,sde,steps,quantity,rel_error,nfe,nvjp,seconds\n";
@@ -60,8 +58,8 @@ static const char orders_header[] = "problem,method,grid,state,precision,sde,qua
 
 /* ---- helpers: a temporary study folder ---- */
 
-static char root[64];      /* /tmp/adeis-report-XXXXXX */
-static char study[128];    /* root/demo-study */
+static char root[64];   /* /tmp/adeis-report-XXXXXX */
+static char study[128]; /* root/demo-study */
 
 static void make_study(void)
 {
@@ -157,49 +155,49 @@ static int has_tmp_files(const char *dir)
 
 Test(report_format, error_three_significant_digits)
 {
-  char b[ADEIS_NUM_BUF];
-  cr_assert_str_eq(adeis_format_error(b, 1.234567e-4), "1.23e-04");
-  cr_assert_str_eq(adeis_format_error(b, 0.0129687500000000011), "1.30e-02");
-  cr_assert_str_eq(adeis_format_error(b, 1e-120), "1.00e-120");
-  cr_assert_str_eq(adeis_format_error(b, 0), "0.00e+00");
-  cr_assert_str_eq(adeis_format_error(b, NAN), "n/a");
-  cr_assert_str_eq(adeis_format_error(b, INFINITY), "inf");
+  char b[ADEIS_REPORT_NUM_BUF];
+  cr_assert_str_eq(adeis_report_format_error(b, 1.234567e-4), "1.23e-04");
+  cr_assert_str_eq(adeis_report_format_error(b, 0.0129687500000000011), "1.30e-02");
+  cr_assert_str_eq(adeis_report_format_error(b, 1e-120), "1.00e-120");
+  cr_assert_str_eq(adeis_report_format_error(b, 0), "0.00e+00");
+  cr_assert_str_eq(adeis_report_format_error(b, NAN), "n/a");
+  cr_assert_str_eq(adeis_report_format_error(b, INFINITY), "inf");
 }
 
 Test(report_format, error_tex)
 {
-  char b[ADEIS_NUM_BUF];
-  cr_assert_str_eq(adeis_format_error_tex(b, 1.234567e-4), "$1.23\\times10^{-4}$");
-  cr_assert_str_eq(adeis_format_error_tex(b, 5.5e12), "$5.50\\times10^{12}$");
-  cr_assert_str_eq(adeis_format_error_tex(b, 2.5), "$2.50$");
-  cr_assert_str_eq(adeis_format_error_tex(b, NAN), "n/a");
-  cr_assert_str_eq(adeis_format_error_tex(b, INFINITY), "$\\infty$");
+  char b[ADEIS_REPORT_NUM_BUF];
+  cr_assert_str_eq(adeis_report_format_error_tex(b, 1.234567e-4), "$1.23\\times10^{-4}$");
+  cr_assert_str_eq(adeis_report_format_error_tex(b, 5.5e12), "$5.50\\times10^{12}$");
+  cr_assert_str_eq(adeis_report_format_error_tex(b, 2.5), "$2.50$");
+  cr_assert_str_eq(adeis_report_format_error_tex(b, NAN), "n/a");
+  cr_assert_str_eq(adeis_report_format_error_tex(b, INFINITY), "$\\infty$");
 }
 
 Test(report_format, observed_order)
 {
-  cr_assert_float_eq(adeis_observed_order(8, 1e-2, 16, 2.5e-3), 2.0, 1e-12);
-  cr_assert_float_eq(adeis_observed_order(10, 1e-3, 30, 1e-3 / 27), 3.0, 1e-12);
-  cr_assert(isnan(adeis_observed_order(8, NAN, 16, 1e-3)));
-  cr_assert(isnan(adeis_observed_order(8, 1e-3, 16, 0)));
-  cr_assert(isnan(adeis_observed_order(8, 1e-3, 8, 1e-4)));
+  cr_assert_float_eq(adeis_report_observed_order(8, 1e-2, 16, 2.5e-3), 2.0, 1e-12);
+  cr_assert_float_eq(adeis_report_observed_order(10, 1e-3, 30, 1e-3 / 27), 3.0, 1e-12);
+  cr_assert(isnan(adeis_report_observed_order(8, NAN, 16, 1e-3)));
+  cr_assert(isnan(adeis_report_observed_order(8, 1e-3, 16, 0)));
+  cr_assert(isnan(adeis_report_observed_order(8, 1e-3, 8, 1e-4)));
 }
 
 Test(report_format, names)
 {
-  cr_assert_str_eq(adeis_quantity_name(ADEIS_Q_X_T), "x_T");
-  cr_assert_str_eq(adeis_quantity_name(ADEIS_Q_Z), "z");
-  cr_assert_str_eq(adeis_quantity_name(ADEIS_Q_THETA), "theta");
-  cr_assert_str_eq(adeis_figure_name(ADEIS_FIG_CONVERGENCE), "convergence");
-  cr_assert_str_eq(adeis_figure_name(ADEIS_FIG_WORK_PRECISION), "work-precision");
+  cr_assert_str_eq(adeis_report_quantity_name(ADEIS_REPORT_X_T), "x_T");
+  cr_assert_str_eq(adeis_report_quantity_name(ADEIS_REPORT_Z), "z");
+  cr_assert_str_eq(adeis_report_quantity_name(ADEIS_REPORT_THETA), "theta");
+  cr_assert_str_eq(adeis_report_figure_name(ADEIS_REPORT_CONVERGENCE), "convergence");
+  cr_assert_str_eq(adeis_report_figure_name(ADEIS_REPORT_WORK_PRECISION), "work-precision");
 }
 
 /* ---- reading ---- */
 
-static int read_study(adeis_results *r)
+static int read_study(adeis_report_results *r)
 {
   char *e = path_in(study, "errors.csv"), *o = path_in(study, "orders.csv");
-  int st = adeis_results_read(r, e, o);
+  int st = adeis_report_read(r, e, o);
   free(e);
   free(o);
   return st;
@@ -208,24 +206,24 @@ static int read_study(adeis_results *r)
 Test(report_read, fixture_rows, .init = make_study, .fini = drop_study)
 {
   put_fixture();
-  adeis_results r;
+  adeis_report_results r;
   cr_assert_eq(read_study(&r), 0, "%s", adeis_errmsg());
   cr_assert_eq(r.n_errors, 24);
   cr_assert_eq(r.n_orders, 6);
-  const adeis_error_row *e = &r.errors[0];
+  const adeis_report_error_row *e = &r.errors[0];
   cr_assert_str_eq(e->key.method, "adjdeis-1");
   cr_assert_str_eq(e->key.grid, "uniform-lambda");
   cr_assert_eq(e->key.precision, 256);
   cr_assert_eq(e->steps, 8);
-  cr_assert_eq(e->quantity, ADEIS_Q_X_T);
+  cr_assert_eq(e->quantity, ADEIS_REPORT_X_T);
   cr_assert_float_eq(e->rel_error, 1.29687500000000011e-02, 1e-18);
   cr_assert_eq(e->line, 2);
   int nans = 0;
   for (size_t i = 0; i < r.n_errors; i++)
     nans += isnan(r.errors[i].rel_error);
   cr_assert_eq(nans, 1);
-  const adeis_order_row *o = &r.orders[5];
-  cr_assert_eq(o->quantity, ADEIS_Q_THETA);
+  const adeis_report_order_row *o = &r.orders[5];
+  cr_assert_eq(o->quantity, ADEIS_REPORT_THETA);
   cr_assert_eq(o->ok, 0);
   cr_assert(isnan(o->se));
   cr_assert_eq(o->n_used, 2);
@@ -236,7 +234,7 @@ Test(report_read, fixture_rows, .init = make_study, .fini = drop_study)
   cr_assert_eq(o->n_excluded, 2);
   cr_assert_eq(o->excluded[1].n, 16);
   cr_assert_str_eq(o->excluded[1].reason, "pre-asymptotic");
-  adeis_results_free(&r);
+  adeis_report_results_free(&r);
 }
 
 Test(report_read, empty_lists_and_crlf, .init = make_study, .fini = drop_study)
@@ -247,14 +245,14 @@ Test(report_read, empty_lists_and_crlf, .init = make_study, .fini = drop_study)
   put_file(study, "orders.csv",
            "problem,method,grid,state,precision,sde,quantity,expected,fitted,stderr,status,"
            "used,pairwise,excluded\np,m,g,s,53,1,z,0.5,nan,nan,FAIL,,,\n");
-  adeis_results r;
+  adeis_report_results r;
   cr_assert_eq(read_study(&r), 0, "%s", adeis_errmsg());
   cr_assert_eq(r.n_errors, 1);
   cr_assert_eq(r.errors[0].key.sde, 1);
   cr_assert(isinf(r.errors[0].rel_error));
   cr_assert_eq(r.orders[0].n_used + r.orders[0].n_pairwise + r.orders[0].n_excluded, 0);
   cr_assert(isnan(r.orders[0].fitted));
-  adeis_results_free(&r);
+  adeis_report_results_free(&r);
 }
 
 /* errors.csv with line 3 replaced by bad_line (or the header by it when line == 1). */
@@ -296,11 +294,13 @@ Test(report_read, malformed_errors_csv, .init = make_study, .fini = drop_study)
                     "errors.csv:3: sde: expected 0 or 1, found '2'");
   expect_bad_errors(3, "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,8,w,4.8e-03,8,8,0.1",
                     "errors.csv:3: quantity: expected x_T, z or theta, found 'w'");
-  expect_bad_errors(1, "problem,method,grid,state,precision,sde,N,quantity,rel_error,nfe,nvjp,"
-                       "seconds",
+  expect_bad_errors(1,
+                    "problem,method,grid,state,precision,sde,N,quantity,rel_error,nfe,nvjp,"
+                    "seconds",
                     "errors.csv:1: steps: expected header column 7 'steps', found 'N'");
-  expect_bad_errors(1, "problem,method,grid,state,precision,sde,steps,quantity,rel_error,nfe,"
-                       "nvjp",
+  expect_bad_errors(1,
+                    "problem,method,grid,state,precision,sde,steps,quantity,rel_error,nfe,"
+                    "nvjp",
                     "errors.csv:1: seconds: expected header column 12");
   /* a repeated (series, quantity, N) */
   expect_bad_errors(3, "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,8,x_T,4.8e-03,8,8,0.1",
@@ -324,11 +324,11 @@ Test(report_read, malformed_orders_csv, .init = make_study, .fini = drop_study)
     put_file(study, "errors.csv", errors_csv);
     put_file(study, "orders.csv", text);
     free(text);
-    adeis_results r;
+    adeis_report_results r;
     cr_assert_eq(read_study(&r), ADEIS_EINPUT, "row: %s", bad[i][0]);
     cr_assert_not_null(strstr(adeis_errmsg(), bad[i][1]), "'%s' lacks '%s'", adeis_errmsg(),
                        bad[i][1]);
-    adeis_results_free(&r);
+    adeis_report_results_free(&r);
   }
 }
 
@@ -342,12 +342,12 @@ Test(report_read, missing_or_empty_files, .init = make_study, .fini = drop_study
   put_file(study, "errors.csv", "");
   put_file(study, "orders.csv", orders_csv);
   cr_assert_eq(adeis_report_render(study, 0), ADEIS_EINPUT);
-  cr_assert_not_null(strstr(adeis_errmsg(), "errors.csv:1: problem: expected the header"),
-                     "%s", adeis_errmsg());
+  cr_assert_not_null(strstr(adeis_errmsg(), "errors.csv:1: problem: expected the header"), "%s",
+                     adeis_errmsg());
   put_file(study, "errors.csv", errors_header);
   cr_assert_eq(adeis_report_render(study, 0), ADEIS_EINPUT);
-  cr_assert_not_null(strstr(adeis_errmsg(), "errors.csv:2: problem: expected a data row"),
-                     "%s", adeis_errmsg());
+  cr_assert_not_null(strstr(adeis_errmsg(), "errors.csv:2: problem: expected a data row"), "%s",
+                     adeis_errmsg());
 }
 
 Test(report_read, missing_folder)
@@ -371,23 +371,23 @@ Test(report_series, labels_name_only_what_varies, .init = make_study, .fini = dr
            "problem,method,grid,state,precision,sde,quantity,expected,fitted,stderr,status,"
            "used,pairwise,excluded\n"
            "p,adjdeis-2m,uniform-t,cached,256,0,x_T,2,2.0,nan,ok,8;16,8:2.0,\n");
-  adeis_results r;
-  adeis_series_set s;
+  adeis_report_results r;
+  adeis_report_series_set s;
   cr_assert_eq(read_study(&r), 0, "%s", adeis_errmsg());
-  cr_assert_eq(adeis_series_build(&s, &r), 0, "%s", adeis_errmsg());
+  cr_assert_eq(adeis_report_series_build(&s, &r), 0, "%s", adeis_errmsg());
   cr_assert_eq(s.n_series, 3);
   cr_assert_str_eq(s.series[0].label, "adjdeis-2m oracle 256 bits");
   cr_assert_str_eq(s.series[1].label, "adjdeis-2m cached 256 bits");
   cr_assert_str_eq(s.series[2].label, "rk4-lambda oracle 113 bits");
-  const adeis_curve *c = &s.series[1].curve[ADEIS_Q_X_T];
+  const adeis_report_curve *c = &s.series[1].curve[ADEIS_REPORT_X_T];
   cr_assert_eq(c->n_points, 2);
   cr_assert_eq(r.errors[c->points[0]].steps, 8, "points sorted by N");
   cr_assert_eq(r.errors[c->points[1]].steps, 16);
   cr_assert_not_null(c->order);
-  cr_assert_null(s.series[0].curve[ADEIS_Q_X_T].order);
-  cr_assert(s.has[ADEIS_Q_X_T] && !s.has[ADEIS_Q_Z] && !s.has[ADEIS_Q_THETA]);
-  adeis_series_free(&s);
-  adeis_results_free(&r);
+  cr_assert_null(s.series[0].curve[ADEIS_REPORT_X_T].order);
+  cr_assert(s.has[ADEIS_REPORT_X_T] && !s.has[ADEIS_REPORT_Z] && !s.has[ADEIS_REPORT_THETA]);
+  adeis_report_series_free(&s);
+  adeis_report_results_free(&r);
 }
 
 Test(report_series, labels_grid_problem_sde, .init = make_study, .fini = drop_study)
@@ -402,17 +402,17 @@ Test(report_series, labels_grid_problem_sde, .init = make_study, .fini = drop_st
            "used,pairwise,excluded\n"
            "vp-cosine,adjdeis-2m,uniform-lambda,oracle,256,1,z,2,nan,nan,FAIL,,,\n"
            "vp-cosine,adjdeis-2m,uniform-lambda,oracle,256,1,z,2,nan,nan,FAIL,,,\n");
-  adeis_results r;
-  adeis_series_set s;
+  adeis_report_results r;
+  adeis_report_series_set s;
   cr_assert_eq(read_study(&r), 0, "%s", adeis_errmsg());
-  cr_assert_eq(adeis_series_build(&s, &r), ADEIS_EINPUT, "a repeated orders.csv row");
+  cr_assert_eq(adeis_report_series_build(&s, &r), ADEIS_EINPUT, "a repeated orders.csv row");
   cr_assert_not_null(strstr(adeis_errmsg(), "orders.csv:3: quantity: expected one row"), "%s",
                      adeis_errmsg());
   cr_assert_str_eq(s.series[0].label, "adjdeis-2m vp-linear uniform-t ode");
   cr_assert_str_eq(s.series[1].label, "adjdeis-2m vp-cosine uniform-lambda sde");
-  cr_assert_eq(s.series[1].curve[ADEIS_Q_THETA].n_points, 1);
-  adeis_series_free(&s);
-  adeis_results_free(&r);
+  cr_assert_eq(s.series[1].curve[ADEIS_REPORT_THETA].n_points, 1);
+  adeis_report_series_free(&s);
+  adeis_report_results_free(&r);
 }
 
 /* ---- files and gnuplot ---- */
@@ -433,14 +433,14 @@ static int fill_fails(FILE *f, const void *ctx)
 Test(report_files, write_atomic, .init = make_study, .fini = drop_study)
 {
   char *p = path_in(study, "out.txt");
-  cr_assert_eq(adeis_write_atomic(p, fill_text, "first\n"), 0, "%s", adeis_errmsg());
-  cr_assert_eq(adeis_write_atomic(p, fill_fails, NULL), ADEIS_ENUMERIC);
+  cr_assert_eq(adeis_report_write_atomic(p, fill_text, "first\n"), 0, "%s", adeis_errmsg());
+  cr_assert_eq(adeis_report_write_atomic(p, fill_fails, NULL), ADEIS_ENUMERIC);
   char *text = get_file(study, "out.txt", NULL);
   cr_assert_str_eq(text, "first\n", "a failed write left the old file alone");
   cr_assert(!has_tmp_files(study), "no temporary file is left");
   free(text);
   char *q = path_in(study, "no/such/dir.txt");
-  cr_assert_eq(adeis_write_atomic(q, fill_text, "x"), ADEIS_EINPUT);
+  cr_assert_eq(adeis_report_write_atomic(q, fill_text, "x"), ADEIS_EINPUT);
   cr_assert_not_null(strstr(adeis_errmsg(), "cannot create"), "%s", adeis_errmsg());
   free(q);
   free(p);
@@ -449,13 +449,13 @@ Test(report_files, write_atomic, .init = make_study, .fini = drop_study)
 Test(report_files, gnuplot_run, .init = make_study, .fini = drop_study)
 {
   put_file(study, "ok.gp", "set terminal svg\nset output 'ok.svg'\nplot x*x title v\n");
-  cr_assert_eq(adeis_gnuplot_run(study, "ok.gp", "v='setup seen'"), 0, "%s", adeis_errmsg());
+  cr_assert_eq(adeis_report_gnuplot_run(study, "ok.gp", "v='setup seen'"), 0, "%s", adeis_errmsg());
   char *svg = get_file(study, "ok.svg", NULL);
   cr_assert_not_null(svg);
   cr_assert_not_null(strstr(svg, "setup seen"));
   free(svg);
   put_file(study, "bad.gp", "plot no_such_function(x)\n");
-  cr_assert_eq(adeis_gnuplot_run(study, "bad.gp", NULL), ADEIS_ENUMERIC);
+  cr_assert_eq(adeis_report_gnuplot_run(study, "bad.gp", NULL), ADEIS_ENUMERIC);
   cr_assert_not_null(strstr(adeis_errmsg(), "undefined function"), "%s", adeis_errmsg());
   cr_assert_not_null(strstr(adeis_errmsg(), "bad.gp"), "%s", adeis_errmsg());
 }
@@ -463,7 +463,7 @@ Test(report_files, gnuplot_run, .init = make_study, .fini = drop_study)
 Test(report_files, gnuplot_missing, .init = make_study, .fini = drop_study)
 {
   setenv("ADEIS_GNUPLOT", "/nonexistent/gnuplot", 1);
-  cr_assert_eq(adeis_gnuplot_run(study, "x.gp", NULL), ADEIS_ENUMERIC);
+  cr_assert_eq(adeis_report_gnuplot_run(study, "x.gp", NULL), ADEIS_ENUMERIC);
   cr_assert_not_null(strstr(adeis_errmsg(), "cannot run /nonexistent/gnuplot"), "%s",
                      adeis_errmsg());
   put_fixture();
@@ -474,9 +474,9 @@ Test(report_files, gnuplot_missing, .init = make_study, .fini = drop_study)
 
 /* ---- the whole render ---- */
 
-static const char *const golden_files[] = {
-    "table.md", "table.tex", "errors-theta.dat", "guides-theta.dat",
-    "convergence.gp", "work-precision.gp"};
+static const char *const golden_files[] = {"table.md",         "table.tex",
+                                           "errors-theta.dat", "guides-theta.dat",
+                                           "convergence.gp",   "work-precision.gp"};
 #define N_GOLDEN (sizeof golden_files / sizeof *golden_files)
 
 static void check_against_golden(const char *name)
@@ -535,8 +535,8 @@ Test(report_render, twice_gives_identical_files, .init = make_study, .fini = dro
 {
   put_fixture();
   cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
-  static const char *const names[] = {"table.md",        "table.tex",      "errors-x_T.dat",
-                                      "errors-z.dat",    "errors-theta.dat", "guides-x_T.dat",
+  static const char *const names[] = {"table.md",       "table.tex",        "errors-x_T.dat",
+                                      "errors-z.dat",   "errors-theta.dat", "guides-x_T.dat",
                                       "convergence.gp", "work-precision.gp"};
   char *first[sizeof names / sizeof *names];
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
