@@ -19,7 +19,7 @@ typedef struct adj_work {
   adeis_tpoint u;
   mpfr_t h, h_prev, E, w, alpha_p, k1, k2, k3;
   int have_prev;
-  int finite;                             /* a_x finite after the last update */
+  int finite;                             /* the adjoint state finite after the last update */
 } adj_work;
 
 static int adj_work_init(adj_work *aw, const adeis_adjoint_problem *p)
@@ -96,7 +96,7 @@ static int adjoint_update(adj_work *aw, adeis_vec *acc, mpfr_srcptr acc_scale, m
 }
 
 /* The three accumulators' update for a step t -> s with VJPs J taken at a point with alpha_v.
- * Returns 1 when the new a_x is finite (checked inside the update's own pass). */
+ * Returns 1 when the new a_x, a_z, a_theta are finite (checked inside the updates' own passes). */
 static int update_all(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint *t,
                        const adeis_tpoint *s, mpfr_srcptr alpha_v, const adeis_vec *jx,
                        const adeis_vec *jz, const adeis_vec *jth)
@@ -114,9 +114,9 @@ static int update_all(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint
   mpfr_sqr(wpx, aw->alpha_p, RND);
   int finite = adjoint_update(aw, p->a_x, ratio, kx, wx, wpx, jx, aw->jx_p);
   if (p->a_z)
-    adjoint_update(aw, p->a_z, one, kz, alpha_v, aw->alpha_p, jz, aw->jz_p);
+    finite &= adjoint_update(aw, p->a_z, one, kz, alpha_v, aw->alpha_p, jz, aw->jz_p);
   if (p->a_theta)
-    adjoint_update(aw, p->a_theta, one, kz, alpha_v, aw->alpha_p, jth, aw->jth_p);
+    finite &= adjoint_update(aw, p->a_theta, one, kz, alpha_v, aw->alpha_p, jth, aw->jth_p);
   mpfr_clears(ratio, one, kx, kz, wx, wpx, (mpfr_ptr)0);
   return finite;
 }
@@ -224,7 +224,7 @@ static int adjdeis_solve(const adeis_method *m, adeis_adjoint_problem *p)
     mpfr_set(aw.h_prev, aw.h, RND);
     aw.have_prev = 1;
     if (!rc && !aw.finite)
-      rc = adeis_adjoint_fail(p, k, s, "a_x");
+      rc = adeis_adjoint_fail(p, k, s, "the adjoint state (a_x, a_z, a_theta)");
     if (!rc && p->state == ADEIS_STATE_BACKSOLVE && !adeis_vec_isfinite(p->x))
       rc = adeis_adjoint_fail(p, k, s, "backsolved x");
   }

@@ -260,6 +260,16 @@ static int exact_values(run *r, adeis_grad_result *res)
                                        res->exact[ADEIS_Q_Z], res->exact[ADEIS_Q_THETA]);
 }
 
+/* Catch-all after the solve: every gradient finite (solvers check a_x at every step). */
+static int check_finite(run *r, const adeis_grad_result *res)
+{
+  for (int q = 0; q < ADEIS_Q_COUNT; q++)
+    if (!adeis_vec_isfinite(res->grad[q]))
+      return adeis_adjoint_fail(&r->ap, r->grid.n - 1, &r->grid.pts[0],
+                                q == ADEIS_Q_Z ? "dL/dz" : q == ADEIS_Q_THETA ? "dL/dtheta" : "dL/dx_T");
+  return ADEIS_OK;
+}
+
 static double now_seconds(void)
 {
   struct timespec ts;
@@ -296,6 +306,8 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
   res->seconds = now_seconds() - t_start;
   res->nfe = r.fwd.nfe + r.ap.counts.nfe;
   res->nvjp = r.fwd.nvjp + r.ap.counts.nvjp;
+  if (!rc)
+    rc = check_finite(&r, res);
   if (!rc)
     rc = exact_values(&r, res);
   for (int q = 0; q < ADEIS_Q_COUNT && !rc; q++)
