@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char study_usage[] =
-  "usage: adeis study FILE.ini [-o DIR] [-j N] [--quiet] [--force] [--latex]\n\n"
+  "usage: adeis study FILE.ini [-o DIR] [-j N] [--quiet] [--force] [--latex] [--no-plots]\n\n"
   "Run a convergence study (docs/studies.md): every problem x method x grid x state x\n"
   "precision x step count of the study file. Writes DIR/errors.csv, DIR/orders.csv,\n"
   "table.md, table.tex, convergence.{png,pdf,svg}, work-precision.{png,pdf} (with their\n"
@@ -21,11 +21,13 @@ static const char study_usage[] =
   "  -q, --quiet        no progress line on stderr\n"
   "  -f, --force        recompute every point, even those already in DIR/points\n"
   "      --latex        also the cairolatex figure (convergence-latex.tex)\n"
+  "      --no-plots     write the CSV files only (no tables, figures or gnuplot)\n"
   "  -h, --help         print this help\n\n"
-  "Exit codes: 0 success, 2 bad input or unwritable folder, 3 numerical failure.\n";
+  "Exit codes: 0 success, 2 bad input or unwritable folder, 3 numerical failure\n"
+  "(or gnuplot failed).\n";
 
 static const char check_usage[] =
-  "usage: adeis check FILE.ini... [-j N] [--quiet] [--force]\n\n"
+  "usage: adeis check FILE.ini... [-j N] [--quiet] [--force] [--plots]\n\n"
   "Run each study into results/<study name>/ (reusing finished points) and print one line\n"
   "per problem, method, grid, state, precision and quantity:\n"
   "  ok   STUDY PROBLEM METHOD GRID STATE BITS QUANTITY fitted F expected E tol T used U\n"
@@ -35,7 +37,9 @@ static const char check_usage[] =
   "  -j, --jobs N       threads (default: every core)\n"
   "  -q, --quiet        no progress line on stderr\n"
   "  -f, --force        recompute every point\n"
+  "      --plots        also write the tables and figures (like adeis study)\n"
   "  -h, --help         print this help\n\n"
+  "Only errors.csv and orders.csv are written unless --plots is given.\n"
   "Exit codes: 0 every order holds, 1 a check failed, 2 bad input, 3 numerical failure.\n";
 
 static const char plot_usage[] =
@@ -47,7 +51,7 @@ static const char plot_usage[] =
   "  -h, --help         print this help\n\n"
   "Exit codes: 0 success, 2 bad input, 3 gnuplot failed.\n";
 
-enum { O_LATEX = 256 };
+enum { O_LATEX = 256, O_NO_PLOTS, O_PLOTS };
 
 static const struct option long_opts[] = {
   {"output", required_argument, NULL, 'o'},
@@ -55,11 +59,34 @@ static const struct option long_opts[] = {
   {"quiet", no_argument, NULL, 'q'},
   {"force", no_argument, NULL, 'f'},
   {"latex", no_argument, NULL, O_LATEX},
+  {"no-plots", no_argument, NULL, O_NO_PLOTS},
+  {"plots", no_argument, NULL, O_PLOTS},
   {"help", no_argument, NULL, 'h'},
   {NULL, 0, NULL, 0},
 };
 
-/* Options shared by the three commands; allowed: the short options this command takes. */
+static const char *option_name(int c)
+{
+  static const char *const names[] = {"--output", "--jobs", "--quiet", "--force", "--latex",
+                                      "--no-plots", "--plots", "--help"};
+  for (size_t i = 0; long_opts[i].name; i++)
+    if (long_opts[i].val == c)
+      return names[i];
+  return "?";
+}
+
+/* The letter standing for an option in the allowed lists of parse_opts. */
+static int opt_letter(int c)
+{
+  switch (c) {
+  case O_LATEX: return 'L';
+  case O_NO_PLOTS: return 'N';
+  case O_PLOTS: return 'P';
+  default: return c;
+  }
+}
+
+/* Options shared by the three commands; allowed: the letters (opt_letter) this command takes. */
 static int parse_opts(const char *cmd, const char *allowed, const char *usage, int argc,
                       char **argv, adeis_run_opts *o)
 {
@@ -69,8 +96,8 @@ static int parse_opts(const char *cmd, const char *allowed, const char *usage, i
   int c;
   long v;
   while ((c = getopt_long(argc, argv, ":o:j:qfh", long_opts, NULL)) != -1) {
-    if (c != ':' && c != '?' && !strchr(allowed, c == O_LATEX ? 'L' : c))
-      return cli_bad_option(cmd, argv[optind - 1], "not an option of adeis %s (adeis %s --help)",
+    if (c != ':' && c != '?' && !strchr(allowed, opt_letter(c)))
+      return cli_bad_option(cmd, option_name(c), "not an option of adeis %s (adeis %s --help)",
                             cmd, cmd);
     switch (c) {
     case 'h': fputs(usage, stdout); return -1;
@@ -83,6 +110,8 @@ static int parse_opts(const char *cmd, const char *allowed, const char *usage, i
     case 'q': o->quiet = 1; break;
     case 'f': o->force = 1; break;
     case O_LATEX: o->latex = 1; break;
+    case O_NO_PLOTS: o->render = 0; break;
+    case O_PLOTS: o->render = 2; break;
     default: return cli_getopt_error(cmd, c, optopt, argv[optind - 1]);
     }
   }
@@ -109,7 +138,7 @@ static int run(const char *cmd, const adeis_study *s, const adeis_run_opts *o,
 int adeis_cmd_study(int argc, char **argv)
 {
   adeis_run_opts o;
-  int rc = parse_opts("study", "ojqfhL", study_usage, argc, argv, &o);
+  int rc = parse_opts("study", "ojqfhLN", study_usage, argc, argv, &o);
   if (rc)
     return rc < 0 ? 0 : rc;
   if (optind != argc - 1)
@@ -153,9 +182,10 @@ static int check_one(const char *path, const adeis_run_opts *o)
 int adeis_cmd_check(int argc, char **argv)
 {
   adeis_run_opts o;
-  int rc = parse_opts("check", "jqfh", check_usage, argc, argv, &o);
+  int rc = parse_opts("check", "jqfhP", check_usage, argc, argv, &o);
   if (rc)
     return rc < 0 ? 0 : rc;
+  o.render = o.render == 2;
   if (optind >= argc)
     return cli_bad_option("check", "FILE.ini", "expected one or more study files (adeis check "
                                                "--help)");

@@ -1,0 +1,682 @@
+/* Study files and the study runner: parser errors with file:line: key, errors.csv against
+ * adeis_grad_compute, resume (after deleted, corrupt or stale points and after a kill),
+ * -j independence, adeis check's exit codes, nothing written outside DIR, unwritable DIR.
+ * make check sets ADEIS_BIN (the built program) and ADEIS_ROOT (the repository). */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include "../core/status.h"
+#include "../studies/files.h"
+#include "../studies/runner.h"
+#include "../studies/study.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The worked example (MATH.md 11) as a problem file, independent of problems/. */
+static const char problem_ini[] = "[problem]\ntype = gaussian\ndim = 3\nmean = 0.5 -1 2\n"
+                                  "var = 0.04 1 0.25\n[schedule]\nname = vp-linear\n"
+                                  "t_end = 1e-3\nT = 1\n[loss]\ntype = quadratic\n"
+                                  "target = 0.3 0.1 -0.2\n[start]\nx_T = 0.7 -0.4 1.1\n"
+                                  "noise_seed = 7\n";
+
+/* ---- a scratch folder per test ---- */
+
+static char scratch[256];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  chmod(path, 0700);
+  return remove(path);
+}
+
+static void scratch_make(void)
+{
+  snprintf(scratch, sizeof scratch, "/tmp/adeis-study-test-XXXXXX");
+  cr_assert_not_null(mkdtemp(scratch));
+}
+
+static void scratch_remove(void)
+{
+  if (scratch[0])
+    nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  scratch[0] = '\0';
+}
+
+/* scratch/rel, written with text (folders made as needed). */
+static const char *put(const char *rel, const char *text)
+{
+  static char path[4][512];
+  static int k;
+  char *p = path[k++ % 4];
+  snprintf(p, 512, "%s/%s", scratch, rel);
+  char *slash = strrchr(p, '/');
+  *slash = '\0';
+  cr_assert_eq(adeis_mkdir_p(p), 0);
+  *slash = '/';
+  FILE *f = fopen(p, "w");
+  cr_assert_not_null(f, "%s", p);
+  fputs(text, f);
+  fclose(f);
+  return p;
+}
+
+static char *path_of(const char *rel)
+{
+  char *p = malloc(strlen(scratch) + strlen(rel) + 2);
+  sprintf(p, "%s/%s", scratch, rel);
+  return p;
+}
+
+static char *slurp(const char *path)
+{
+  char *t;
+  size_t n;
+  if (adeis_file_read(path, &t, &n))
+    return NULL;
+  return t;
+}
+
+static char *slurp_rel(const char *rel)
+{
+  char *p = path_of(rel), *t = slurp(p);
+  free(p);
+  return t;
+}
+
+/* Drop the last field of every line (the seconds column). */
+static char *mask_seconds(const char *text)
+{
+  char *m = malloc(strlen(text) + 1), *o = m;
+  const char *line = text;
+  while (*line) {
+    const char *nl = strchr(line, '\n'), *end = nl ? nl : line + strlen(line);
+    const char *comma = end;
+    while (comma > line && *comma != ',')
+      comma--;
+    const char *cut = comma > line ? comma : end;
+    memcpy(o, line, (size_t)(cut - line));
+    o += cut - line;
+    if (nl)
+      *o++ = '\n';
+    line = nl ? nl + 1 : end;
+  }
+  *o = '\0';
+  return m;
+}
+
+static void expect_same_masked(const char *a, const char *b, const char *what)
+{
+  char *ma = mask_seconds(a), *mb = mask_seconds(b);
+  cr_expect_str_eq(ma, mb, "%s differ (seconds masked)", what);
+  free(ma);
+  free(mb);
+}
+
+/* ---- running the program ---- */
+
+static const char *adeis_bin(void)
+{
+  const char *bin = getenv("ADEIS_BIN");
+  if (!bin || !*bin)
+    cr_skip_test("ADEIS_BIN is not set (run the CLI tests with make check)");
+  return bin;
+}
+
+static pid_t spawn(const char *cwd, const char *const args[], const char *out, const char *err)
+{
+  const char *bin = adeis_bin();
+  fflush(NULL);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    const char *argv[32] = {bin};
+    for (size_t i = 0; args[i] && i < 30; i++)
+      argv[i + 1] = args[i];
+    int in = open("/dev/null", O_RDONLY), o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600),
+        e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || o < 0 || e < 0 || (cwd && chdir(cwd)))
+      _exit(126);
+    dup2(in, 0);
+    dup2(o, 1);
+    dup2(e, 2);
+    alarm(120);
+    execv(bin, (char *const *)argv);
+    _exit(127);
+  }
+  return pid;
+}
+
+typedef struct run_result {
+  int code;
+  char *out, *err;
+} run_result;
+
+/* Run adeis with args in cwd (NULL = here); stdout and stderr go to /tmp files outside scratch. */
+static run_result run_in(const char *cwd, const char *const args[])
+{
+  char out[] = "/tmp/adeis-study-out-XXXXXX", err[] = "/tmp/adeis-study-err-XXXXXX";
+  close(mkstemp(out));
+  close(mkstemp(err));
+  pid_t pid = spawn(cwd, args, out, err);
+  int status;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  run_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(out),
+                  slurp(err)};
+  unlink(out);
+  unlink(err);
+  cr_expect(strstr(r.err, "Sanitizer") == NULL && strstr(r.err, "runtime error") == NULL,
+            "sanitizer report:\n%s", r.err);
+  return r;
+}
+
+static void run_free(run_result *r)
+{
+  free(r->out);
+  free(r->err);
+}
+
+/* ---- parser errors ---- */
+
+static void load_fails(const char *text, const char *want1, const char *want2)
+{
+  const char *path = put("s.ini", text);
+  adeis_study s;
+  cr_expect_eq(adeis_study_load(path, &s), ADEIS_EINPUT, "accepted:\n%s", text);
+  cr_expect(strstr(adeis_errmsg(), want1) != NULL, "message '%s' lacks '%s'", adeis_errmsg(),
+            want1);
+  if (want2)
+    cr_expect(strstr(adeis_errmsg(), want2) != NULL, "message '%s' lacks '%s'", adeis_errmsg(),
+              want2);
+  adeis_study_clear(&s);
+}
+
+#define HEAD "[study]\nproblem = p/g.ini\n"
+#define STEPS "steps = 8 16\n"
+#define METHODS "[methods]\nadjdeis-1 = 1\n"
+
+TestSuite(study, .init = scratch_make, .fini = scratch_remove);
+
+Test(study, parser_errors)
+{
+  put("p/g.ini", problem_ini);
+  put("p/bad.ini", "[problem]\ndim = x\n");
+  load_fails("[study]\nproblem = p/g.ini\nsteps = 8 16\n[method]\nadjdeis-1 = 1\n",
+             "s.ini:4: file: unknown section [method]", NULL);
+  load_fails(HEAD "step = 8 16\n" METHODS, "s.ini:3: study.step: unknown key", NULL);
+  load_fails(HEAD STEPS "[methods]\nadjdeis-9 = 1\n", "s.ini:5: methods.adjdeis-9: unknown method",
+             NULL);
+  load_fails(HEAD "steps =\n" METHODS, "s.ini:3: study.steps: expected at least one value", NULL);
+  load_fails(HEAD "steps = 16 8\n" METHODS, "s.ini:3: study.steps: expected strictly increasing",
+             NULL);
+  load_fails(HEAD "steps = 8 8\n" METHODS, "s.ini:3: study.steps:", NULL);
+  load_fails(HEAD "steps = 0 8\n" METHODS, "s.ini:3: study.steps: expected step counts", NULL);
+  load_fails(HEAD "steps = 8 10000001\n" METHODS, "s.ini:3: study.steps: expected step counts",
+             "10000001");
+  load_fails(HEAD "steps = 8 1e3\n" METHODS, "s.ini:3: study.steps:", NULL);
+  load_fails("[study]\nproblem = p/none.ini\n" STEPS METHODS,
+             "s.ini:2: study.problem: cannot use 'p/none.ini'", "none.ini:0: file: cannot open");
+  load_fails("[study]\nproblem = p/bad.ini\n" STEPS METHODS, "s.ini:2: study.problem:",
+             "bad.ini:2: problem.dim");
+  load_fails("[study]\n" STEPS METHODS, "s.ini:1: study.problem: missing", NULL);
+  load_fails(HEAD "precision = 52\n" STEPS METHODS, "s.ini:3: study.precision: expected", NULL);
+  load_fails(HEAD "precision = 256 65537\n" STEPS METHODS, "s.ini:3: study.precision:", "65537");
+  load_fails(HEAD "precision = 256 256\n" STEPS METHODS, "s.ini:3: study.precision: '256' listed "
+                                                         "twice", NULL);
+  load_fails(HEAD "grid = uniform-x\n" STEPS METHODS, "s.ini:3: study.grid: unknown grid 'uniform-x'",
+             NULL);
+  load_fails(HEAD "state = exact\n" STEPS METHODS, "s.ini:3: study.state: unknown state mode",
+             NULL);
+  load_fails(HEAD "quantities = x_T mu\n" STEPS METHODS,
+             "s.ini:3: study.quantities: unknown quantity 'mu'", NULL);
+  load_fails(HEAD STEPS METHODS "[check]\ntolerance = -1\n", "s.ini:7: check.tolerance: expected",
+             NULL);
+  load_fails(HEAD STEPS METHODS "[check]\ntolerance = abc\n", "s.ini:7: check.tolerance:", NULL);
+  load_fails(HEAD STEPS METHODS "[check]\ntolerance = 0\n", "s.ini:7: check.tolerance:", NULL);
+  load_fails(HEAD STEPS METHODS "[check]\ntol = 0.1\n", "s.ini:7: check.tol: unknown key", NULL);
+  load_fails(HEAD "sde = true\nstate = oracle backsolve\nquantities = x_T\n" STEPS METHODS,
+             "s.ini:4: study.state: backsolve is not defined for the SDE", NULL);
+  load_fails(HEAD "sde = true\n" STEPS METHODS, "s.ini:3: study.sde: the default quantities", NULL);
+  load_fails(HEAD "sde = yes\nquantities = theta\n" STEPS METHODS,
+             "s.ini:4: study.quantities: theta has no exact", NULL);
+  load_fails(HEAD "sde = maybe\n" STEPS METHODS, "s.ini:3: study.sde: expected true or false",
+             NULL);
+  load_fails(HEAD STEPS "steps = 8\n" METHODS, "s.ini:4: study.steps: given twice (first on line 3)",
+             NULL);
+  load_fails(HEAD STEPS "[methods]\nadjdeis-1 = one\n", "s.ini:5: methods.adjdeis-1: expected the "
+                                                        "expected order", NULL);
+  load_fails(HEAD STEPS "[methods]\nadjdeis-1 = 1\nadjdeis-1 = 2\n",
+             "s.ini:6: methods: method 'adjdeis-1' given twice", NULL);
+  load_fails(HEAD STEPS "[methods]\ngsl-rkf45 = 5\n", "s.ini:5: methods.gsl-rkf45: cannot run", NULL);
+  load_fails(HEAD STEPS, "methods: expected at least one", NULL);
+  load_fails("[study]\nname = a/b\nproblem = p/g.ini\n" STEPS METHODS,
+             "s.ini:2: study.name: expected a folder name", NULL);
+  load_fails(HEAD "this is not a key\n" STEPS METHODS, "s.ini:3: file: expected 'key = value'", NULL);
+  load_fails("x = 1\n" HEAD STEPS METHODS, "s.ini:1: file: 'x' before any section", NULL);
+  load_fails("[methods]\nadjdeis-1 = 1\n", "s.ini:1: study: missing section [study]", NULL);
+  load_fails(HEAD "problem = p/g.ini\n" STEPS METHODS, "s.ini:3: study.problem: given twice", NULL);
+  load_fails("[study]\nproblem = p/g.ini p/g.ini\n" STEPS METHODS,
+             "s.ini:2: study.problem: two problem files named 'g.ini'", NULL);
+  adeis_study s;
+  cr_expect_eq(adeis_study_load("/nonexistent/s.ini", &s), ADEIS_EINPUT);
+  cr_expect(strstr(adeis_errmsg(), "/nonexistent/s.ini:0: file: cannot open") != NULL);
+}
+
+Test(study, parse_defaults_and_continuations)
+{
+  put("p/g.ini", problem_ini);
+  const char *path = put("sub/s.ini", "; a study\n[study]\nproblem = ../p/g.ini ; relative to "
+                                      "the study file\nsteps = 8 16\n   32 64\n"
+                                      "precision = 53 113\n[methods]\nadjdeis-2m = 2\n"
+                                      "euler-t=1\n");
+  adeis_study s;
+  cr_assert_eq(adeis_study_load(path, &s), 0, "%s", adeis_errmsg());
+  cr_expect_str_eq(s.name, "s");
+  cr_expect_eq(s.n_steps, 4);
+  cr_expect_eq(s.steps[3], 64);
+  cr_expect_eq(s.n_precisions, 2);
+  cr_expect_eq(s.precisions[1], 113);
+  cr_expect_eq(s.n_grids, 1);
+  cr_expect_eq(s.grids[0], ADEIS_GRID_UNIFORM_LAMBDA);
+  cr_expect_eq(s.states[0], ADEIS_STATE_ORACLE);
+  cr_expect_eq(s.n_quantities, 3);
+  cr_expect_eq(s.sde, 0);
+  cr_expect_eq(s.n_methods, 2);
+  cr_expect_str_eq(s.methods[1].method->name, "euler-t");
+  cr_expect_eq(s.methods[0].expected, 2);
+  cr_expect_eq(s.methods[1].line, 9);
+  cr_expect(s.tolerance == 0.1);
+  cr_expect_str_eq(s.problems[0].name, "g");
+  cr_expect_str_eq(s.problems[0].file, "g.ini");
+  adeis_study_clear(&s);
+}
+
+Test(study, cli_bad_study_exits_2)
+{
+  put("p/g.ini", problem_ini);
+  const char *path = put("s.ini", HEAD "steps = 16 8\n" METHODS);
+  run_result r = run_in(NULL, (const char *[]){"study", path, "--quiet", NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  cr_expect(strstr(r.err, "s.ini:3: study.steps:") != NULL, "%s", r.err);
+  run_free(&r);
+  r = run_in(NULL, (const char *[]){"check", path, NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  run_free(&r);
+}
+
+/* ---- running ---- */
+
+static const char small_study[] = "[study]\nname = small\nproblem = p/g.ini\nprecision = 53 256\n"
+                                  "steps = 8 16 32 64\n[methods]\nadjdeis-1 = 1\nadjdeis-2m = 2\n";
+
+static void run_small(const char *study_rel, const char *dir_rel, int threads,
+                      adeis_study_outcome *out)
+{
+  char *path = path_of(study_rel), *dir = path_of(dir_rel);
+  adeis_study s;
+  cr_assert_eq(adeis_study_load(path, &s), 0, "%s", adeis_errmsg());
+  adeis_run_opts o;
+  adeis_run_opts_init(&o);
+  o.dir = dir;
+  o.threads = threads;
+  o.quiet = 1;
+  o.render = 0;
+  cr_assert_eq(adeis_study_run(&s, &o, out), 0, "%s", adeis_errmsg());
+  adeis_study_clear(&s);
+  free(path);
+  free(dir);
+}
+
+/* The rel_error field of row k (0-based, header excluded) of errors.csv text. */
+static void field(const char *text, size_t row, size_t col, char *buf, size_t n)
+{
+  const char *p = strchr(text, '\n') + 1;
+  for (size_t k = 0; k < row; k++)
+    p = strchr(p, '\n') + 1;
+  for (size_t c = 0; c < col; c++)
+    p = strchr(p, ',') + 1;
+  size_t len = strcspn(p, ",\n");
+  snprintf(buf, n, "%.*s", (int)(len < n ? len : n - 1), p);
+}
+
+Test(study, errors_match_grad_compute)
+{
+  put("p/g.ini", problem_ini);
+  put("s.ini", small_study);
+  adeis_study_outcome out;
+  run_small("s.ini", "out", 2, &out);
+  cr_expect_eq(out.n_points, 16);
+  cr_expect_eq(out.computed, 16);
+  cr_expect_eq(out.n_orders, 2 * 2 * 3);
+  adeis_study_outcome_clear(&out);
+  char *csv = slurp_rel("out/errors.csv");
+  cr_assert_not_null(csv);
+  cr_expect(strncmp(csv, ADEIS_ERRORS_HEADER "\n", strlen(ADEIS_ERRORS_HEADER) + 1) == 0);
+  adeis_problem_spec spec;
+  char *pp = path_of("p/g.ini");
+  cr_assert_eq(adeis_problem_load(pp, &spec), 0);
+  const char *methods[] = {"adjdeis-1", "adjdeis-2m"};
+  const long precs[] = {53, 256};
+  const size_t steps[] = {8, 16, 32, 64};
+  size_t row = 0;
+  for (int m = 0; m < 2; m++)
+    for (int p = 0; p < 2; p++)
+      for (int n = 0; n < 4; n++) {
+        adeis_problem pb;
+        cr_assert_eq(adeis_problem_build(&spec, precs[p], &pb), 0);
+        adeis_grad_request rq;
+        adeis_grad_request_init(&rq);
+        rq.method = methods[m];
+        rq.precision = precs[p];
+        rq.steps = steps[n];
+        adeis_grad_result res;
+        cr_assert_eq(adeis_grad_compute(&pb, &rq, &res), 0);
+        for (int q = 0; q < ADEIS_Q_COUNT; q++, row++) {
+          char want[64], got[64], key[160], wkey[160];
+          snprintf(want, sizeof want, "%.17e", mpfr_get_d(res.rel_error[q], MPFR_RNDN));
+          field(csv, row, 8, got, sizeof got);
+          cr_expect_str_eq(got, want, "row %zu", row);
+          snprintf(wkey, sizeof wkey, "g,%s,uniform-lambda,oracle,%ld,0,%zu,%s,", methods[m],
+                   precs[p], steps[n], adeis_quantity_names[q]);
+          const char *line = csv;
+          for (size_t k = 0; k <= row; k++)
+            line = strchr(line, '\n') + 1;
+          snprintf(key, sizeof key, "%.*s", (int)strlen(wkey), line);
+          cr_expect_str_eq(key, wkey);
+          field(csv, row, 9, got, sizeof got);
+          cr_expect_eq(strtoul(got, NULL, 10), res.nfe);
+          field(csv, row, 10, got, sizeof got);
+          cr_expect_eq(strtoul(got, NULL, 10), res.nvjp);
+        }
+        adeis_grad_result_clear(&res);
+        adeis_problem_clear(&pb);
+      }
+  cr_expect_eq(strchr(csv, '\0') - csv > 0, 1);
+  char *ord = slurp_rel("out/orders.csv");
+  cr_expect(strncmp(ord, ADEIS_ORDERS_HEADER "\n", strlen(ADEIS_ORDERS_HEADER) + 1) == 0);
+  cr_expect(strstr(ord, "\ng,adjdeis-1,uniform-lambda,oracle,53,0,x_T,1,") != NULL, "%s", ord);
+  char *copy = slurp_rel("out/g.ini"), *study = slurp_rel("out/study.ini");
+  cr_expect_str_eq(copy, problem_ini);
+  cr_expect_str_eq(study, small_study);
+  free(copy);
+  free(study);
+  free(ord);
+  free(csv);
+  free(pp);
+  adeis_problem_spec_clear(&spec);
+}
+
+/* The file names in dir (sorted, newline-separated). */
+static char *listing(const char *rel)
+{
+  char *p = path_of(rel);
+  struct dirent **names;
+  int n = scandir(p, &names, NULL, alphasort);
+  free(p);
+  adeis_sbuf b = {0};
+  adeis_sbuf_append(&b, "", 0);
+  for (int i = 0; i < n; i++) {
+    if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, ".."))
+      adeis_sbuf_printf(&b, "%s\n", names[i]->d_name);
+    free(names[i]);
+  }
+  if (n >= 0)
+    free(names);
+  return b.s;
+}
+
+/* Every point file of a and b, and errors.csv, equal with seconds masked; orders.csv equal. */
+static void expect_same_results(const char *a, const char *b)
+{
+  char pa[256], pb[256];
+  snprintf(pa, sizeof pa, "%s/points", a);
+  snprintf(pb, sizeof pb, "%s/points", b);
+  char *la = listing(pa), *lb = listing(pb);
+  cr_expect_str_eq(la, lb);
+  for (char *name = la, *nl; (nl = strchr(name, '\n')); name = nl + 1) {
+    *nl = '\0';
+    char fa[512], fb[512];
+    snprintf(fa, sizeof fa, "%s/%s", pa, name);
+    snprintf(fb, sizeof fb, "%s/%s", pb, name);
+    char *ta = slurp_rel(fa), *tb = slurp_rel(fb);
+    expect_same_masked(ta, tb, name);
+    free(ta);
+    free(tb);
+  }
+  snprintf(pa, sizeof pa, "%s/errors.csv", a);
+  snprintf(pb, sizeof pb, "%s/errors.csv", b);
+  char *ea = slurp_rel(pa), *eb = slurp_rel(pb);
+  cr_assert(ea && eb);
+  expect_same_masked(ea, eb, "errors.csv");
+  snprintf(pa, sizeof pa, "%s/orders.csv", a);
+  snprintf(pb, sizeof pb, "%s/orders.csv", b);
+  char *oa = slurp_rel(pa), *ob = slurp_rel(pb);
+  cr_assert(oa && ob);
+  cr_expect_str_eq(oa, ob, "orders.csv differ");
+  free(la);
+  free(lb);
+  free(ea);
+  free(eb);
+  free(oa);
+  free(ob);
+}
+
+Test(study, threads_do_not_change_results)
+{
+  put("p/g.ini", problem_ini);
+  put("s.ini", small_study);
+  adeis_study_outcome o1, o2;
+  run_small("s.ini", "j1", 1, &o1);
+  run_small("s.ini", "j2", 2, &o2);
+  expect_same_results("j1", "j2");
+  adeis_study_outcome_clear(&o1);
+  adeis_study_outcome_clear(&o2);
+}
+
+static void remove_rel(const char *rel)
+{
+  char *p = path_of(rel);
+  cr_expect_eq(unlink(p), 0, "%s", p);
+  free(p);
+}
+
+Test(study, resume_after_deleted_and_corrupt_points)
+{
+  put("p/g.ini", problem_ini);
+  put("s.ini", small_study);
+  adeis_study_outcome out;
+  run_small("s.ini", "clean", 2, &out);
+  adeis_study_outcome_clear(&out);
+  run_small("s.ini", "resumed", 2, &out);
+  adeis_study_outcome_clear(&out);
+  char *before = slurp_rel("resumed/errors.csv");
+  const char *pdir = "resumed/points/";
+  remove_rel("resumed/points/g.adjdeis-1.uniform-lambda.oracle.256.ode.32.csv");
+  remove_rel("resumed/points/g.adjdeis-2m.uniform-lambda.oracle.53.ode.8.csv");
+  remove_rel("resumed/errors.csv");
+  char corrupt[256];
+  snprintf(corrupt, sizeof corrupt, "%sg.adjdeis-2m.uniform-lambda.oracle.256.ode.64.csv", pdir);
+  char *text = slurp_rel(corrupt);
+  text[strlen(text) - 20] = '\0'; /* cut the last row short */
+  put(corrupt, text);
+  free(text);
+  put("resumed/points/.tmp.stale.csv.abc123", "half a file");
+  run_small("s.ini", "resumed", 1, &out);
+  cr_expect_eq(out.computed, 3);
+  cr_expect_eq(out.reused, 13);
+  adeis_study_outcome_clear(&out);
+  expect_same_results("clean", "resumed");
+  /* the reused rows keep their stored seconds: only the 3 recomputed points may differ */
+  char *after = slurp_rel("resumed/errors.csv");
+  size_t differ = 0;
+  for (const char *a = after, *b = before; *a && *b;) {
+    size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
+    differ += la != lb || strncmp(a, b, la) != 0;
+    a += la + (a[la] != 0);
+    b += lb + (b[lb] != 0);
+  }
+  cr_expect_leq(differ, 3 * 3);
+  char *l = listing("resumed/points");
+  cr_expect(strstr(l, ".tmp.") == NULL, "stale temporary file left: %s", l);
+  free(l);
+  free(before);
+  free(after);
+}
+
+Test(study, edited_problem_file_makes_points_stale)
+{
+  put("p/g.ini", problem_ini);
+  put("s.ini", small_study);
+  adeis_study_outcome out;
+  run_small("s.ini", "out", 2, &out);
+  adeis_study_outcome_clear(&out);
+  char *edited = strdup(problem_ini);
+  memcpy(strstr(edited, "x_T = 0.7"), "x_T = 0.6", 9);
+  put("p/g.ini", edited);
+  run_small("s.ini", "out", 2, &out);
+  cr_expect_eq(out.computed, out.n_points);
+  adeis_study_outcome_clear(&out);
+  char *copy = slurp_rel("out/g.ini");
+  cr_expect_str_eq(copy, edited);
+  free(copy);
+  free(edited);
+}
+
+static size_t count_points(const char *rel)
+{
+  char *l = listing(rel);
+  size_t n = 0;
+  for (const char *p = l; (p = strstr(p, ".csv\n")); p++)
+    n++;
+  free(l);
+  return n;
+}
+
+Test(study, resume_after_kill, .timeout = 60)
+{
+  put("p/g.ini", problem_ini);
+  const char *path = put("k.ini", "[study]\nname = k\nproblem = p/g.ini\nprecision = 256\n"
+                                  "steps = 64 128 256 512 1024 2048 4096\nquantities = x_T\n"
+                                  "[methods]\nadjdeis-1 = 1\neuler-t = 1\n");
+  char *dir = path_of("killed"), *pdir = path_of("killed/points");
+  char *clean = path_of("clean"), *log = path_of("log");
+  pid_t pid = spawn(NULL, (const char *[]){"study", path, "-o", dir, "-j", "1", "--no-plots",
+                                           "--quiet", NULL}, log, log);
+  struct timespec nap = {0, 2000000};
+  for (int i = 0; i < 20000 && count_points("killed/points") < 2; i++)
+    nanosleep(&nap, NULL);
+  kill(pid, SIGKILL);
+  int status;
+  waitpid(pid, &status, 0);
+  size_t kept = count_points("killed/points");
+  if (WIFSIGNALED(status) && kept < 14) {
+    char *e = slurp_rel("killed/errors.csv");
+    cr_expect_null(e, "a killed run left errors.csv");
+    free(e);
+  }
+  run_result r = run_in(NULL, (const char *[]){"study", path, "-o", dir, "-j", "2", "--no-plots",
+                                               "--quiet", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  run_free(&r);
+  r = run_in(NULL, (const char *[]){"study", path, "-o", clean, "--no-plots", "--quiet", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  run_free(&r);
+  expect_same_results("killed", "clean");
+  cr_expect_eq(count_points("killed/points"), 14);
+  free(dir);
+  free(pdir);
+  free(clean);
+  free(log);
+}
+
+static const char check_study[] = "[study]\nname = chk\nproblem = p/g.ini\nprecision = 53\n"
+                                  "quantities = x_T theta\nsteps = 256 512 1024 2048\n"
+                                  "[methods]\nadjdeis-2m = %d\neuler-t = 1\n[check]\n"
+                                  "tolerance = 0.1\n";
+
+Test(study, check_exit_codes)
+{
+  put("p/g.ini", problem_ini);
+  char text[512];
+  snprintf(text, sizeof text, check_study, 2);
+  const char *good = put("good.ini", text);
+  char *cwd = path_of("");
+  run_result r = run_in(cwd, (const char *[]){"check", good, "--quiet", NULL});
+  cr_expect_eq(r.code, 0, "out:\n%s\nerr:\n%s", r.out, r.err);
+  cr_expect(strstr(r.out, "ok   chk g adjdeis-2m uniform-lambda oracle 53 x_T fitted 2.") != NULL,
+            "%s", r.out);
+  cr_expect(strstr(r.out, "FAIL") == NULL, "%s", r.out);
+  run_free(&r);
+  char *csv = slurp_rel("results/chk/orders.csv");
+  cr_expect_not_null(csv, "adeis check writes results/<name>/ under the working folder");
+  free(csv);
+  snprintf(text, sizeof text, check_study, 3);
+  const char *bad = put("bad.ini", text);
+  r = run_in(cwd, (const char *[]){"check", good, bad, "--quiet", NULL});
+  cr_expect_eq(r.code, 1, "out:\n%s\nerr:\n%s", r.out, r.err);
+  cr_expect(strstr(r.out, "FAIL chk g adjdeis-2m uniform-lambda oracle 53 x_T fitted 2.") != NULL,
+            "%s", r.out);
+  cr_expect(strstr(r.out, "expected 3 tol 0.1") != NULL, "%s", r.out);
+  cr_expect(strstr(r.out, "ok   chk g euler-t") != NULL, "%s", r.out);
+  run_free(&r);
+  free(cwd);
+}
+
+Test(study, nothing_written_outside_dir)
+{
+  put("in/p/g.ini", problem_ini);
+  const char *path = put("in/s.ini", small_study);
+  char *cwd = path_of("cwd"), *out = path_of("out/deeper");
+  cr_assert_eq(adeis_mkdir_p(cwd), 0);
+  char *before = listing("in");
+  run_result r = run_in(cwd, (const char *[]){"study", path, "-o", out, "--no-plots", "--quiet",
+                                              NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  run_free(&r);
+  char *top = listing(""), *in = listing("in"), *here = listing("cwd"), *res = listing("out/deeper");
+  cr_expect_str_eq(top, "cwd\nin\nout\n");
+  cr_expect_str_eq(in, before);
+  cr_expect_str_eq(here, "");
+  cr_expect_str_eq(res, "errors.csv\ng.ini\norders.csv\npoints\nstudy.ini\n");
+  free(top);
+  free(in);
+  free(here);
+  free(res);
+  free(before);
+  free(cwd);
+  free(out);
+}
+
+Test(study, unwritable_dir_exits_2)
+{
+  put("p/g.ini", problem_ini);
+  const char *path = put("s.ini", small_study);
+  put("afile", "not a folder\n");
+  char *out = path_of("afile/out");
+  run_result r = run_in(NULL, (const char *[]){"study", path, "-o", out, "--quiet", NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  cr_expect(strstr(r.err, out) != NULL, "%s", r.err);
+  run_free(&r);
+  if (geteuid() != 0) { /* root ignores permissions */
+    char *ro = path_of("ro");
+    cr_assert_eq(mkdir(ro, 0500), 0);
+    char *sub = path_of("ro/out");
+    r = run_in(NULL, (const char *[]){"study", path, "-o", sub, "--quiet", NULL});
+    cr_expect_eq(r.code, 2, "%s", r.err);
+    run_free(&r);
+    free(sub);
+    free(ro);
+  }
+  free(out);
+}
