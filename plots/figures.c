@@ -258,7 +258,7 @@ static void gp_terminals(FILE *f, layout l)
 static void gp_axes(FILE *f, adeis_report_figure fig)
 {
   fputs("  set border; set tics; set offsets graph 0.04, graph 0.04, 0, 0\n"
-        "  set grid xtics ytics mytics lt 1 lc rgb '#d8d8d8' lw 1, lt 1 lc rgb '#eeeeee' lw 1\n",
+        "  set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1\n",
         f);
   if (fig == ADEIS_REPORT_CONVERGENCE)
     fputs("  set logscale x 2; set format x '%g'\n"

@@ -125,6 +125,8 @@ static int write_status(FILE *f)
   return 0;
 }
 
+static void tex_text(FILE *f, const char *s);
+
 /* ---- Markdown ---- */
 
 static void md_text(FILE *f, const char *s)
@@ -176,6 +178,21 @@ static void md_row(FILE *f, const adeis_report_results *r, const adeis_report_se
   fputc('\n', f);
 }
 
+/* "8, 16 (pre-asymptotic), 4096 (floor)": runs of one reason share it. */
+static void excluded_list(FILE *f, const adeis_report_order_row *o,
+                          void (*text)(FILE *, const char *))
+{
+  for (size_t i = 0; i < o->n_excluded; i++) {
+    const char *reason = o->excluded[i].reason;
+    fprintf(f, "%s%ld", i ? ", " : "", o->excluded[i].n);
+    if (i + 1 < o->n_excluded && strcmp(o->excluded[i + 1].reason, reason) == 0)
+      continue;
+    fputs(" (", f);
+    text(f, reason);
+    fputc(')', f);
+  }
+}
+
 static void md_list(FILE *f, const long *n, size_t count)
 {
   for (size_t i = 0; i < count; i++)
@@ -201,10 +218,9 @@ static void md_fit(FILE *f, const adeis_report_series *se, adeis_report_quantity
   else
     fputs("none", f);
   fputs(o->ok ? ": ok" : ": **FAIL**", f);
-  for (size_t i = 0; i < o->n_excluded; i++) {
-    fprintf(f, "%s%ld (", i ? ", " : "; excluded N = ", o->excluded[i].n);
-    md_text(f, o->excluded[i].reason);
-    fputc(')', f);
+  if (o->n_excluded) {
+    fputs("; excluded N = ", f);
+    excluded_list(f, o, md_text);
   }
   fputc('\n', f);
 }
@@ -399,11 +415,8 @@ static void tex_excluded(FILE *f, const adeis_report_series_set *s, adeis_report
     fputs(any ? ";\n  " : "  \\par\\smallskip\\footnotesize Left out of the fits: ", f);
     any = 1;
     tex_text(f, s->series[i].label);
-    for (size_t k = 0; k < o->n_excluded; k++) {
-      fprintf(f, k ? ", %ld (" : " $N=%ld$ (", o->excluded[k].n);
-      tex_text(f, o->excluded[k].reason);
-      fputc(')', f);
-    }
+    fputs(" $N$ = ", f);
+    excluded_list(f, o, tex_text);
   }
   if (any)
     fputs(".\n", f);

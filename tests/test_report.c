@@ -48,7 +48,7 @@ static const char orders_csv[] =
     "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,z,1,1.0121,0.0043,ok,16;32;64,8:1.071;16:1.019;32:1.012,8:pre-asymptotic\n"
     "gaussian-3d,adjdeis-1,uniform-lambda,oracle,256,0,theta,1,1.0121,0.0043,ok,16;32;64,8:1.071;16:1.019;32:1.012,8:pre-asymptotic\n"
     "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,x_T,2,2.0121,0.0043,ok,16;32;64,8:2.071;16:2.019;32:2.012,8:pre-asymptotic\n"
-    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,z,2,2.0121,0.0043,ok,16;32;64,8:2.071;16:2.019;32:2.012,8:pre-asymptotic\n"
+    "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,z,2,2.0120,0.0011,ok,32;64,8:2.071;16:2.019;32:2.012,8:pre-asymptotic;16:pre-asymptotic\n"
     "gaussian-3d,adjdeis-2m,uniform-lambda,oracle,256,0,theta,3,2.0140,nan,FAIL,32;64,16:2.019;32:2.012,8:nan;16:pre-asymptotic\n";
 
 static const char errors_header[] =

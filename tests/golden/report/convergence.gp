@@ -32,7 +32,7 @@ do for [fmt in formats] {
   if (tex) { set terminal cairolatex pdf size 6.4in,4.8in }
   set output tex ? outbase.'-latex.tex' : outbase.'.'.fmt
   set border; set tics; set offsets graph 0.04, graph 0.04, 0, 0
-  set grid xtics ytics mytics lt 1 lc rgb '#d8d8d8' lw 1, lt 1 lc rgb '#eeeeee' lw 1
+  set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
   set logscale x 2; set format x '%g'
   set xlabel tex ? 'steps $N$' : 'steps N'
   set logscale y 10; set format y tex ? '$10^{%L}$' : '10^{%L}'
