@@ -1,6 +1,7 @@
 /* The study runner (runner.h): folder, resume, parallel sweep, errors.csv, orders.csv. */
 #include "runner.h"
 #include "../core/status.h"
+#include "../plots/report.h"
 #include "files.h"
 #include "points.h"
 
@@ -513,3 +514,5 @@ void adeis_study_check_line(const adeis_study *s, const adeis_order_row *r, char
            adeis_quantity_names[r->quantity], fitted, s->methods[r->method].expected,
            s->tolerance, r->fit.used);
 }
+
+int adeis_study_render(const char *dir, int latex) { return adeis_report_render(dir, latex); }
