@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,9 +113,24 @@ static int write_all(int fd, const char *data, size_t len)
   return 0;
 }
 
+/* Create dir/.tmp.NAME.PID.K exclusively, mode 0666 less the umask (as for any new file). */
+static int create_tmp(const char *dir, const char *name, char *tmp, size_t n)
+{
+  static atomic_ulong counter;
+  for (int tries = 0; tries < 100; tries++) {
+    snprintf(tmp, n, "%s/%s%s.%ld.%lu", dir, ADEIS_TMP_PREFIX, name, (long)getpid(),
+             atomic_fetch_add(&counter, 1));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0 || errno != EEXIST)
+      return fd;
+  }
+  return -1;
+}
+
 int adeis_file_write_atomic(const char *dir, const char *name, const char *data, size_t len)
 {
-  char *tmp = malloc(strlen(dir) + strlen(name) + sizeof ADEIS_TMP_PREFIX + 10);
+  size_t n = strlen(dir) + strlen(name) + sizeof ADEIS_TMP_PREFIX + 48;
+  char *tmp = malloc(n);
   char *dst = adeis_path_join(dir, name);
   if (!tmp || !dst) {
     free(tmp);
@@ -122,8 +138,7 @@ int adeis_file_write_atomic(const char *dir, const char *name, const char *data,
     errno = ENOMEM;
     return -1;
   }
-  sprintf(tmp, "%s/%s%s.XXXXXX", dir, ADEIS_TMP_PREFIX, name);
-  int fd = mkstemp(tmp), rc = -1, err = 0;
+  int fd = create_tmp(dir, name, tmp, n), rc = -1, err = 0;
   if (fd >= 0) {
     rc = write_all(fd, data, len) || fsync(fd) ? -1 : 0;
     err = errno;

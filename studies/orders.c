@@ -86,7 +86,8 @@ static double median(double *v, size_t k)
   return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
 }
 
-/* Step 3: drop leading points whose local order is off the tail's. idx: the points in use. */
+/* Step 3: the asymptotic range is the longest tail whose local orders all lie within pre_tol
+ * of the tail's median; the points before it are pre-asymptotic. idx: the points in use. */
 static void mark_pre_asymptotic(const double *N, const double *e, const size_t *idx, size_t m,
                                 double pre_tol, adeis_order_fit *fit)
 {
@@ -97,12 +98,16 @@ static void mark_pre_asymptotic(const double *N, const double *e, const size_t *
   for (size_t j = m - 1; j-- > 0 && k < 3;)
     tail[k++] = local_order(N[idx[j]], e[idx[j]], N[idx[j + 1]], e[idx[j + 1]]);
   double ref = median(tail, k);
-  for (size_t s = 0; s + ADEIS_ORDER_MIN_POINTS < m; s++) {
-    double q = local_order(N[idx[s]], e[idx[s]], N[idx[s + 1]], e[idx[s + 1]]);
-    if (fabs(q - ref) <= pre_tol)
-      break;
-    fit->mark[idx[s]] = ADEIS_ORDER_PRE;
+  size_t start = 0;
+  for (size_t j = 0; j + 1 < m; j++) {
+    double q = local_order(N[idx[j]], e[idx[j]], N[idx[j + 1]], e[idx[j + 1]]);
+    if (!(fabs(q - ref) <= pre_tol))
+      start = j + 1;
   }
+  if (start > m - ADEIS_ORDER_MIN_POINTS)
+    start = m - ADEIS_ORDER_MIN_POINTS;
+  for (size_t j = 0; j < start; j++)
+    fit->mark[idx[j]] = ADEIS_ORDER_PRE;
 }
 
 /* Step 4. */

@@ -9,8 +9,9 @@
  *           plateau point, and every point within ADEIS_ORDER_PLATEAU_MARGIN of the largest
  *           plateau error, is left out as floor.
  * 3. pre-asymptotic: among the points left, local orders q_j between consecutive points;
- *           ref = median of the last (up to 3) of them; leading points are dropped while
- *           |q_start - ref| > pre_tol, always keeping at least ADEIS_ORDER_MIN_POINTS points.
+ *           ref = median of the last (up to 3) of them; the fit keeps the longest tail of
+ *           points whose local orders all satisfy |q_j - ref| <= pre_tol (every point before
+ *           the last offending q_j is dropped), and always at least ADEIS_ORDER_MIN_POINTS.
  * 4. fit:   fitted order = minus the least-squares slope of log e on log N over the points
  *           left (gsl_fit_linear), standard error sqrt(cov11) (NaN with fewer than 3 points).
  * Local (pairwise) orders are log(e_i/e_{i+1}) / log(N_{i+1}/N_i), which is log(e_N/e_2N)/log 2

@@ -156,6 +156,25 @@ Test(orders, wrong_order_not_hidden)
   adeis_order_fit_clear(&fit);
 }
 
+/* Local orders that cross the asymptotic value on their way (1.0, 2.03, 2.4, ..., 2.0):
+ * the fit starts after the last local order off the tail's, not at the first one near it. */
+Test(orders, crossing_local_orders)
+{
+  const double q[] = {1.0, 2.03, 2.4, 2.4, 2.2, 2.1, 2.04, 2.01, 2.0};
+  double N[NMAX], e[NMAX];
+  size_t n = doubling(N, 10);
+  e[0] = 1;
+  for (size_t i = 1; i < n; i++)
+    e[i] = e[i - 1] * pow(2, -q[i - 1]);
+  adeis_order_fit fit;
+  estimate(N, e, n, 256, &fit);
+  for (size_t i = 0; i < n; i++)
+    cr_expect_eq(fit.mark[i], i < 6 ? ADEIS_ORDER_PRE : ADEIS_ORDER_USED, "N=%g: %s", N[i],
+                 adeis_order_mark_name(fit.mark[i]));
+  cr_expect(fabs(fit.fitted - 2.017) < 0.01, "fitted %g", fit.fitted);
+  adeis_order_fit_clear(&fit);
+}
+
 Test(orders, at_least_three_points_kept)
 {
   const double N[] = {8, 16, 32, 64};
