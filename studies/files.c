@@ -175,8 +175,12 @@ int adeis_mkdir_p(const char *path)
     char c = *s;
     *s = '\0';
     struct stat st;
-    if (mkdir(p, 0777) && !(errno == EEXIST && stat(p, &st) == 0 && S_ISDIR(st.st_mode)))
+    if (mkdir(p, 0777) && errno != EEXIST)
       rc = -1;
+    else if (stat(p, &st) || !S_ISDIR(st.st_mode)) {
+      rc = -1;
+      errno = ENOTDIR;
+    }
     *s = c;
     if (c == '\0')
       break;
