@@ -3,6 +3,8 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "report.h"
 
+#include <omp.h>
+
 #include "../core/status.h"
 
 #include <errno.h>
@@ -290,6 +292,27 @@ static int render_figure(const char *dir, adeis_report_figure fig, int latex)
   return st;
 }
 
+/* The two figures are independent gnuplot runs: with more than one thread allowed
+ * (adeis study -j), both run at once. The first failure in figure order is reported. */
+static int render_figures(const char *dir, int latex)
+{
+  int st[2] = {0, 0};
+  char msg[2][512];
+  int threads = omp_get_max_threads() > 1 ? 2 : 1;
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+  for (int k = 0; k < 2; k++) {
+    st[k] = render_figure(dir, k ? ADEIS_REPORT_WORK_PRECISION : ADEIS_REPORT_CONVERGENCE,
+                          k ? 0 : latex);
+    snprintf(msg[k], sizeof msg[k], "%s", st[k] ? adeis_errmsg() : "");
+  }
+  for (int k = 0; k < 2; k++)
+    if (st[k]) {
+      adeis_set_error("%s", msg[k]);
+      return st[k];
+    }
+  return 0;
+}
+
 /* ---- the whole folder ---- */
 
 /* The folder's own name (after resolving "." and symbolic links). */
@@ -337,8 +360,7 @@ static int render(const char *dir, int latex)
   st = st ? st : adeis_report_series_build(&s, &r);
   job j = {JOB_MD, title, &r, &s, ADEIS_REPORT_X_T, ADEIS_REPORT_CONVERGENCE, latex != 0};
   st = st ? st : write_data(dir, j);
-  st = st ? st : render_figure(dir, ADEIS_REPORT_CONVERGENCE, latex != 0);
-  st = st ? st : render_figure(dir, ADEIS_REPORT_WORK_PRECISION, 0);
+  st = st ? st : render_figures(dir, latex != 0);
   adeis_report_series_free(&s);
   adeis_report_results_free(&r);
   free(errors);

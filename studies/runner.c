@@ -476,8 +476,14 @@ static int run(run_ctx *c, adeis_study_outcome *out)
     rc = write_orders(c, out);
   if (!rc)
     rc = copy_inputs(c);
-  if (!rc && c->o->render)
+  if (!rc && c->o->render) {
+    /* the renderer runs its gnuplot scripts side by side only when -j allows threads */
+    int saved = omp_get_max_threads();
+    if (c->o->threads > 0)
+      omp_set_num_threads(c->o->threads);
     rc = adeis_study_render(c->dir, c->o->latex);
+    omp_set_num_threads(saved);
+  }
   return rc;
 }
 
