@@ -1,23 +1,23 @@
 /* Problem files (docs/problem-files.md): INI parsing with "FILE:LINE: section.key: what"
  * diagnostics, then building the model, schedule, loss and start at a working precision.
  *
- * inih sees the file through read_line(), which counts physical lines (inih's handler
- * gets no line number), strips comments and indentation, reports syntax errors itself,
- * and splits over-long lines at whitespace into continuation lines, so a number list
- * of any length may sit on one line or be continued on indented lines. Words longer
- * than LONG_WORD (numbers with hundreds of digits) are kept aside and passed as a
- * short mark, so no line inih sees exceeds its 200 characters. */
+ * inih sees the file through read_line(), built on the shared line reader
+ * (core/inifile.h), which counts physical lines (inih's handler gets no line number),
+ * strips comments and indentation, reports syntax errors itself, and splits over-long
+ * lines at whitespace into continuation lines, so a number list of any length may sit
+ * on one line or be continued on indented lines. Words longer than LONG_WORD (numbers
+ * with hundreds of digits) are kept aside and passed as a short mark, so no line inih
+ * sees exceeds its 200 characters. */
 #include "problem.h"
 #include "gaussian.h"
+#include "../core/inifile.h"
 #include "../core/status.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
-#include <ini.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,130 +71,23 @@ static const key_def keys[KEY_COUNT] = {
 /* ---- parser state ---- */
 
 typedef struct parse_ctx {
-  const char *path;
+  adeis_ini_reader ini;
   adeis_problem_spec *spec;
-  FILE *f;
-  char *raw;                 /* current physical line */
-  size_t raw_cap;
   char *cooked;              /* the line as delivered, long words replaced by marks */
   char **long_words;
   size_t n_long_words;
   const char *pending;       /* rest of an over-long line, still to deliver */
-  int lineno;                /* physical line of what was delivered last */
-  int cont;                  /* the delivered line continues the previous value */
   int *line_of;              /* physical line of each delivered line (inih's count) */
   size_t n_delivered, cap_delivered;
   int key_line[KEY_COUNT];
-  int section_line[SEC_COUNT];
-  int has_error, oom, read_errno;
-  char err[512];
 } parse_ctx;
 
-static void fail(parse_ctx *c, int line, const char *key, const char *fmt, ...)
-  __attribute__((format(printf, 4, 5)));
-
-/* Record the first error only: the file is read in order, so it is the earliest. */
-static void fail(parse_ctx *c, int line, const char *key, const char *fmt, ...)
-{
-  if (c->has_error)
-    return;
-  char what[384];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(what, sizeof what, fmt, ap);
-  va_end(ap);
-  snprintf(c->err, sizeof c->err, "%s:%d: %s: %s", c->path, line, key, what);
-  c->has_error = 1;
-}
-
-static void fail_oom(parse_ctx *c)
-{
-  fail(c, c->lineno, "file", "out of memory");
-  c->oom = 1;
-}
+_Static_assert(SEC_COUNT <= ADEIS_INI_MAX_SECTIONS, "too many sections for adeis_ini_reader");
 
 /* "section.key" for messages */
-static const char *key_label(char *buf, size_t n, enum key_id k)
-{
-  snprintf(buf, n, "%s.%s", section_names[keys[k].section], keys[k].name);
-  return buf;
-}
-
-#define LABEL(k) key_label((char[64]){0}, 64, (k))
+#define LABEL(k) adeis_ini_label((char[64]){0}, 64, section_names[keys[k].section], keys[k].name)
 
 /* ---- the line reader inih pulls from ---- */
-
-static char *lskip(char *s)
-{
-  while (*s && isspace((unsigned char)*s))
-    s++;
-  return s;
-}
-
-static void rstrip(char *s)
-{
-  size_t n = strlen(s);
-  while (n > 0 && isspace((unsigned char)s[n - 1]))
-    s[--n] = '\0';
-}
-
-/* Cut an inline comment: ';' at the start or after whitespace (inih's rule). */
-static void cut_comment(char *s)
-{
-  for (char *p = s; *p; p++)
-    if (*p == ';' && (p == s || isspace((unsigned char)p[-1]))) {
-      *p = '\0';
-      return;
-    }
-}
-
-static int section_lookup(const char *name)
-{
-  for (int i = 0; i < SEC_COUNT; i++)
-    if (strcmp(section_names[i], name) == 0)
-      return i;
-  return -1;
-}
-
-/* A "[name]" line: check it and rewrite it as "[name]" without inner blanks. */
-static void section_line(parse_ctx *c, char *s)
-{
-  char *end = strchr(s, ']');
-  if (!end || *lskip(end + 1)) {
-    fail(c, c->lineno, "file", "expected '[section]' alone on its line, got '%.60s'", s);
-    *s = '\0';
-    return;
-  }
-  *end = '\0';
-  char *name = lskip(s + 1);
-  rstrip(name);
-  int id = section_lookup(name);
-  if (id < 0)
-    fail(c, c->lineno, "file",
-         "unknown section [%.60s]; expected [problem], [schedule], [loss] or [start]", name);
-  else if (!c->section_line[id])
-    c->section_line[id] = c->lineno;
-  memmove(s + 1, name, strlen(name) + 1);
-  strcat(s, "]");
-}
-
-/* Classify a stripped line; lines inih must not see become empty. */
-static void check_line(parse_ctx *c, char *s, int indented)
-{
-  c->cont = 0;
-  if (*s == '#') {
-    *s = '\0';
-  } else if (*s == '[') {
-    section_line(c, s);
-  } else if (*s && !strpbrk(s, "=:")) {
-    if (indented) {
-      c->cont = 1;
-    } else {
-      fail(c, c->lineno, "file", "expected 'key = value', '[section]' or a comment, got '%.60s'", s);
-      *s = '\0';
-    }
-  }
-}
 
 static int note_delivery(parse_ctx *c)
 {
@@ -206,7 +99,7 @@ static int note_delivery(parse_ctx *c)
     c->line_of = p;
     c->cap_delivered = cap;
   }
-  c->line_of[c->n_delivered++] = c->lineno;
+  c->line_of[c->n_delivered++] = c->ini.lineno;
   return 0;
 }
 
@@ -215,10 +108,10 @@ static int note_delivery(parse_ctx *c)
 static char *deliver(parse_ctx *c, char *str, int num, const char *s)
 {
   if (note_delivery(c)) {
-    fail_oom(c);
+    adeis_ini_fail_oom(&c->ini);
     return NULL;
   }
-  size_t prefix = c->cont ? 1 : 0;
+  size_t prefix = c->ini.cont ? 1 : 0;
   size_t room = (size_t)num - 2 - prefix; /* keep space for '\n' and NUL */
   size_t len = strlen(s);
   c->pending = NULL;
@@ -227,7 +120,7 @@ static char *deliver(parse_ctx *c, char *str, int num, const char *s)
     while (len > 0 && !isspace((unsigned char)s[len]))
       len--;
     if (len == 0)
-      fail(c, c->lineno, "file", "a word longer than %zu characters", room);
+      adeis_ini_fail(&c->ini, c->ini.lineno, "file", "a word longer than %zu characters", room);
     else
       c->pending = s + len;
   }
@@ -270,35 +163,25 @@ static char *stash_long_words(parse_ctx *c, const char *s)
 static char *read_line(char *str, int num, void *stream)
 {
   parse_ctx *c = stream;
-  if (c->oom || num < 8)
+  if (c->ini.oom || num < 8)
     return NULL;
   if (c->pending) {
     const char *rest = c->pending + strspn(c->pending, BLANKS);
-    c->cont = 1;
+    c->ini.cont = 1;
     if (*rest)
       return deliver(c, str, num, rest);
   }
-  errno = 0;
-  ssize_t len = getline(&c->raw, &c->raw_cap, c->f);
-  if (len < 0) {
-    c->read_errno = ferror(c->f) ? (errno ? errno : EIO) : 0;
+  int indented;
+  char *s = adeis_ini_next_line(&c->ini, &indented);
+  if (!s)
     return NULL;
-  }
-  c->lineno++;
-  char *s = c->raw;
-  if (c->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-    s += 3;
-  cut_comment(s);
-  rstrip(s);
-  int indented = isspace((unsigned char)*s);
-  s = lskip(s);
   if (strchr(s, LONG_MARK)) {
-    fail(c, c->lineno, "file", "control character 0x1f in the text");
+    adeis_ini_fail(&c->ini, c->ini.lineno, "file", "control character 0x1f in the text");
     *s = '\0';
   }
-  check_line(c, s, indented);
+  adeis_ini_classify(&c->ini, s, indented);
   if (!(s = stash_long_words(c, s))) {
-    fail_oom(c);
+    adeis_ini_fail_oom(&c->ini);
     return NULL;
   }
   return deliver(c, str, num, s);
@@ -314,7 +197,7 @@ static const char *long_word(const parse_ctx *c, const char *mark)
 }
 
 /* Next blank-separated word of *s as a new string, long words restored; NULL at the end
- * (or when out of memory, with c->oom set). */
+ * (or when out of memory, with c->ini.oom set). */
 static char *next_word(parse_ctx *c, const char **s)
 {
   const char *p = *s + strspn(*s, BLANKS);
@@ -324,7 +207,7 @@ static char *next_word(parse_ctx *c, const char **s)
     return NULL;
   char *w = *p == LONG_MARK ? strdup(long_word(c, p)) : strndup(p, n);
   if (!w)
-    fail_oom(c);
+    adeis_ini_fail_oom(&c->ini);
   return w;
 }
 
@@ -374,7 +257,7 @@ static char *dup_or_fail(parse_ctx *c, const char *s)
 {
   char *d = strdup(s);
   if (!d)
-    fail_oom(c);
+    adeis_ini_fail_oom(&c->ini);
   return d;
 }
 
@@ -388,7 +271,8 @@ static char *single_word(parse_ctx *c, enum key_id k, const char *value, const c
     return w;
   free(w);
   free(extra);
-  fail(c, c->lineno, LABEL(k), "expected %s, got '%s'", expected, SHOWN(c, value));
+  adeis_ini_fail(&c->ini, c->ini.lineno, LABEL(k), "expected %s, got '%s'", expected,
+                 SHOWN(c, value));
   return NULL;
 }
 
@@ -412,10 +296,11 @@ static void set_word(parse_ctx *c, enum key_id k, const char *value)
   if (k == S_NAME) {
     schedule_names(names, sizeof names);
     if (!(sp->schedule = adeis_schedule_lookup(w)))
-      fail(c, c->lineno, LABEL(k), "unknown schedule '%.60s'; expected one of %s", w, names);
+      adeis_ini_fail(&c->ini, c->ini.lineno, LABEL(k),
+                     "unknown schedule '%.60s'; expected one of %s", w, names);
   } else if (strcmp(w, want) != 0) {
-    fail(c, c->lineno, LABEL(k), "unknown %s '%.60s'; expected %s",
-         k == P_TYPE ? "problem type" : "loss type", w, want);
+    adeis_ini_fail(&c->ini, c->ini.lineno, LABEL(k), "unknown %s '%.60s'; expected %s",
+                   k == P_TYPE ? "problem type" : "loss type", w, want);
   } else if (k == P_TYPE) {
     sp->type = dup_or_fail(c, want);
   } else {
@@ -429,8 +314,8 @@ static void set_count(parse_ctx *c, enum key_id k, const char *value)
   unsigned long v;
   unsigned long lo = k == P_DIM ? 1 : 0;
   if (parse_ulong(value, ADEIS_PROBLEM_MAX_DIM, &v) || v < lo) {
-    fail(c, c->lineno, LABEL(k), "expected an integer in %lu..%lu, got '%s'", lo,
-         ADEIS_PROBLEM_MAX_DIM, SHOWN(c, value));
+    adeis_ini_fail(&c->ini, c->ini.lineno, LABEL(k), "expected an integer in %lu..%lu, got '%s'",
+                   lo, ADEIS_PROBLEM_MAX_DIM, SHOWN(c, value));
     return;
   }
   if (k == P_DIM)
@@ -443,8 +328,8 @@ static void set_seed(parse_ctx *c, enum key_id k, const char *value)
 {
   unsigned long v;
   if (parse_ulong(value, ULONG_MAX, &v)) {
-    fail(c, c->lineno, LABEL(k), "expected an integer in 0..%lu, got '%s'", ULONG_MAX,
-         SHOWN(c, value));
+    adeis_ini_fail(&c->ini, c->ini.lineno, LABEL(k), "expected an integer in 0..%lu, got '%s'",
+                   ULONG_MAX, SHOWN(c, value));
     return;
   }
   adeis_problem_spec *sp = c->spec;
@@ -466,7 +351,8 @@ static void set_time(parse_ctx *c, enum key_id k, const char *value)
   mpfr_t r;
   mpfr_init2(r, CHECK_PREC);
   if (parse_number(r, w) || mpfr_sgn(r) <= 0) {
-    fail(c, c->lineno, LABEL(k), "expected one positive number, got '%.60s'", w);
+    adeis_ini_fail(&c->ini, c->ini.lineno, LABEL(k), "expected one positive number, got '%.60s'",
+                   w);
     free(w);
   } else if (k == S_T) {
     c->spec->T = w;
@@ -506,21 +392,21 @@ static void append_numbers(parse_ctx *c, enum key_id k, const char *value)
 {
   adeis_numlist *nl = numlist_of(c->spec, k);
   if (!nl->line)
-    nl->line = c->lineno;
+    nl->line = c->ini.lineno;
   mpfr_t r;
   mpfr_init2(r, CHECK_PREC);
   char *w;
-  while (!c->has_error && (w = next_word(c, &value))) {
+  while (!c->ini.has_error && (w = next_word(c, &value))) {
     if (parse_number(r, w))
-      fail(c, c->lineno, LABEL(k), "expected a finite decimal number, got '%.60s' (item %zu)", w,
-           nl->n + 1);
+      adeis_ini_fail(&c->ini, c->ini.lineno, LABEL(k),
+                     "expected a finite decimal number, got '%.60s' (item %zu)", w, nl->n + 1);
     else if (k == P_VAR && mpfr_sgn(r) <= 0)
-      fail(c, c->lineno, LABEL(k), "expected a positive variance, got '%.60s' (item %zu)", w,
-           nl->n + 1);
+      adeis_ini_fail(&c->ini, c->ini.lineno, LABEL(k),
+                     "expected a positive variance, got '%.60s' (item %zu)", w, nl->n + 1);
     else if (numlist_push(nl, w) == 0)
       continue;
     else
-      fail_oom(c);
+      adeis_ini_fail_oom(&c->ini);
     free(w);
   }
   mpfr_clear(r);
@@ -558,33 +444,36 @@ static void key_names(char *buf, size_t n, int sec)
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
   parse_ctx *c = user;
-  if (c->has_error)
+  if (c->ini.has_error)
     return 1;
-  int sec = section_lookup(section);
+  int sec = adeis_ini_section_id(&c->ini, section);
   if (sec < 0) {
-    fail(c, c->lineno, name, "key outside a known section; expected it under [problem], "
-         "[schedule], [loss] or [start]");
+    char list[128];
+    adeis_ini_fail(&c->ini, c->ini.lineno, name,
+                   "key outside a known section; expected it under %s",
+                   adeis_ini_section_list(&c->ini, list, sizeof list));
     return 1;
   }
   int k = key_lookup(sec, name);
   if (k < 0) {
     char names[160], label[128];
     key_names(names, sizeof names, sec);
-    snprintf(label, sizeof label, "%s.%s", section, name);
-    fail(c, c->lineno, label, "unknown key; expected one of %s", names);
+    adeis_ini_label(label, sizeof label, section, name);
+    adeis_ini_fail(&c->ini, c->ini.lineno, label, "unknown key; expected one of %s", names);
     return 1;
   }
-  if (c->cont && keys[k].kind != K_LIST) {
-    fail(c, c->lineno, LABEL(k), "expected one value on one line, got a continuation '%s'",
-         SHOWN(c, value));
+  if (c->ini.cont && keys[k].kind != K_LIST) {
+    adeis_ini_fail(&c->ini, c->ini.lineno, LABEL(k),
+                   "expected one value on one line, got a continuation '%s'", SHOWN(c, value));
     return 1;
   }
-  if (!c->cont && c->key_line[k]) {
-    fail(c, c->lineno, LABEL(k), "duplicate key (first given on line %d)", c->key_line[k]);
+  if (!c->ini.cont && c->key_line[k]) {
+    adeis_ini_fail(&c->ini, c->ini.lineno, LABEL(k), "duplicate key (first given on line %d)",
+                   c->key_line[k]);
     return 1;
   }
-  if (!c->cont)
-    c->key_line[k] = c->lineno;
+  if (!c->ini.cont)
+    c->key_line[k] = c->ini.lineno;
   set_value(c, (enum key_id)k, value);
   return 1;
 }
@@ -594,15 +483,15 @@ static int on_key(void *user, const char *section, const char *name, const char 
 /* Line to report a missing key of a section at: the section's line, else the file's last. */
 static int missing_line(const parse_ctx *c, enum key_id k)
 {
-  int l = c->section_line[keys[k].section];
-  return l ? l : c->lineno ? c->lineno : 1;
+  int l = c->ini.section_line[keys[k].section];
+  return l ? l : c->ini.lineno ? c->ini.lineno : 1;
 }
 
 static int require(parse_ctx *c, enum key_id k, const char *expected)
 {
   if (c->key_line[k])
     return 0;
-  fail(c, missing_line(c, k), LABEL(k), "missing; expected %s", expected);
+  adeis_ini_fail(&c->ini, missing_line(c, k), LABEL(k), "missing; expected %s", expected);
   return -1;
 }
 
@@ -610,7 +499,8 @@ static void check_length(parse_ctx *c, enum key_id k, size_t n)
 {
   const adeis_numlist *nl = numlist_of(c->spec, k);
   if (nl->n != n)
-    fail(c, nl->line, LABEL(k), "expected %zu number%s, got %zu", n, n == 1 ? "" : "s", nl->n);
+    adeis_ini_fail(&c->ini, nl->line, LABEL(k), "expected %zu number%s, got %zu", n,
+                   n == 1 ? "" : "s", nl->n);
 }
 
 static void check_list(parse_ctx *c, enum key_id k, size_t n, const char *what)
@@ -624,7 +514,7 @@ static void check_list(parse_ctx *c, enum key_id k, size_t n, const char *what)
 static void forbid(parse_ctx *c, enum key_id k, const char *why)
 {
   if (c->key_line[k])
-    fail(c, c->key_line[k], LABEL(k), "%s", why);
+    adeis_ini_fail(&c->ini, c->key_line[k], LABEL(k), "%s", why);
 }
 
 static void check_problem(parse_ctx *c)
@@ -641,7 +531,8 @@ static void check_problem(parse_ctx *c)
     return;
   }
   if ((size_t)-1 / sp->cond_dim < sp->dim) {
-    fail(c, c->key_line[P_COND_DIM], LABEL(P_COND_DIM), "dim x cond_dim is too large");
+    adeis_ini_fail(&c->ini, c->key_line[P_COND_DIM], LABEL(P_COND_DIM),
+                   "dim x cond_dim is too large");
     return;
   }
   char what[96];
@@ -665,9 +556,9 @@ static void check_times(parse_ctx *c)
   enum key_id k = sp->t_end ? S_T_END : S_T;
   int line = c->key_line[k] ? c->key_line[k] : missing_line(c, k);
   if (mpfr_cmp(s.t_end, s.T) >= 0) {
-    fail(c, line, LABEL(k), "expected t_end < T, got t_end = %s, T = %s",
-         sp->t_end ? sp->t_end : sp->schedule->t_end_default,
-         sp->T ? sp->T : sp->schedule->T_default);
+    adeis_ini_fail(&c->ini, line, LABEL(k), "expected t_end < T, got t_end = %s, T = %s",
+                   sp->t_end ? sp->t_end : sp->schedule->t_end_default,
+                   sp->T ? sp->T : sp->schedule->T_default);
   } else {
     mpfr_t l_T, l_end;
     mpfr_inits2(CHECK_PREC, l_T, l_end, (mpfr_ptr)0);
@@ -676,9 +567,9 @@ static void check_times(parse_ctx *c)
     if (!mpfr_number_p(l_T) || !mpfr_number_p(l_end) || mpfr_cmp(l_end, l_T) <= 0) {
       k = sp->T ? S_T : k;
       line = c->key_line[k] ? c->key_line[k] : line;
-      fail(c, line, LABEL(k), "schedule %s is not defined on [t_end, T] = [%s, %s]",
-           sp->schedule->name, sp->t_end ? sp->t_end : sp->schedule->t_end_default,
-           sp->T ? sp->T : sp->schedule->T_default);
+      adeis_ini_fail(&c->ini, line, LABEL(k), "schedule %s is not defined on [t_end, T] = [%s, %s]",
+                     sp->schedule->name, sp->t_end ? sp->t_end : sp->schedule->t_end_default,
+                     sp->T ? sp->T : sp->schedule->T_default);
     }
     mpfr_clears(l_T, l_end, (mpfr_ptr)0);
   }
@@ -690,7 +581,8 @@ static void check_start(parse_ctx *c)
   adeis_problem_spec *sp = c->spec;
   if (c->key_line[X_T] && c->key_line[X_SEED]) {
     enum key_id later = c->key_line[X_T] > c->key_line[X_SEED] ? X_T : X_SEED;
-    fail(c, c->key_line[later], LABEL(later), "expected either start.x_T or start.seed, not both");
+    adeis_ini_fail(&c->ini, c->key_line[later], LABEL(later),
+                   "expected either start.x_T or start.seed, not both");
   } else if (!c->key_line[X_SEED]) {
     char expected[96];
     snprintf(expected, sizeof expected, "%zu numbers (or start.seed = N)", sp->dim);
@@ -735,26 +627,23 @@ void adeis_problem_spec_clear(adeis_problem_spec *spec)
   memset(spec, 0, sizeof *spec);
 }
 
-/* inih reported a line we did not: map its count to the physical line. */
-static void fail_syntax(parse_ctx *c, int ini_line)
+/* The physical line of inih's line count ini_line (the lines it was delivered). */
+static int physical_line(const parse_ctx *c, int ini_line)
 {
-  int line = ini_line > 0 && (size_t)ini_line <= c->n_delivered ? c->line_of[ini_line - 1]
-                                                                 : c->lineno;
-  fail(c, line, "file", "expected 'key = value', '[section]' or a comment");
+  return ini_line > 0 && (size_t)ini_line <= c->n_delivered ? c->line_of[ini_line - 1]
+                                                            : c->ini.lineno;
 }
 
 static int parse_file(parse_ctx *c)
 {
-  int rc = ini_parse_stream(read_line, c, on_key, c);
-  if (c->read_errno)
-    fail(c, c->lineno, "file", "cannot read (%s)", strerror(c->read_errno));
-  else if (rc > 0)
-    fail_syntax(c, rc);
-  else if (rc < 0 && !c->has_error)
-    fail_oom(c);
-  if (!c->has_error)
+  int rc = adeis_ini_parse(&c->ini, read_line, c, on_key, c);
+  if (rc > 0)
+    adeis_ini_fail_syntax(&c->ini, physical_line(c, rc));
+  else if (rc < 0 && !c->ini.has_error)
+    adeis_ini_fail_oom(&c->ini);
+  if (!c->ini.has_error)
     check_spec(c);
-  return c->oom ? ADEIS_ENOMEM : c->has_error ? ADEIS_EINPUT : ADEIS_OK;
+  return c->ini.oom ? ADEIS_ENOMEM : c->ini.has_error ? ADEIS_EINPUT : ADEIS_OK;
 }
 
 int adeis_problem_load(const char *path, adeis_problem_spec *spec)
@@ -765,20 +654,22 @@ int adeis_problem_load(const char *path, adeis_problem_spec *spec)
     adeis_set_error("%s:0: file: cannot open (%s)", path, strerror(errno));
     return ADEIS_EINPUT;
   }
-  parse_ctx c = {.path = path, .spec = spec, .f = f};
+  parse_ctx c = {.spec = spec};
+  adeis_ini_reader_init(&c.ini, path, f, section_names, SEC_COUNT);
+  c.ini.what_cap = 384;   /* problem messages have always cut "what" at 383 characters */
   spec->path = strdup(path);
   int rc = spec->path ? parse_file(&c) : ADEIS_ENOMEM;
-  if (rc == ADEIS_ENOMEM && !c.has_error)
-    snprintf(c.err, sizeof c.err, "%s:0: file: out of memory", path);
+  if (rc == ADEIS_ENOMEM && !c.ini.has_error)
+    adeis_ini_fail(&c.ini, 0, "file", "out of memory");
   fclose(f);
-  free(c.raw);
+  adeis_ini_reader_clear(&c.ini);
   free(c.cooked);
   free(c.line_of);
   for (size_t i = 0; i < c.n_long_words; i++)
     free(c.long_words[i]);
   free(c.long_words);
   if (rc) {
-    adeis_set_error("%s", c.err);
+    adeis_set_error("%s", c.ini.msg);
     adeis_problem_spec_clear(spec);
   }
   return rc;
