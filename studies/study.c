@@ -1,18 +1,18 @@
 /* Study files (study.h, docs/studies.md).
  *
- * Reading: inih pulls lines through read_line(), which counts physical lines (inih's
- * handler gets no line number), strips comments and indentation, checks section names
- * and marks indented lines without '=' as continuations of the previous value.
+ * Reading: inih pulls lines through read_line(), built on the shared line reader
+ * (core/inifile.h), which counts physical lines (inih's handler gets no line number),
+ * strips comments and indentation, checks section names and marks indented lines
+ * without '=' as continuations of the previous value.
  * The handler only collects raw text per key; check_*() then validate it, so every
  * message names the key's first line. */
 #include "study.h"
+#include "../core/inifile.h"
 #include "../core/status.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <ini.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,147 +45,35 @@ typedef struct raw {
 } raw;
 
 typedef struct parse_ctx {
-  const char *path;
+  adeis_ini_reader ini;
   adeis_study *s;
-  FILE *f;
-  char *buf;
-  size_t cap;
-  int lineno, cont, section, section_line[SEC_COUNT];
   raw val[KEY_COUNT];
   raw *methods;
   size_t n_methods, cap_methods;
   raw *last;      /* the value a continuation line extends */
-  int has_error, oom, read_errno;
-  char err[1024];
 } parse_ctx;
 
-static void fail(parse_ctx *c, int line, const char *key, const char *fmt, ...)
-  __attribute__((format(printf, 4, 5)));
+_Static_assert(SEC_COUNT <= ADEIS_INI_MAX_SECTIONS, "too many sections for adeis_ini_reader");
 
-/* Keep the first error: the file is read in order, so it is the earliest. */
-static void fail(parse_ctx *c, int line, const char *key, const char *fmt, ...)
-{
-  if (c->has_error)
-    return;
-  char what[768];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(what, sizeof what, fmt, ap);
-  va_end(ap);
-  snprintf(c->err, sizeof c->err, "%s:%d: %s: %s", c->path, line, key, what);
-  c->has_error = 1;
-}
-
-static void fail_oom(parse_ctx *c)
-{
-  fail(c, c->lineno, "file", "out of memory");
-  c->oom = 1;
-}
-
-static const char *label(char *buf, size_t n, enum key_id k)
-{
-  snprintf(buf, n, "%s.%s", section_names[keys[k].section], keys[k].name);
-  return buf;
-}
-
-#define LABEL(k) label((char[64]){0}, 64, (k))
+#define LABEL(k) adeis_ini_label((char[64]){0}, 64, section_names[keys[k].section], keys[k].name)
 
 /* ---- the line reader ---- */
-
-static char *lskip(char *s)
-{
-  while (*s && isspace((unsigned char)*s))
-    s++;
-  return s;
-}
-
-static void rstrip(char *s)
-{
-  size_t n = strlen(s);
-  while (n > 0 && isspace((unsigned char)s[n - 1]))
-    s[--n] = '\0';
-}
-
-/* Cut an inline comment: ';' at the start or after whitespace (inih's rule). */
-static void cut_comment(char *s)
-{
-  for (char *p = s; *p; p++)
-    if (*p == ';' && (p == s || isspace((unsigned char)p[-1]))) {
-      *p = '\0';
-      return;
-    }
-}
-
-/* A "[name]" line: check the name and rewrite it without inner blanks. */
-static void section_line(parse_ctx *c, char *s)
-{
-  char *end = strchr(s, ']');
-  if (!end || *lskip(end + 1)) {
-    fail(c, c->lineno, "file", "expected '[section]' alone on its line, got '%.60s'", s);
-    *s = '\0';
-    return;
-  }
-  *end = '\0';
-  char *name = lskip(s + 1);
-  rstrip(name);
-  int id = SEC_NONE;
-  for (int i = 0; i < SEC_COUNT; i++)
-    if (strcmp(section_names[i], name) == 0)
-      id = i;
-  if (id == SEC_NONE)
-    fail(c, c->lineno, "file", "unknown section [%.60s]; expected [study], [methods] or [check]",
-         name);
-  else if (c->section_line[id])
-    fail(c, c->lineno, "file", "section [%s] given twice (first on line %d)", name,
-         c->section_line[id]);
-  else
-    c->section_line[id] = c->lineno;
-  memmove(s + 1, name, strlen(name) + 1);
-  strcat(s, "]");
-}
-
-static void classify(parse_ctx *c, char *s, int indented)
-{
-  c->cont = 0;
-  if (*s == '#')
-    *s = '\0';
-  else if (*s == '[')
-    section_line(c, s);
-  else if (*s && !strpbrk(s, "=:")) {
-    if (indented && c->last)
-      c->cont = 1;
-    else {
-      fail(c, c->lineno, "file", "expected 'key = value', '[section]' or a comment, got '%.60s'",
-           s);
-      *s = '\0';
-    }
-  }
-}
 
 static char *read_line(char *str, int num, void *stream)
 {
   parse_ctx *c = stream;
-  errno = 0;
-  ssize_t len = getline(&c->buf, &c->cap, c->f);
-  if (len < 0) {
-    c->read_errno = ferror(c->f) ? (errno ? errno : EIO) : 0;
+  int indented;
+  char *s = adeis_ini_next_line(&c->ini, &indented);
+  if (!s)
     return NULL;
-  }
-  c->lineno++;
-  char *s = c->buf;
-  if (c->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-    s += 3;
-  cut_comment(s);
-  rstrip(s);
-  int indented = isspace((unsigned char)*s);
-  s = lskip(s);
   if (strlen(s) > LINE_MAX_CHARS || num < LINE_MAX_CHARS + 4) {
-    fail(c, c->lineno, "file", "line longer than %d characters; continue a list on indented lines",
-         LINE_MAX_CHARS);
+    adeis_ini_fail(&c->ini, c->ini.lineno, "file",
+                   "line longer than %d characters; continue a list on indented lines",
+                   LINE_MAX_CHARS);
     *s = '\0';
   }
-  classify(c, s, indented);
-  snprintf(str, (size_t)num, "%s%s\n", c->cont ? " " : "", s);
+  adeis_ini_classify(&c->ini, s, indented && c->last);
+  snprintf(str, (size_t)num, "%s%s\n", c->ini.cont ? " " : "", s);
   return str;
 }
 
@@ -196,7 +84,7 @@ static int append(parse_ctx *c, raw *r, const char *more)
   size_t n = strlen(r->text), m = strlen(more);
   char *t = realloc(r->text, n + m + 2);
   if (!t) {
-    fail_oom(c);
+    adeis_ini_fail_oom(&c->ini);
     return 0;
   }
   t[n] = ' ';
@@ -209,24 +97,24 @@ static raw *new_method(parse_ctx *c, const char *name)
 {
   for (size_t i = 0; i < c->n_methods; i++)
     if (strcmp(c->methods[i].name, name) == 0) {
-      fail(c, c->lineno, "methods", "method '%s' given twice (first on line %d)", name,
-           c->methods[i].line);
+      adeis_ini_fail(&c->ini, c->ini.lineno, "methods",
+                     "method '%s' given twice (first on line %d)", name, c->methods[i].line);
       return NULL;
     }
   if (c->n_methods == c->cap_methods) {
     size_t cap = c->cap_methods ? 2 * c->cap_methods : 8;
     raw *p = realloc(c->methods, cap * sizeof *p);
     if (!p) {
-      fail_oom(c);
+      adeis_ini_fail_oom(&c->ini);
       return NULL;
     }
     c->methods = p;
     c->cap_methods = cap;
   }
   raw *r = &c->methods[c->n_methods];
-  *r = (raw){.name = strdup(name), .line = c->lineno};
+  *r = (raw){.name = strdup(name), .line = c->ini.lineno};
   if (!r->name) {
-    fail_oom(c);
+    adeis_ini_fail_oom(&c->ini);
     return NULL;
   }
   c->n_methods++;
@@ -239,47 +127,42 @@ static raw *new_key(parse_ctx *c, int sec, const char *name)
     if (keys[k].section != sec || strcmp(keys[k].name, name) != 0)
       continue;
     if (c->val[k].text) {
-      fail(c, c->lineno, LABEL(k), "given twice (first on line %d)", c->val[k].line);
+      adeis_ini_fail(&c->ini, c->ini.lineno, LABEL(k), "given twice (first on line %d)",
+                     c->val[k].line);
       return NULL;
     }
-    c->val[k].line = c->lineno;
+    c->val[k].line = c->ini.lineno;
     return &c->val[k];
   }
   char where[64];
   snprintf(where, sizeof where, "%s.%.40s", section_names[sec], name);
-  fail(c, c->lineno, where, sec == SEC_STUDY
-         ? "unknown key; expected name, problem, precision, grid, state, sde, quantities or steps"
-         : "unknown key; expected tolerance");
+  adeis_ini_fail(&c->ini, c->ini.lineno, where, sec == SEC_STUDY
+                 ? "unknown key; expected name, problem, precision, grid, state, sde, quantities "
+                   "or steps"
+                 : "unknown key; expected tolerance");
   return NULL;
-}
-
-static int section_id(const char *name)
-{
-  for (int i = 0; i < SEC_COUNT; i++)
-    if (strcmp(section_names[i], name) == 0)
-      return i;
-  return SEC_NONE;
 }
 
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
   parse_ctx *c = user;
-  if (c->has_error)
+  if (c->ini.has_error)
     return 1;
-  if (c->cont) {
+  if (c->ini.cont) {
     append(c, c->last, value);
     return 1;
   }
-  int sec = section_id(section);
+  int sec = adeis_ini_section_id(&c->ini, section);
   if (sec == SEC_NONE) {
-    fail(c, c->lineno, "file", "'%.40s' before any section; expected [study] first", name);
+    adeis_ini_fail(&c->ini, c->ini.lineno, "file",
+                   "'%.40s' before any section; expected [study] first", name);
     return 1;
   }
   raw *r = sec == SEC_METHODS ? new_method(c, name) : new_key(c, sec, name);
   if (!r)
     return 1;
   if (!(r->text = strdup(value)))
-    fail_oom(c);
+    adeis_ini_fail_oom(&c->ini);
   c->last = r;
   return 1;
 }
@@ -337,12 +220,12 @@ static void *parse_list(parse_ctx *c, enum key_id k, const char *dflt, size_t sz
   size_t count = count_words(text);
   *n = 0;
   if (count == 0) {
-    fail(c, c->val[k].line, LABEL(k), "expected at least one value, got nothing");
+    adeis_ini_fail(&c->ini, c->val[k].line, LABEL(k), "expected at least one value, got nothing");
     return NULL;
   }
   unsigned char *out = calloc(count, sz);
   if (!out) {
-    fail_oom(c);
+    adeis_ini_fail_oom(&c->ini);
     return NULL;
   }
   char tok[128];
@@ -350,11 +233,11 @@ static void *parse_list(parse_ctx *c, enum key_id k, const char *dflt, size_t sz
     next_word(&s, tok, sizeof tok);
     if (conv(c, k, tok, out + i * sz))
       break;
-    for (size_t j = 0; j < i && !c->has_error; j++)
+    for (size_t j = 0; j < i && !c->ini.has_error; j++)
       if (memcmp(out + j * sz, out + i * sz, sz) == 0)
-        fail(c, c->val[k].line, LABEL(k), "'%s' listed twice", tok);
+        adeis_ini_fail(&c->ini, c->val[k].line, LABEL(k), "'%s' listed twice", tok);
   }
-  if (c->has_error) {
+  if (c->ini.has_error) {
     free(out);
     return NULL;
   }
@@ -366,8 +249,9 @@ static int conv_precision(parse_ctx *c, enum key_id k, const char *w, void *out)
 {
   if (parse_long(w, ADEIS_PREC_MIN, ADEIS_PREC_MAX, out) == 0)
     return 0;
-  fail(c, c->val[k].line, LABEL(k), "expected precisions in bits, integers in %d..%d, got '%.40s'",
-       ADEIS_PREC_MIN, ADEIS_PREC_MAX, w);
+  adeis_ini_fail(&c->ini, c->val[k].line, LABEL(k),
+                 "expected precisions in bits, integers in %d..%d, got '%.40s'", ADEIS_PREC_MIN,
+                 ADEIS_PREC_MAX, w);
   return -1;
 }
 
@@ -379,7 +263,7 @@ static int conv_grid(parse_ctx *c, enum key_id k, const char *w, void *out)
   for (int g = 0; g < ADEIS_GRID_COUNT; g++)
     snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", g ? ", " : "",
              adeis_grid_name((adeis_grid_kind)g));
-  fail(c, c->val[k].line, LABEL(k), "unknown grid '%.40s'; expected %s", w, names);
+  adeis_ini_fail(&c->ini, c->val[k].line, LABEL(k), "unknown grid '%.40s'; expected %s", w, names);
   return -1;
 }
 
@@ -387,8 +271,8 @@ static int conv_state(parse_ctx *c, enum key_id k, const char *w, void *out)
 {
   if (adeis_state_lookup(w, out) == 0)
     return 0;
-  fail(c, c->val[k].line, LABEL(k), "unknown state mode '%.40s'; expected oracle, cached or backsolve",
-       w);
+  adeis_ini_fail(&c->ini, c->val[k].line, LABEL(k),
+                 "unknown state mode '%.40s'; expected oracle, cached or backsolve", w);
   return -1;
 }
 
@@ -399,7 +283,8 @@ static int conv_quantity(parse_ctx *c, enum key_id k, const char *w, void *out)
       *(int *)out = q;
       return 0;
     }
-  fail(c, c->val[k].line, LABEL(k), "unknown quantity '%.40s'; expected x_T, z or theta", w);
+  adeis_ini_fail(&c->ini, c->val[k].line, LABEL(k),
+                 "unknown quantity '%.40s'; expected x_T, z or theta", w);
   return -1;
 }
 
@@ -410,8 +295,8 @@ static int conv_steps(parse_ctx *c, enum key_id k, const char *w, void *out)
     *(size_t *)out = (size_t)v;
     return 0;
   }
-  fail(c, c->val[k].line, LABEL(k), "expected step counts, integers in 1..%lu, got '%.40s'",
-       ADEIS_STEPS_MAX, w);
+  adeis_ini_fail(&c->ini, c->val[k].line, LABEL(k),
+                 "expected step counts, integers in 1..%lu, got '%.40s'", ADEIS_STEPS_MAX, w);
   return -1;
 }
 
@@ -419,16 +304,16 @@ static void check_steps(parse_ctx *c)
 {
   adeis_study *s = c->s;
   if (!c->val[K_STEPS].text) {
-    fail(c, c->section_line[SEC_STUDY], LABEL(K_STEPS), "missing; expected increasing step counts, e.g. "
-                                       "'steps = 16 32 64 128'");
+    adeis_ini_fail(&c->ini, c->ini.section_line[SEC_STUDY], LABEL(K_STEPS),
+                   "missing; expected increasing step counts, e.g. 'steps = 16 32 64 128'");
     return;
   }
   s->steps = parse_list(c, K_STEPS, "", sizeof *s->steps, conv_steps, &s->n_steps);
-  for (size_t i = 1; i < s->n_steps && !c->has_error; i++)
+  for (size_t i = 1; i < s->n_steps && !c->ini.has_error; i++)
     if (s->steps[i] <= s->steps[i - 1])
-      fail(c, c->val[K_STEPS].line, LABEL(K_STEPS),
-           "expected strictly increasing step counts, got %zu after %zu", s->steps[i],
-           s->steps[i - 1]);
+      adeis_ini_fail(&c->ini, c->val[K_STEPS].line, LABEL(K_STEPS),
+                     "expected strictly increasing step counts, got %zu after %zu", s->steps[i],
+                     s->steps[i - 1]);
 }
 
 static void check_sde(parse_ctx *c)
@@ -443,7 +328,8 @@ static void check_sde(parse_ctx *c)
       return;
   }
   if (!c->s->sde)
-    fail(c, c->val[K_SDE].line, LABEL(K_SDE), "expected true or false, got '%.40s'", t);
+    adeis_ini_fail(&c->ini, c->val[K_SDE].line, LABEL(K_SDE),
+                   "expected true or false, got '%.40s'", t);
 }
 
 static void check_tolerance(parse_ctx *c)
@@ -456,9 +342,9 @@ static void check_tolerance(parse_ctx *c)
   errno = 0;
   double v = strtod(t, &end);
   if (end == t || *end || errno || !isfinite(v) || v <= 0 || v > ADEIS_STUDY_ORDER_MAX)
-    fail(c, c->val[K_TOLERANCE].line, LABEL(K_TOLERANCE),
-         "expected a positive number (at most %d), the allowed |fitted - expected| order, got "
-         "'%.40s'", ADEIS_STUDY_ORDER_MAX, t);
+    adeis_ini_fail(&c->ini, c->val[K_TOLERANCE].line, LABEL(K_TOLERANCE),
+                   "expected a positive number (at most %d), the allowed |fitted - expected| "
+                   "order, got '%.40s'", ADEIS_STUDY_ORDER_MAX, t);
   else
     c->s->tolerance = v;
 }
@@ -486,16 +372,16 @@ static char *stem(const char *path)
 
 static void check_name(parse_ctx *c)
 {
-  char *n = c->val[K_NAME].text ? strdup(c->val[K_NAME].text) : stem(c->path);
+  char *n = c->val[K_NAME].text ? strdup(c->val[K_NAME].text) : stem(c->ini.path);
   if (!n) {
-    fail_oom(c);
+    adeis_ini_fail_oom(&c->ini);
     return;
   }
   c->s->name = n;
   if (!name_ok(n))
-    fail(c, c->val[K_NAME].line, LABEL(K_NAME),
-         "expected a folder name of letters, digits, '.', '_', '-' (not starting with '.', at "
-         "most %d characters), got '%.60s'", ADEIS_STUDY_NAME_MAX, n);
+    adeis_ini_fail(&c->ini, c->val[K_NAME].line, LABEL(K_NAME),
+                   "expected a folder name of letters, digits, '.', '_', '-' (not starting with "
+                   "'.', at most %d characters), got '%.60s'", ADEIS_STUDY_NAME_MAX, n);
 }
 
 /* ---- problems ---- */
@@ -518,25 +404,27 @@ static char *resolve(const char *study_path, const char *p)
 static int load_problem(parse_ctx *c, const char *word, adeis_study_problem *p)
 {
   int line = c->val[K_PROBLEM].line;
-  p->path = resolve(c->path, word);
+  p->path = resolve(c->ini.path, word);
   const char *b = p->path ? strrchr(p->path, '/') : NULL;
   p->file = p->path ? strdup(b ? b + 1 : p->path) : NULL;
   p->name = p->path ? stem(p->path) : NULL;
   if (!p->path || !p->file || !p->name) {
-    fail_oom(c);
+    adeis_ini_fail_oom(&c->ini);
     return -1;
   }
   if (!name_ok(p->name) || strcmp(p->file, "study.ini") == 0) {
-    fail(c, line, LABEL(K_PROBLEM), "'%.60s': expected a file name of letters, digits, '.', '_', "
-         "'-' (and not study.ini, the name of the study's own copy)", word);
+    adeis_ini_fail(&c->ini, line, LABEL(K_PROBLEM),
+                   "'%.60s': expected a file name of letters, digits, '.', '_', '-' (and not "
+                   "study.ini, the name of the study's own copy)", word);
     return -1;
   }
   int rc = adeis_problem_load(p->path, &p->spec);
   if (rc == ADEIS_ENOMEM)
-    fail_oom(c);
+    adeis_ini_fail_oom(&c->ini);
   else if (rc)
-    fail(c, line, LABEL(K_PROBLEM), "cannot use '%.60s' (paths are relative to the study file's "
-         "folder): %s", word, adeis_errmsg());
+    adeis_ini_fail(&c->ini, line, LABEL(K_PROBLEM),
+                   "cannot use '%.60s' (paths are relative to the study file's folder): %s", word,
+                   adeis_errmsg());
   return rc ? -1 : 0;
 }
 
@@ -546,12 +434,13 @@ static void check_problems(parse_ctx *c)
   const char *text = c->val[K_PROBLEM].text, *t = text;
   size_t n = text ? count_words(text) : 0;
   if (n == 0) {
-    fail(c, text ? c->val[K_PROBLEM].line : c->section_line[SEC_STUDY], LABEL(K_PROBLEM),
-         "missing; expected one or more problem files, e.g. 'problem = ../problems/gaussian-3d.ini'");
+    adeis_ini_fail(&c->ini, text ? c->val[K_PROBLEM].line : c->ini.section_line[SEC_STUDY],
+                   LABEL(K_PROBLEM), "missing; expected one or more problem files, e.g. "
+                   "'problem = ../problems/gaussian-3d.ini'");
     return;
   }
   if (!(s->problems = calloc(n, sizeof *s->problems))) {
-    fail_oom(c);
+    adeis_ini_fail_oom(&c->ini);
     return;
   }
   char word[4096];
@@ -562,9 +451,9 @@ static void check_problems(parse_ctx *c)
       return;
     for (size_t j = 0; j < i; j++)
       if (strcmp(s->problems[j].name, s->problems[i].name) == 0) {
-        fail(c, c->val[K_PROBLEM].line, LABEL(K_PROBLEM),
-             "two problem files named '%s': results are keyed by the file's base name",
-             s->problems[i].file);
+        adeis_ini_fail(&c->ini, c->val[K_PROBLEM].line, LABEL(K_PROBLEM),
+                       "two problem files named '%s': results are keyed by the file's base name",
+                       s->problems[i].file);
         return;
       }
   }
@@ -579,12 +468,13 @@ static void check_method(parse_ctx *c, const raw *r, adeis_study_method *m)
   m->line = r->line;
   m->method = adeis_method_lookup(r->name);
   if (!m->method) {
-    fail(c, r->line, key, "unknown method; expected a name from 'adeis list'");
+    adeis_ini_fail(&c->ini, r->line, key, "unknown method; expected a name from 'adeis list'");
     return;
   }
   if (parse_long(r->text, 0, ADEIS_STUDY_ORDER_MAX, &m->expected))
-    fail(c, r->line, key, "expected the expected order, an integer in 0..%d, got '%.40s'",
-         ADEIS_STUDY_ORDER_MAX, r->text);
+    adeis_ini_fail(&c->ini, r->line, key,
+                   "expected the expected order, an integer in 0..%d, got '%.40s'",
+                   ADEIS_STUDY_ORDER_MAX, r->text);
 }
 
 /* Every method must run at every state and precision of the study. */
@@ -604,8 +494,9 @@ static void check_compatible(parse_ctx *c, const adeis_study_method *m)
         continue;
       char key[80];
       snprintf(key, sizeof key, "methods.%s", m->method->name);
-      fail(c, m->line, key, "cannot run with state %s at %ld bits%s: %s",
-           adeis_state_name(rq.state), rq.precision, s->sde ? " (sde)" : "", adeis_errmsg());
+      adeis_ini_fail(&c->ini, m->line, key, "cannot run with state %s at %ld bits%s: %s",
+                     adeis_state_name(rq.state), rq.precision, s->sde ? " (sde)" : "",
+                     adeis_errmsg());
       return;
     }
 }
@@ -614,18 +505,19 @@ static void check_methods(parse_ctx *c)
 {
   adeis_study *s = c->s;
   if (c->n_methods == 0) {
-    fail(c, c->section_line[SEC_METHODS] ? c->section_line[SEC_METHODS] : c->lineno, "methods",
-         "expected at least one line 'method = expected order' under [methods]");
+    int line = c->ini.section_line[SEC_METHODS];
+    adeis_ini_fail(&c->ini, line ? line : c->ini.lineno, "methods",
+                   "expected at least one line 'method = expected order' under [methods]");
     return;
   }
   if (!(s->methods = calloc(c->n_methods, sizeof *s->methods))) {
-    fail_oom(c);
+    adeis_ini_fail_oom(&c->ini);
     return;
   }
   s->n_methods = c->n_methods;
-  for (size_t i = 0; i < s->n_methods && !c->has_error; i++)
+  for (size_t i = 0; i < s->n_methods && !c->ini.has_error; i++)
     check_method(c, &c->methods[i], &s->methods[i]);
-  for (size_t i = 0; i < s->n_methods && !c->has_error; i++)
+  for (size_t i = 0; i < s->n_methods && !c->ini.has_error; i++)
     check_compatible(c, &s->methods[i]);
 }
 
@@ -644,59 +536,58 @@ static void check_modes(parse_ctx *c)
     if (s->quantities[i] != ADEIS_Q_THETA)
       continue;
     if (c->val[K_QUANTITIES].text)
-      fail(c, c->val[K_QUANTITIES].line, LABEL(K_QUANTITIES),
-           "theta has no exact value for the SDE (it depends on the Brownian path between grid "
-           "points); expected x_T and z only when sde = true");
+      adeis_ini_fail(&c->ini, c->val[K_QUANTITIES].line, LABEL(K_QUANTITIES),
+                     "theta has no exact value for the SDE (it depends on the Brownian path "
+                     "between grid points); expected x_T and z only when sde = true");
     else
-      fail(c, c->val[K_SDE].line, LABEL(K_SDE),
-           "the default quantities include theta, which has no exact value for the SDE; add "
-           "'quantities = x_T z'");
+      adeis_ini_fail(&c->ini, c->val[K_SDE].line, LABEL(K_SDE),
+                     "the default quantities include theta, which has no exact value for the "
+                     "SDE; add 'quantities = x_T z'");
   }
   for (size_t i = 0; i < s->n_states && s->sde; i++)
     if (s->states[i] == ADEIS_STATE_BACKSOLVE)
-      fail(c, c->val[K_STATE].line, LABEL(K_STATE),
-           "backsolve is not defined for the SDE (MATH.md section 7); expected oracle or cached");
+      adeis_ini_fail(&c->ini, c->val[K_STATE].line, LABEL(K_STATE),
+                     "backsolve is not defined for the SDE (MATH.md section 7); expected oracle "
+                     "or cached");
 }
 
 static void check_all(parse_ctx *c)
 {
   adeis_study *s = c->s;
-  if (!c->section_line[SEC_STUDY]) {
-    fail(c, 1, "study", "missing section [study]");
+  if (!c->ini.section_line[SEC_STUDY]) {
+    adeis_ini_fail(&c->ini, 1, "study", "missing section [study]");
     return;
   }
   check_name(c);
-  if (!c->has_error)
+  if (!c->ini.has_error)
     s->precisions = parse_list(c, K_PRECISION, "256", sizeof(long), conv_precision,
                                &s->n_precisions);
-  if (!c->has_error)
+  if (!c->ini.has_error)
     s->grids = parse_list(c, K_GRID, "uniform-lambda", sizeof *s->grids, conv_grid, &s->n_grids);
-  if (!c->has_error)
+  if (!c->ini.has_error)
     s->states = parse_list(c, K_STATE, "oracle", sizeof *s->states, conv_state, &s->n_states);
-  if (!c->has_error)
+  if (!c->ini.has_error)
     check_sde(c);
-  if (!c->has_error)
+  if (!c->ini.has_error)
     check_modes(c);
-  if (!c->has_error)
+  if (!c->ini.has_error)
     check_steps(c);
-  if (!c->has_error)
+  if (!c->ini.has_error)
     check_tolerance(c);
-  if (!c->has_error)
+  if (!c->ini.has_error)
     check_methods(c);
-  if (!c->has_error)
+  if (!c->ini.has_error)
     check_problems(c);
 }
 
 static void parse_file(parse_ctx *c)
 {
-  int rc = ini_parse_stream(read_line, c, on_key, c);
-  if (c->read_errno)
-    fail(c, c->lineno, "file", "cannot read (%s)", strerror(c->read_errno));
-  else if (rc > 0)
-    fail(c, rc, "file", "expected 'key = value', '[section]' or a comment");
+  int rc = adeis_ini_parse(&c->ini, read_line, c, on_key, c);
+  if (rc > 0)
+    adeis_ini_fail_syntax(&c->ini, rc);   /* inih counts physical lines: one per line read */
   else if (rc < 0)
-    fail_oom(c);
-  if (!c->has_error)
+    adeis_ini_fail_oom(&c->ini);
+  if (!c->ini.has_error)
     check_all(c);
 }
 
@@ -709,7 +600,7 @@ static void ctx_clear(parse_ctx *c)
     free(c->methods[i].text);
   }
   free(c->methods);
-  free(c->buf);
+  adeis_ini_reader_clear(&c->ini);
 }
 
 int adeis_study_load(const char *path, adeis_study *s)
@@ -720,17 +611,19 @@ int adeis_study_load(const char *path, adeis_study *s)
     adeis_set_error("%s:0: file: cannot open (%s)", path, strerror(errno));
     return ADEIS_EINPUT;
   }
-  parse_ctx c = {.path = path, .s = s, .f = f};
+  parse_ctx c = {.s = s};
+  adeis_ini_reader_init(&c.ini, path, f, section_names, SEC_COUNT);
+  c.ini.unique_sections = 1;
   if (!(s->path = strdup(path)))
-    fail_oom(&c);
+    adeis_ini_fail_oom(&c.ini);
   else
     parse_file(&c);
   fclose(f);
   ctx_clear(&c);
-  if (c.has_error) {
-    adeis_set_error("%s", c.err);
+  if (c.ini.has_error) {
+    adeis_set_error("%s", c.ini.msg);
     adeis_study_clear(s);
-    return c.oom ? ADEIS_ENOMEM : ADEIS_EINPUT;
+    return c.ini.oom ? ADEIS_ENOMEM : ADEIS_EINPUT;
   }
   return ADEIS_OK;
 }
