@@ -28,7 +28,7 @@ typedef struct run_ctx {
   /* progress */
   int progress;
   double t0;
-  size_t n_done, n_todo, n_computed;
+  size_t n_done, n_pending, n_computed;
   /* the first failure */
   int fail_rc;
   size_t fail_index;
@@ -225,40 +225,40 @@ static int run_point(run_ctx *c, size_t i)
   return 0;
 }
 
-typedef struct todo_item {
+typedef struct pending_point {
   size_t steps, index;
-} todo_item;
+} pending_point;
 
 /* Larger N first, so the long points do not end the sweep on one thread. */
 static int cmp_cost(const void *a, const void *b)
 {
-  const todo_item *x = a, *y = b;
+  const pending_point *x = a, *y = b;
   if (x->steps != y->steps)
     return x->steps < y->steps ? 1 : -1;
   return (x->index > y->index) - (x->index < y->index);
 }
 
-static todo_item *todo_list(run_ctx *c, size_t *m)
+static pending_point *pending_points(run_ctx *c, size_t *m)
 {
-  todo_item *todo = malloc((c->n + 1) * sizeof *todo);
+  pending_point *pending = malloc((c->n + 1) * sizeof *pending);
   *m = 0;
-  if (!todo)
+  if (!pending)
     return NULL;
   for (size_t i = 0; i < c->n; i++)
     if (!c->text[i])
-      todo[(*m)++] = (todo_item){c->s->steps[adeis_point_at(c->s, i).steps], i};
-  qsort(todo, *m, sizeof *todo, cmp_cost);
-  return todo;
+      pending[(*m)++] = (pending_point){c->s->steps[adeis_point_at(c->s, i).steps], i};
+  qsort(pending, *m, sizeof *pending, cmp_cost);
+  return pending;
 }
 
 static int sweep(run_ctx *c)
 {
   size_t m;
-  todo_item *todo = todo_list(c, &m);
-  if (!todo)
+  pending_point *pending = pending_points(c, &m);
+  if (!pending)
     return ADEIS_ENOMEM;
   c->n_done = c->n - m;
-  c->n_todo = m;
+  c->n_pending = m;
   c->t0 = now_seconds();
   c->progress = !c->o->quiet && isatty(2) && m > 0;
   int threads = c->o->threads > 0 ? c->o->threads : omp_get_num_procs();
@@ -268,12 +268,12 @@ static int sweep(run_ctx *c)
     int halt;
 #pragma omp atomic read
     halt = stop;
-    if (halt || run_point(c, todo[k].index) == 0)
+    if (halt || run_point(c, pending[k].index) == 0)
       continue;
 #pragma omp atomic write
     stop = 1;
   }
-  free(todo);
+  free(pending);
   if (c->progress)
     fputc('\n', stderr);
   if (c->fail_rc) {
@@ -467,7 +467,7 @@ static int run(run_ctx *c, adeis_study_outcome *out)
   out->n_points = c->n;
   rc = sweep(c);
   out->computed = c->n_computed;
-  out->reused = c->n - c->n_todo;
+  out->reused = c->n - c->n_pending;
   if (!rc)
     rc = fit_orders(c, out);
   if (!rc)
