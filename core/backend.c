@@ -74,10 +74,18 @@ void adeis_vec_scale(adeis_vec *y, mpfr_srcptr a, const adeis_vec *x)
 
 void adeis_vec_set_zero(adeis_vec *y)
 {
+  /* component by component, so that an Inf or NaN already there is cleared too */
+  double *d = adeis_vec_double_data(y);
+  if (d) {
+    for (size_t i = 0; i < y->n; i++)
+      d[i] = 0.0;
+    return;
+  }
   mpfr_t zero;
-  mpfr_init2(zero, 53);
+  mpfr_init2(zero, 8);
   mpfr_set_zero(zero, 1);
-  y->be->ops->lincomb(y, 1, (mpfr_srcptr[]){zero}, (const adeis_vec *[]){y});
+  for (size_t i = 0; i < y->n; i++)
+    y->be->ops->set(y, i, zero);
   mpfr_clear(zero);
 }
 

@@ -297,6 +297,10 @@ Test(backend, axpb_scale_set_zero)
     check_scale(&f, a, x0, y, &worst_scale);
     adeis_vec_scale(x, a, x);                   /* aliased */
     check_scale(&f, a, x0, x, &worst_scale);
+    mpfr_set_inf(got, 1);
+    adeis_vec_set(y, 0, got);                   /* set_zero clears an Inf / NaN too */
+    mpfr_set_nan(got);
+    adeis_vec_set(y, 1, got);
     adeis_vec_set_zero(y);
     for (size_t i = 0; i < DIM; i++) {
       adeis_vec_get(got, y, i);
