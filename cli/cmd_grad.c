@@ -249,9 +249,23 @@ static void print_quantity(int q, const adeis_grad_result *res, mpfr_ptr a, mpfr
     printf("%-6s %5s  relative error n/a\n\n", "", "");
 }
 
-static void print_table(const adeis_grad_request *rq, const adeis_grad_result *res)
+/* backsolve: how well the noise-ward integration reproduced x_T */
+static void print_backsolve(const adeis_problem *pb, const adeis_grad_result *res)
+{
+  if (!res->x_T_backsolved)
+    return;
+  mpfr_t d;
+  mpfr_init2(d, 64);
+  adeis_vec_rel_dist(d, res->x_T_backsolved, pb->x_T);
+  mpfr_printf("x_T back   relative error %.6Re of the x_T reconstructed by backsolve\n", d);
+  mpfr_clear(d);
+}
+
+static void print_table(const adeis_problem *pb, const adeis_grad_request *rq,
+                        const adeis_grad_result *res)
 {
   print_header(rq, res);
+  print_backsolve(pb, res);
   printf("\n%-6s %5s  %24s  %24s\n", "grad", "i", "computed", "exact");
   mpfr_t a, b;
   mpfr_inits2(rq->precision, a, b, (mpfr_ptr)0);
@@ -300,7 +314,7 @@ static int run_grad(const grad_opts *o)
     if (!rc && o->json)
       print_json(&o->rq, &res);
     else if (!rc)
-      print_table(&o->rq, &res);
+      print_table(&pb, &o->rq, &res);
     adeis_grad_result_clear(&res);
     adeis_problem_clear(&pb);
   }

@@ -489,6 +489,26 @@ Test(cli, grad_table)
   run_free(&r);
 }
 
+/* backsolve: the reconstructed x_T error is printed; dpm-1 there and back is first order */
+static double backsolve_error(const char *steps)
+{
+  run_result r = run((const char *[]){"grad", "--problem", worked_ini(), "--method", "adjdeis-1",
+                                      "--steps", steps, "--state", "backsolve", NULL});
+  cr_assert_eq(r.code, 0, "%s", r.err);
+  const char *p = strstr(r.out, "x_T back   relative error ");
+  cr_assert_not_null(p, "%s", r.out);
+  double e = strtod(p + strlen("x_T back   relative error "), NULL);
+  run_free(&r);
+  return e;
+}
+
+Test(cli, grad_backsolve_reports_the_reconstructed_x_T)
+{
+  double e1 = backsolve_error("256"), e2 = backsolve_error("512");
+  cr_expect(e1 > 0 && e2 > 0 && e1 < 1e-1, "%.3e %.3e", e1, e2);
+  cr_expect(fabs(log2(e1 / e2) - 1) < 0.15, "order %.3f (%.3e -> %.3e)", log2(e1 / e2), e1, e2);
+}
+
 /* ---- bad input: exit 2, the culprit named on stderr, nothing on stdout ---- */
 
 static char tmpdir[64];
