@@ -167,13 +167,15 @@ static int check_one(const char *path, const adeis_run_opts *o)
     return rc;
   adeis_study_outcome out;
   rc = run("check", &s, o, &out);
-  for (size_t k = 0; k < out.n_orders && !rc; k++) {
+  int failed = 0;
+  for (size_t k = 0; k < out.n_orders && !rc; k++) { /* every line, failures included */
     char line[1024];
     adeis_study_check_line(&s, &out.orders[k], line, sizeof line);
     puts(line);
-    if (!out.orders[k].ok)
-      rc = -1;
+    failed |= !out.orders[k].ok;
   }
+  if (!rc && failed)
+    rc = -1;
   adeis_study_outcome_clear(&out);
   adeis_study_clear(&s);
   return rc;

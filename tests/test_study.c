@@ -629,6 +629,13 @@ Test(study, check_exit_codes)
             "%s", r.out);
   cr_expect(strstr(r.out, "expected 3 tol 0.1") != NULL, "%s", r.out);
   cr_expect(strstr(r.out, "ok   chk g euler-t") != NULL, "%s", r.out);
+  /* one line per method and quantity, the lines after a FAIL included: 2 studies x 2 x 2 */
+  cr_expect(strstr(r.out, "FAIL chk g adjdeis-2m uniform-lambda oracle 53 theta") != NULL, "%s",
+            r.out);
+  size_t lines = 0;
+  for (const char *p = r.out; *p; p++)
+    lines += *p == '\n';
+  cr_expect_eq(lines, 8, "%s", r.out);
   run_free(&r);
   free(cwd);
 }
