@@ -31,7 +31,7 @@ static const char grad_usage[] =
 typedef struct grad_opts {
   adeis_grad_request rq;
   const char *problem;
-  int json, have_steps;
+  int json, have_steps, have_state;
 } grad_opts;
 
 enum { O_PROBLEM = 256, O_METHOD, O_STEPS, O_GRID, O_PRECISION, O_STATE, O_SDE, O_TOL, O_JSON };
@@ -89,6 +89,7 @@ static int set_precision(grad_opts *o, const char *arg)
 
 static int set_state(grad_opts *o, const char *arg)
 {
+  o->have_state = 1;
   if (adeis_state_lookup(arg, &o->rq.state) == 0)
     return 0;
   return cli_bad_option("grad", "--state", "unknown state mode '%s'; expected one of oracle, "
@@ -148,6 +149,8 @@ static int parse_grad_options(grad_opts *o, int argc, char **argv)
   }
   if (optind < argc)
     return cli_bad_option("grad", argv[optind], "unexpected argument (adeis grad --help)");
+  if (o->rq.sde && !o->have_state) /* the SDE adjoint reads the path its sampler wrote */
+    o->rq.state = ADEIS_STATE_CACHED;
   return check_required(o);
 }
 

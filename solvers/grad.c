@@ -42,8 +42,10 @@ int adeis_grad_check(const adeis_grad_request *rq)
     adeis_set_error("--grid/--state: out of range");
     return ADEIS_EINPUT;
   }
-  if (rq->sde && rq->state == ADEIS_STATE_BACKSOLVE) {
-    adeis_set_error("--state: backsolve is not defined for the SDE (MATH.md section 7)");
+  if (rq->sde && rq->state != ADEIS_STATE_CACHED) {
+    adeis_set_error("--state: %s is not defined for the SDE: its adjoint reads the path "
+                    "sde-dpm-1 sampled (cached; MATH.md sections 4 and 7)",
+                    adeis_state_name(rq->state));
     return ADEIS_EINPUT;
   }
   if (m->family == ADEIS_FAMILY_ADAPTIVE) {
@@ -189,7 +191,7 @@ static int prepare_states(run *r, adeis_grad_result *res)
   const adeis_problem *pb = r->pb;
   const adeis_tpoint *tT = &r->grid.pts[0], *t0 = &r->grid.pts[r->grid.n];
   adeis_cache_init(&r->cache, pb->sched.prec);
-  if (r->rq->sde || r->rq->state == ADEIS_STATE_CACHED) {
+  if (r->rq->state == ADEIS_STATE_CACHED) {
     int rc = sample_states(r, res->x0, 1);
     adeis_states_cached(&r->states, &r->cache);
     return rc;
@@ -209,7 +211,7 @@ static int run_adjoint(run *r, adeis_grad_result *res)
   ap->sched = &pb->sched;
   ap->grid = &r->grid;
   ap->c = r->rq->sde ? 2 : 1;
-  ap->state = r->rq->sde ? ADEIS_STATE_CACHED : r->rq->state;
+  ap->state = r->rq->state;
   ap->states = &r->states;
   ap->tol = r->rq->tol;
   ap->a_x = res->grad[ADEIS_Q_X_T];

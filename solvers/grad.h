@@ -37,6 +37,7 @@ typedef struct adeis_grad_result {
 void adeis_grad_request_init(adeis_grad_request *rq);
 
 /* Validate a request (method name, steps, precision, state/SDE/method compatibility).
+ * The SDE adjoint reads the path sde-dpm-1 sampled: with sde set, state must be cached.
  * Returns 0 or ADEIS_EINPUT with adeis_errmsg() naming the option. */
 int adeis_grad_check(const adeis_grad_request *rq);
 

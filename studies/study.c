@@ -412,10 +412,14 @@ static int load_problem(parse_ctx *c, const char *word, adeis_study_problem *p)
     adeis_ini_fail_oom(&c->ini);
     return -1;
   }
-  if (!name_ok(p->name) || strcmp(p->file, "study.ini") == 0) {
+  /* the copy lands in the output folder under this name: only NAME.ini, so it can never
+   * replace errors.csv, a table, a figure or the points folder */
+  size_t fl = strlen(p->file);
+  int ini = fl > 4 && strcmp(p->file + fl - 4, ".ini") == 0;
+  if (!name_ok(p->name) || !ini || strcmp(p->file, "study.ini") == 0) {
     adeis_ini_fail(&c->ini, line, LABEL(K_PROBLEM),
-                   "'%.60s': expected a file name of letters, digits, '.', '_', '-' (and not "
-                   "study.ini, the name of the study's own copy)", word);
+                   "'%.60s': expected a file named NAME.ini, NAME of letters, digits, '.', '_', "
+                   "'-' (and not study.ini, the name of the study's own copy)", word);
     return -1;
   }
   int rc = adeis_problem_load(p->path, &p->spec);
@@ -544,11 +548,19 @@ static void check_modes(parse_ctx *c)
                      "the default quantities include theta, which has no exact value for the "
                      "SDE; add 'quantities = x_T z'");
   }
-  for (size_t i = 0; i < s->n_states && s->sde; i++)
-    if (s->states[i] == ADEIS_STATE_BACKSOLVE)
+  for (size_t i = 0; i < s->n_states && s->sde; i++) {
+    if (s->states[i] == ADEIS_STATE_CACHED)
+      continue;
+    if (c->val[K_STATE].text)
       adeis_ini_fail(&c->ini, c->val[K_STATE].line, LABEL(K_STATE),
-                     "backsolve is not defined for the SDE (MATH.md section 7); expected oracle "
-                     "or cached");
+                     "%s is not defined for the SDE: its adjoint reads the path sde-dpm-1 "
+                     "sampled (MATH.md sections 4 and 7); expected cached",
+                     adeis_state_name(s->states[i]));
+    else
+      adeis_ini_fail(&c->ini, c->val[K_SDE].line, LABEL(K_SDE),
+                     "the default state oracle is not defined for the SDE: its adjoint reads "
+                     "the path sde-dpm-1 sampled; add 'state = cached'");
+  }
 }
 
 static void check_all(parse_ctx *c)

@@ -469,6 +469,7 @@ Test(cli, grad_json_sde_has_null_theta)
   run_result r;
   jval doc = grad_json((const char *[]){"--sde", NULL}, &r);
   cr_assert_eq(jget(&doc, "sde")->b, 1);
+  cr_expect_str_eq(jget(&doc, "state")->str, "cached", "the SDE reads the sampled path");
   cr_assert_eq(jget(jget(&doc, "exact"), "theta")->t, J_NULL);
   cr_assert_eq(jget(jget(&doc, "rel_error"), "theta")->t, J_NULL);
   cr_assert_eq(jget(jget(&doc, "exact"), "x_T")->t, J_ARR);

@@ -245,8 +245,15 @@ Test(study, parser_errors)
   load_fails(HEAD STEPS METHODS "[check]\ntolerance = abc\n", "s.ini:7: check.tolerance:", NULL);
   load_fails(HEAD STEPS METHODS "[check]\ntolerance = 0\n", "s.ini:7: check.tolerance:", NULL);
   load_fails(HEAD STEPS METHODS "[check]\ntol = 0.1\n", "s.ini:7: check.tol: unknown key", NULL);
-  load_fails(HEAD "sde = true\nstate = oracle backsolve\nquantities = x_T\n" STEPS METHODS,
+  load_fails(HEAD "sde = true\nstate = cached backsolve\nquantities = x_T\n" STEPS METHODS,
              "s.ini:4: study.state: backsolve is not defined for the SDE", NULL);
+  load_fails(HEAD "sde = true\nstate = oracle\nquantities = x_T\n" STEPS METHODS,
+             "s.ini:4: study.state: oracle is not defined for the SDE", NULL);
+  load_fails(HEAD "sde = true\nquantities = x_T\n" STEPS METHODS,
+             "s.ini:3: study.sde: the default state oracle", "state = cached");
+  put("p/errors.csv", problem_ini);
+  load_fails("[study]\nproblem = p/errors.csv\n" STEPS METHODS,
+             "s.ini:2: study.problem: 'p/errors.csv': expected a file named NAME.ini", NULL);
   load_fails(HEAD "sde = true\n" STEPS METHODS, "s.ini:3: study.sde: the default quantities", NULL);
   load_fails(HEAD "sde = yes\nquantities = theta\n" STEPS METHODS,
              "s.ini:4: study.quantities: theta has no exact", NULL);
