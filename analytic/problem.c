@@ -542,6 +542,21 @@ static void check_problem(parse_ctx *c)
 }
 
 /* T and t_end at CHECK_PREC: 0 < t_end < T, and the schedule defined at both. */
+/* t(lambda(t)) gives t back: false where the inverse overflows MPFR's exponent range
+ * (vp-linear with T = 1e6: exp(-2 lambda) has no representation, the grid would be NaN) */
+static int round_trips(const adeis_schedule *s, mpfr_srcptr t, mpfr_srcptr lambda)
+{
+  mpfr_t back;
+  mpfr_init2(back, CHECK_PREC);
+  adeis_schedule_t_of_lambda(back, s, lambda);
+  mpfr_sub(back, back, t, RND);
+  mpfr_div(back, back, t, RND);
+  int ok = mpfr_number_p(back) && mpfr_cmpabs_ui(back, 0) >= 0 && mpfr_get_d(back, RND) < 1e-6 &&
+           mpfr_get_d(back, RND) > -1e-6;
+  mpfr_clear(back);
+  return ok;
+}
+
 static void check_times(parse_ctx *c)
 {
   adeis_problem_spec *sp = c->spec;
@@ -564,7 +579,8 @@ static void check_times(parse_ctx *c)
     mpfr_inits2(CHECK_PREC, l_T, l_end, (mpfr_ptr)0);
     adeis_schedule_lambda(l_T, &s, s.T);
     adeis_schedule_lambda(l_end, &s, s.t_end);
-    if (!mpfr_number_p(l_T) || !mpfr_number_p(l_end) || mpfr_cmp(l_end, l_T) <= 0) {
+    if (!mpfr_number_p(l_T) || !mpfr_number_p(l_end) || mpfr_cmp(l_end, l_T) <= 0 ||
+        !round_trips(&s, s.T, l_T) || !round_trips(&s, s.t_end, l_end)) {
       k = sp->T ? S_T : k;
       line = c->key_line[k] ? c->key_line[k] : line;
       adeis_ini_fail(&c->ini, line, LABEL(k), "schedule %s is not defined on [t_end, T] = [%s, %s]",

@@ -277,6 +277,8 @@ static const bad_case bad_cases[] = {
   {9, "T = 1e-4", 0, NULL, "8: schedule.t_end: expected t_end < T"},
   {8, "", 9, "T = 1e-4", "9: schedule.T: expected t_end < T"},
   {7, "name = vp-cosine", 9, "T = 1.5", "9: schedule.T: schedule vp-cosine is not defined"},
+  /* lambda(T) finite at 256 bits, but t(lambda) overflows MPFR's exponent range */
+  {9, "T = 1e6", 0, NULL, "9: schedule.T: schedule vp-linear is not defined"},
   {15, "seed = 3", 0, NULL, "15: start.seed: expected either start.x_T or start.seed, not both"},
   {14, "", 0, NULL, "13: start.x_T: missing; expected 3 numbers (or start.seed = N)"},
   {14, "seed = -1", 0, NULL, "14: start.seed: expected an integer"},
