@@ -405,6 +405,13 @@ int adeis_gaussian_init(adeis_model *model, const adeis_backend *be, size_t dim,
       adeis_set_error("variance %zu must be > 0", i + 1);
       return ADEIS_EINPUT;
     }
+  double rot_bytes = (double)dim * (double)dim * adeis_backend_bytes_per_value(be);
+  if (rotation_seed && rot_bytes > ADEIS_MEMORY_LIMIT_BYTES) {
+    adeis_set_error("a rotation of dimension %zu needs %.3g GiB (dim^2 values), more than the "
+                    "%.0f GiB limit",
+                    dim, rot_bytes / 1073741824.0, ADEIS_MEMORY_LIMIT_BYTES / 1073741824.0);
+    return ADEIS_EINPUT;
+  }
   gaussian *g = calloc(1, sizeof *g);
   if (!g)
     return ADEIS_ENOMEM;

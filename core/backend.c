@@ -21,6 +21,16 @@ void adeis_backend_init_mpfr(adeis_backend *be, mpfr_prec_t prec)
   be->prec = prec;
 }
 
+double adeis_scalar_bytes(mpfr_prec_t prec)
+{
+  return (double)sizeof(mpfr_t) + 8.0 * (double)((prec + 63) / 64);
+}
+
+double adeis_backend_bytes_per_value(const adeis_backend *be)
+{
+  return be->ops == &adeis_backend_double_ops ? 8.0 : adeis_scalar_bytes(be->prec);
+}
+
 mpfr_prec_t adeis_backend_scalar_prec(const adeis_backend *be)
 {
   return be->prec + ADEIS_GUARD_BITS;

@@ -53,6 +53,15 @@ int adeis_backend_init(adeis_backend *be, long prec);
 /* Same storage choice but forced MPFR even at 53 bits (for tests). */
 void adeis_backend_init_mpfr(adeis_backend *be, mpfr_prec_t prec);
 
+/* Largest working memory a single run may plan for; runs that would need more are refused
+ * up front (exit 2) instead of being killed by the system part-way. */
+#define ADEIS_MEMORY_LIMIT_BYTES (16.0 * 1024 * 1024 * 1024)
+
+/* Bytes one stored component takes (8 for double; the mpfr_t and its limbs for MPFR). */
+double adeis_backend_bytes_per_value(const adeis_backend *be);
+/* Bytes one MPFR scalar of precision prec takes. */
+double adeis_scalar_bytes(mpfr_prec_t prec);
+
 /* Precision at which scalar coefficients are computed for this backend. */
 mpfr_prec_t adeis_backend_scalar_prec(const adeis_backend *be);
 

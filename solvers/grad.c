@@ -145,6 +145,30 @@ static void free_times(adeis_tpoint *pts, size_t n)
   free(pts);
 }
 
+/* Working memory a run plans for: the grid's time points, and in cached mode (or for the
+ * SDE) every stored state with its time point. Refused up front beyond the limit. */
+static int check_memory(const adeis_problem *pb, const adeis_grad_request *rq,
+                        const adeis_method *m)
+{
+  double scalar = 4.0 * adeis_scalar_bytes(pb->sched.prec), n = (double)rq->steps;
+  double bytes = (n + 1) * scalar;
+  if (rq->state == ADEIS_STATE_CACHED) {
+    double per_step = 1.0;
+    for (size_t j = 0; j < m->n_nodes; j++)
+      per_step += m->nodes[j].num > 0 && m->nodes[j].num < m->nodes[j].den;
+    double states = n * per_step + 1;
+    bytes += states * ((double)pb->model.dim * adeis_backend_bytes_per_value(&pb->be) + scalar);
+  }
+  if (bytes <= ADEIS_MEMORY_LIMIT_BYTES)
+    return ADEIS_OK;
+  adeis_set_error("--steps: %zu steps of %s%s with dimension %zu at %ld bits need about %.3g GiB, "
+                  "more than the %.0f GiB limit",
+                  rq->steps, m->name, rq->state == ADEIS_STATE_CACHED ? " with cached states" : "",
+                  pb->model.dim, rq->precision, bytes / 1073741824.0,
+                  ADEIS_MEMORY_LIMIT_BYTES / 1073741824.0);
+  return ADEIS_EINPUT;
+}
+
 /* ---- one run ---- */
 
 typedef struct run {
@@ -295,6 +319,8 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
   r.pb = pb;
   r.rq = rq;
   r.m = adeis_method_lookup(rq->method);
+  if ((rc = check_memory(pb, rq, r.m)))
+    return rc;
   if ((rc = result_init(res, &pb->model)))
     return rc;
   if (!(r.G = adeis_vec_alloc(pb->model.be, pb->model.dim)))

@@ -380,3 +380,37 @@ Test(failures, overflow_reports_step_and_time)
   adeis_grad_result_clear(&res);
   fixture_clear(&pb);
 }
+
+Test(requests, runs_beyond_the_memory_limit_are_refused_up_front)
+{
+  /* rk4-t with cached states, 10^7 steps, 4096 bits: about 92 GiB of states */
+  adeis_problem pb;
+  fixture_worked(&pb, 4096, 0, 0);
+  adeis_grad_request rq;
+  adeis_grad_request_init(&rq);
+  rq.method = "rk4-t";
+  rq.steps = ADEIS_STEPS_MAX;
+  rq.precision = 4096;
+  rq.state = ADEIS_STATE_CACHED;
+  adeis_grad_result res;
+  cr_expect_eq(adeis_grad_compute(&pb, &rq, &res), ADEIS_EINPUT);
+  cr_expect(strstr(adeis_errmsg(), "GiB") && strstr(adeis_errmsg(), "--steps"), "%s",
+            adeis_errmsg());
+  adeis_grad_result_clear(&res);
+  fixture_clear(&pb);
+  /* a rotation of dimension 10^5 would hold 10^10 values */
+  const size_t d = 100000;
+  adeis_backend be;
+  adeis_backend_init(&be, 53);
+  mpfr_t one;
+  mpfr_init2(one, 53);
+  mpfr_set_ui(one, 1, RND);
+  mpfr_srcptr *v = malloc(d * sizeof *v);
+  for (size_t i = 0; i < d; i++)
+    v[i] = one;
+  adeis_model m;
+  cr_expect_eq(adeis_gaussian_init(&m, &be, d, 0, v, v, NULL, NULL, 3), ADEIS_EINPUT);
+  cr_expect(strstr(adeis_errmsg(), "rotation of dimension 100000") != NULL, "%s", adeis_errmsg());
+  free(v);
+  mpfr_clear(one);
+}
