@@ -141,13 +141,50 @@ void adeis_ini_section_line(adeis_ini_reader *r, char *s)
 
 /* ---- lines ---- */
 
+/* One physical line into r->buf (with its newline), at most ADEIS_INI_MAX_LINE bytes and no NUL:
+ * a binary file or an endless line (/dev/zero) is an input error, not a memory exhaustion. */
+static int read_physical_line(adeis_ini_reader *r)
+{
+  size_t n = 0;
+  int ch = EOF;
+  errno = 0;
+  while ((ch = getc_unlocked(r->f)) != EOF) {
+    if (n + 2 > r->cap) {
+      size_t cap = r->cap ? 2 * r->cap : 256;
+      char *b = realloc(r->buf, cap);
+      if (!b) {
+        adeis_ini_fail_oom(r);
+        return -1;
+      }
+      r->buf = b;
+      r->cap = cap;
+    }
+    if (ch == '\0') {
+      adeis_ini_fail(r, r->lineno + 1, "file", "expected text, found a NUL byte (a binary file?)");
+      return -1;
+    }
+    r->buf[n++] = (char)ch;
+    if (ch == '\n')
+      break;
+    if (n > ADEIS_INI_MAX_LINE) {
+      adeis_ini_fail(r, r->lineno + 1, "file",
+                     "line longer than %lu MiB; continue long lists on indented lines",
+                     (unsigned long)(ADEIS_INI_MAX_LINE >> 20));
+      return -1;
+    }
+  }
+  if (n == 0) {
+    r->read_errno = ferror(r->f) ? (errno ? errno : EIO) : 0;
+    return -1;
+  }
+  r->buf[n] = '\0';
+  return 0;
+}
+
 char *adeis_ini_next_line(adeis_ini_reader *r, int *indented)
 {
-  errno = 0;
-  if (getline(&r->buf, &r->cap, r->f) < 0) {
-    r->read_errno = ferror(r->f) ? (errno ? errno : EIO) : 0;
+  if (read_physical_line(r) != 0)
     return NULL;
-  }
   r->lineno++;
   char *s = r->buf;
   if (r->lineno == 1 && strncmp(s, UTF8_BOM, 3) == 0)

@@ -17,6 +17,9 @@
 #define ADEIS_INI_MSG_MAX 1024
 #define ADEIS_INI_WHAT_MAX 768       /* what_cap's default and largest value */
 
+/* Longest physical line read (lists of numbers may continue on indented lines). */
+#define ADEIS_INI_MAX_LINE (256UL << 20)
+
 typedef struct adeis_ini_reader {
   /* set by adeis_ini_reader_init() */
   const char *path;                  /* the file's name, for messages */
