@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -191,6 +192,29 @@ int adeis_mkdir_p(const char *path)
   return rc;
 }
 
+/* A name of ours, .tmp.NAME.PID.K, whose writer PID has ended: left by a killed run. Other
+ * names (a user's own file) and files of a live run (a concurrent study) are left alone. */
+static int stale_tmp_name(const char *name)
+{
+  if (strncmp(name, ADEIS_TMP_PREFIX, sizeof ADEIS_TMP_PREFIX - 1) != 0)
+    return 0;
+  const char *k = strrchr(name, '.');
+  if (!k || k == name)
+    return 0;
+  const char *p = k - 1;
+  while (p > name && *p != '.')
+    p--;
+  char *end;
+  errno = 0;
+  long pid = strtol(p + 1, &end, 10);
+  if (end != k || errno || pid <= 0 || p + 1 == k)
+    return 0;
+  strtoul(k + 1, &end, 10);
+  if (*end || end == k + 1)
+    return 0;
+  return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
 void adeis_remove_stale_tmp(const char *dir)
 {
   DIR *d = opendir(dir);
@@ -198,7 +222,7 @@ void adeis_remove_stale_tmp(const char *dir)
     return;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
-    if (strncmp(e->d_name, ADEIS_TMP_PREFIX, sizeof ADEIS_TMP_PREFIX - 1) != 0)
+    if (!stale_tmp_name(e->d_name))
       continue;
     char *p = adeis_path_join(dir, e->d_name);
     if (p)

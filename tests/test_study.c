@@ -518,8 +518,26 @@ Test(study, resume_after_deleted_and_corrupt_points)
   text[strlen(text) - 20] = '\0'; /* cut the last row short */
   put(corrupt, text);
   free(text);
-  put("resumed/points/.tmp.stale.csv.abc123", "half a file");
+  /* a temporary file of a run that was killed (its PID has ended) is removed; a user's own
+   * .tmp. file and one of a live run are not */
+  pid_t dead = fork();
+  if (dead == 0)
+    _exit(0);
+  cr_assert_eq(waitpid(dead, NULL, 0), dead);
+  char stale[256], live[256];
+  snprintf(stale, sizeof stale, "resumed/points/.tmp.g.x.csv.%ld.0", (long)dead);
+  snprintf(live, sizeof live, "resumed/points/.tmp.g.y.csv.%ld.0", (long)getpid());
+  put(stale, "half a file");
+  put(live, "a concurrent run's file");
+  put("resumed/points/.tmp.notes", "the user's");
   run_small("s.ini", "resumed", 1, &out);
+  char *l = listing("resumed/points");
+  cr_expect(strstr(l, ".tmp.g.x.csv") == NULL, "stale temporary file left: %s", l);
+  cr_expect(strstr(l, ".tmp.g.y.csv") != NULL && strstr(l, ".tmp.notes") != NULL,
+            "a file that is not stale was removed: %s", l);
+  free(l);
+  remove_rel(live);
+  remove_rel("resumed/points/.tmp.notes");
   cr_expect_eq(out.computed, 3);
   cr_expect_eq(out.reused, 13);
   adeis_study_outcome_clear(&out);
@@ -534,9 +552,6 @@ Test(study, resume_after_deleted_and_corrupt_points)
     b += lb + (b[lb] != 0);
   }
   cr_expect_leq(differ, 3 * 3);
-  char *l = listing("resumed/points");
-  cr_expect(strstr(l, ".tmp.") == NULL, "stale temporary file left: %s", l);
-  free(l);
   free(before);
   free(after);
 }
