@@ -51,6 +51,11 @@ int adeis_report_write_atomic(const char *path, int (*fill)(FILE *f, const void 
     return ADEIS_EINPUT;
   }
   int st = fill(f, ctx);
+  /* on disk before the rename, so a crash leaves the old file or the new one, never an empty one */
+  if (!st && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
+    adeis_set_error("%s: write error: %s", tmp, strerror(errno));
+    st = ADEIS_EINPUT;
+  }
   int closed = fclose(f);
   if (!st && closed != 0) {
     adeis_set_error("%s: write error: %s", tmp, strerror(errno));
