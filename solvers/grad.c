@@ -199,13 +199,16 @@ static int sample_states(run *r, adeis_vec *x0, int keep)
     pts = refined;
     n = npts - 1;
   }
-  adeis_brownian bm;
-  adeis_brownian_init(&bm, pb->noise_seed, pb->model.dim, mpfr_get_d(r->grid.pts[0].lambda, RND),
-                      mpfr_get_d(r->grid.pts[r->grid.n].lambda, RND));
+  adeis_brownian bm = {.rng = NULL};
+  if (!rc && adeis_brownian_init(&bm, pb->noise_seed, pb->model.dim,
+                                 mpfr_get_d(r->grid.pts[0].lambda, RND),
+                                 mpfr_get_d(r->grid.pts[r->grid.n].lambda, RND)))
+    rc = ADEIS_ENOMEM;
   adeis_vec_copy(x0, pb->x_T);
   if (!rc)
     rc = adeis_forward_run(f, &pb->model, &pb->sched, pts, n, x0, keep ? &r->cache : NULL,
                            f->stochastic ? &bm : NULL, &r->fwd);
+  adeis_brownian_clear(&bm);
   free_times(refined, npts);
   return rc;
 }

@@ -161,12 +161,13 @@ Test(brownian, a_fixed_path_with_brownian_increments)
   double s11 = 0, s22 = 0, s12 = 0;
   for (int k = 0; k < n; k++) {
     adeis_brownian b;
-    adeis_brownian_init(&b, (unsigned long)k + 1, 2, lT, lend);
+    cr_assert_eq(adeis_brownian_init(&b, (unsigned long)k + 1, 2, lT, lend), 0);
     cr_assert_eq(adeis_brownian_at(&b, 1, lT), 0.0);
     cr_assert_eq(adeis_brownian_at(&b, 1, l2), adeis_brownian_at(&b, 1, l2));
     double d1 = adeis_brownian_at(&b, 1, l2) - adeis_brownian_at(&b, 1, l1);
     double d2 = adeis_brownian_at(&b, 1, l3) - adeis_brownian_at(&b, 1, l2);
     s11 += d1 * d1, s22 += d2 * d2, s12 += d1 * d2;
+    adeis_brownian_clear(&b);
   }
   double v1 = exp(-2 * l1) - exp(-2 * l2), v2 = exp(-2 * l2) - exp(-2 * l3);
   double se = sqrt(2.0 / n);
@@ -183,7 +184,8 @@ static void sde_x0(size_t n, double out[3])
   adeis_grid g;
   adeis_grid_init(&g, ADEIS_GRID_UNIFORM_LAMBDA, &pb.sched, n);
   adeis_brownian b;
-  adeis_brownian_init(&b, 7, 3, mpfr_get_d(g.pts[0].lambda, RND), mpfr_get_d(g.pts[n].lambda, RND));
+  cr_assert_eq(adeis_brownian_init(&b, 7, 3, mpfr_get_d(g.pts[0].lambda, RND),
+                                   mpfr_get_d(g.pts[n].lambda, RND)), 0);
   adeis_vec *x = adeis_vec_alloc(&pb.be, 3);
   adeis_vec_copy(x, pb.x_T);
   adeis_counts c = {0, 0};
@@ -191,6 +193,7 @@ static void sde_x0(size_t n, double out[3])
                                  n, x, NULL, &b, &c), 0);
   for (int i = 0; i < 3; i++)
     out[i] = adeis_vec_get_d(x, (size_t)i);
+  adeis_brownian_clear(&b);
   adeis_vec_free(x);
   adeis_grid_clear(&g);
   fixture_clear(&pb);
