@@ -27,7 +27,7 @@ TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -Wall -Wextra -Werror -fopenmp $(SANFLAGS) $(DEP_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = -fopenmp $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard core/*.c analytic/*.c solvers/*.c studies/*.c plots/*.c))
+LIB_SRC := $(sort $(wildcard core/*.c analytic/*.c solvers/*.c runs/*.c studies/*.c plots/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
@@ -35,7 +35,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
-HEADERS := $(wildcard core/*.h analytic/*.h solvers/*.h studies/*.h plots/*.h cli/*.h tests/*.h)
+HEADERS := $(wildcard core/*.h analytic/*.h solvers/*.h runs/*.h studies/*.h plots/*.h cli/*.h tests/*.h)
 
 .PHONY: all deps check bench demo install clean
 all: $(BUILD)/libadeis.a $(BUILD)/adeis
@@ -81,7 +81,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/adeis
 	install -m 755 $(BUILD)/adeis $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libadeis.a $(DESTDIR)$(PREFIX)/lib/
-	for d in core analytic solvers studies plots; do \
+	for d in core analytic solvers runs studies plots; do \
 	  install -d $(DESTDIR)$(PREFIX)/include/adeis/$$d; \
 	  for h in $$d/*.h; do [ -f "$$h" ] && install -m 644 $$h $(DESTDIR)$(PREFIX)/include/adeis/$$d/; done; \
 	done
