@@ -96,6 +96,7 @@ $(BUILD)/adeis-bench: $(BENCH_OBJ) $(BUILD)/libadeis.a
 
 bench: $(BUILD)/adeis-bench $(BUILD)/adeis
 	$(BUILD)/adeis-bench docs/benchmarks.md
+	sh bench/instructions.sh $(BUILD) docs/benchmarks.md
 
 demo: $(BUILD)/adeis
 	$(BUILD)/adeis study studies/gaussian-ode.ini -o results/gaussian-ode

@@ -14,11 +14,14 @@ typedef struct gaussian {
   adeis_vec **u;               /* Householder vectors */
   mpfr_t *beta;                /* 2/(u.u) */
   mpfr_prec_t sprec;
+  mpfr_t one;                  /* the constant 1 (read only) */
 } gaussian;
 
-/* Scratch vectors of one thread (the model itself is immutable). */
+/* Scratch of one thread (the model itself is immutable): vectors and scalars, so that no hot
+ * path allocates an MPFR temporary per call. */
 typedef struct gaussian_ws {
   adeis_vec *w1, *w2, *w3, *w4, *w5, *w6;
+  mpfr_t k[4];
 } gaussian_ws;
 
 static gaussian *G_(const adeis_model *m) { return (gaussian *)m->impl; }
@@ -65,37 +68,26 @@ void adeis_gaussian_rotate_t(const adeis_model *model, adeis_vec *y, const adeis
 const adeis_vec *adeis_gaussian_mu(const adeis_model *model) { return G_(model)->mu; }
 
 /* v = alpha^2 s2 + sigma^2, componentwise (rotated basis) */
-static void variance_t(const gaussian *g, adeis_vec *v, const adeis_tpoint *tp)
+static void variance_t(const gaussian *g, gaussian_ws *w, adeis_vec *v, const adeis_tpoint *tp)
 {
-  mpfr_t a2, s2;
-  mpfr_inits2(g->sprec, a2, s2, (mpfr_ptr)0);
-  mpfr_sqr(a2, tp->alpha, RND);
-  mpfr_sqr(s2, tp->sigma, RND);
-  adeis_vec_axpb(v, a2, g->s2, s2);
-  mpfr_clears(a2, s2, (mpfr_ptr)0);
+  mpfr_sqr(w->k[0], tp->alpha, RND);
+  mpfr_sqr(w->k[1], tp->sigma, RND);
+  adeis_vec_axpb(v, w->k[0], g->s2, w->k[1]);
 }
 
 /* yr = Q^T x - alpha mu_r */
-static void centred_rotated(const gaussian *g, const adeis_model *m, adeis_vec *yr,
-                            const adeis_vec *x, mpfr_srcptr alpha)
+static void centred_rotated(const gaussian *g, gaussian_ws *w, const adeis_model *m,
+                            adeis_vec *yr, const adeis_vec *x, mpfr_srcptr alpha)
 {
-  mpfr_t one, na;
-  mpfr_inits2(g->sprec, one, na, (mpfr_ptr)0);
-  mpfr_set_ui(one, 1, RND);
-  mpfr_neg(na, alpha, RND);
+  mpfr_neg(w->k[2], alpha, RND);
   adeis_gaussian_rotate_t(m, yr, x);
-  adeis_vec_lincomb(yr, 2, (mpfr_srcptr[]){one, na}, (const adeis_vec *[]){yr, g->mu_r});
-  mpfr_clears(one, na, (mpfr_ptr)0);
+  adeis_vec_lincomb(yr, 2, (mpfr_srcptr[]){g->one, w->k[2]}, (const adeis_vec *[]){yr, g->mu_r});
 }
 
 /* acc += s v (s an MPFR scale) */
-static void accumulate(adeis_vec *acc, mpfr_srcptr s, const adeis_vec *v, mpfr_prec_t prec)
+static void accumulate(const gaussian *g, adeis_vec *acc, mpfr_srcptr s, const adeis_vec *v)
 {
-  mpfr_t one;
-  mpfr_init2(one, prec);
-  mpfr_set_ui(one, 1, RND);
-  adeis_vec_lincomb(acc, 2, (mpfr_srcptr[]){one, s}, (const adeis_vec *[]){acc, v});
-  mpfr_clear(one);
+  adeis_vec_lincomb(acc, 2, (mpfr_srcptr[]){g->one, s}, (const adeis_vec *[]){acc, v});
 }
 
 /* eps = Q [sigma yr / v] */
@@ -103,8 +95,8 @@ static void eps_generic(const adeis_model *m, gaussian_ws *w, adeis_vec *out, co
                         const adeis_tpoint *tp)
 {
   const gaussian *g = G_(m);
-  centred_rotated(g, m, w->w1, x, tp->alpha);
-  variance_t(g, w->w2, tp);
+  centred_rotated(g, w, m, w->w1, x, tp->alpha);
+  variance_t(g, w, w->w2, tp);
   adeis_vec_div(w->w1, w->w1, w->w2);
   adeis_vec_scale(w->w1, tp->sigma, w->w1);
   adeis_gaussian_rotate(m, out, w->w1);
@@ -114,7 +106,7 @@ static void eps_generic(const adeis_model *m, gaussian_ws *w, adeis_vec *out, co
 static void mu_to_z_acc(const gaussian *g, adeis_vec *jz, mpfr_srcptr s, const adeis_vec *jmu)
 {
   if (!g->W_cols) {
-    accumulate(jz, s, jmu, g->sprec);
+    accumulate(g, jz, s, jmu);
     return;
   }
   mpfr_t c, e;
@@ -128,25 +120,22 @@ static void mu_to_z_acc(const gaussian *g, adeis_vec *jz, mpfr_srcptr s, const a
   mpfr_clears(c, e, (mpfr_ptr)0);
 }
 
-/* jtheta += s v^T deps/dtheta, v^T deps/dtheta_i = -vr_i sigma yr_i alpha^2 s2_i / v_i^2
- * (rotated basis); on entry w2 = v, w3 = vr */
+/* jtheta += s v^T deps/dtheta, v^T deps/dtheta_i = -(vr_i / v_i) sigma yr_i alpha^2 s2_i / v_i
+ * (rotated basis); on entry w2 = v, w5 = vr / v */
 static void vjp_theta_acc(const gaussian *g, const adeis_model *m, gaussian_ws *w,
                           adeis_vec *jtheta, mpfr_srcptr s, const adeis_vec *x,
                           const adeis_tpoint *tp)
 {
-  mpfr_t c;
-  mpfr_init2(c, g->sprec);
-  centred_rotated(g, m, w->w4, x, tp->alpha);
-  adeis_vec_prod(w->w4, w->w4, w->w3);
+  centred_rotated(g, w, m, w->w4, x, tp->alpha);
   adeis_vec_prod(w->w4, w->w4, g->s2);
   adeis_vec_div(w->w4, w->w4, w->w2);
-  adeis_vec_div(w->w4, w->w4, w->w2);
+  adeis_vec_prod(w->w4, w->w4, w->w5);
+  mpfr_ptr c = w->k[3];
   mpfr_sqr(c, tp->alpha, RND);
   mpfr_mul(c, c, tp->sigma, RND);
   mpfr_neg(c, c, RND);
   mpfr_mul(c, c, s, RND);
-  accumulate(jtheta, c, w->w4, g->sprec);
-  mpfr_clear(c);
+  accumulate(g, jtheta, c, w->w4);
 }
 
 /* Double storage, diagonal covariance, W = I: every requested output in one pass over memory
@@ -208,17 +197,14 @@ static void vjp_generic(const adeis_model *m, gaussian_ws *w, const adeis_vec *x
 {
   const gaussian *g = G_(m);
   adeis_gaussian_rotate_t(m, w->w3, io->v);   /* vr */
-  variance_t(g, w->w2, tp);                    /* v_t */
+  variance_t(g, w, w->w2, tp);                 /* v_t */
+  adeis_vec_div(w->w5, w->w3, w->w2);          /* vr / v */
   if (io->want & (ADEIS_WANT_JX | ADEIS_WANT_JZ)) {
-    adeis_vec_div(w->w1, w->w3, w->w2);
-    adeis_vec_scale(w->w1, tp->sigma, w->w1);  /* sigma vr / v */
+    adeis_vec_scale(w->w1, tp->sigma, w->w5);  /* sigma vr / v */
     adeis_gaussian_rotate(m, w->w1, w->w1);    /* v^T deps/dx */
     if (io->want & ADEIS_WANT_JZ) {
-      mpfr_t c;
-      mpfr_init2(c, g->sprec);
-      mpfr_neg(c, tp->alpha, RND);
-      adeis_vec_scale(w->w4, c, w->w1);        /* v^T deps/dmu */
-      mpfr_clear(c);
+      mpfr_neg(w->k[3], tp->alpha, RND);
+      adeis_vec_scale(w->w4, w->k[3], w->w1);  /* v^T deps/dmu */
       mu_to_z_acc(g, io->jz, io->sz, w->w4);
     }
     if (io->want & ADEIS_WANT_JX)
@@ -249,18 +235,14 @@ static int gaussian_flow(const adeis_model *m, void *ws, adeis_vec *x_t, const a
 {
   const gaussian *g = G_(m);
   gaussian_ws *w = ws;
-  centred_rotated(g, m, w->w1, x_s, s->alpha);
-  variance_t(g, w->w2, t);
-  variance_t(g, w->w3, s);
+  centred_rotated(g, w, m, w->w1, x_s, s->alpha);
+  variance_t(g, w, w->w2, t);
+  variance_t(g, w, w->w3, s);
   adeis_vec_div(w->w2, w->w2, w->w3);
   adeis_vec_sqrt(w->w2, w->w2);
   adeis_vec_prod(w->w1, w->w1, w->w2);
   adeis_gaussian_rotate(m, w->w1, w->w1);
-  mpfr_t one;
-  mpfr_init2(one, 8);
-  mpfr_set_ui(one, 1, RND);
-  adeis_vec_lincomb(x_t, 2, (mpfr_srcptr[]){t->alpha, one}, (const adeis_vec *[]){g->mu, w->w1});
-  mpfr_clear(one);
+  adeis_vec_lincomb(x_t, 2, (mpfr_srcptr[]){t->alpha, g->one}, (const adeis_vec *[]){g->mu, w->w1});
   return ADEIS_OK;
 }
 
@@ -285,8 +267,8 @@ static int gaussian_exact_ode(const adeis_model *m, void *ws, const adeis_tpoint
   const gaussian *g = G_(m);
   gaussian_ws *w = ws;
   adeis_vec *rho = w->w5, *v0 = w->w6;
-  variance_t(g, v0, t0);
-  variance_t(g, w->w2, tT);
+  variance_t(g, w, v0, t0);
+  variance_t(g, w, w->w2, tT);
   adeis_vec_div(rho, v0, w->w2);
   adeis_vec_sqrt(rho, rho);                       /* rho = sqrt(v_0/v_T) */
   adeis_gaussian_rotate_t(m, w->w3, G);           /* G_r */
@@ -298,7 +280,7 @@ static int gaussian_exact_ode(const adeis_model *m, void *ws, const adeis_tpoint
     exact_mu_grad(g, w, gz, G, t0, tT);
   if (gtheta) {
     /* G_r s2 yr_T rho (alpha_0^2/v_0 - alpha_T^2/v_T)/2 */
-    centred_rotated(g, m, w->w1, x_T, tT->alpha);
+    centred_rotated(g, w, m, w->w1, x_T, tT->alpha);
     adeis_vec_prod(w->w1, w->w1, w->w3);
     adeis_vec_prod(w->w1, w->w1, g->s2);
     adeis_vec_prod(w->w1, w->w1, rho);            /* G_r s2 yr rho */
@@ -321,8 +303,8 @@ static int gaussian_exact_ode(const adeis_model *m, void *ws, const adeis_tpoint
 static void sde_phi(const gaussian *g, gaussian_ws *w, adeis_vec *phi, const adeis_tpoint *t0,
                     const adeis_tpoint *tT)
 {
-  variance_t(g, w->w1, t0);
-  variance_t(g, w->w2, tT);
+  variance_t(g, w, w->w1, t0);
+  variance_t(g, w, w->w2, tT);
   adeis_vec_div(phi, w->w1, w->w2);
   mpfr_t c;
   mpfr_init2(c, g->sprec);
@@ -354,6 +336,8 @@ static void *gaussian_ws_alloc(const adeis_model *m)
   if (!w)
     return NULL;
   adeis_vec **vs[] = {&w->w1, &w->w2, &w->w3, &w->w4, &w->w5, &w->w6};
+  for (int i = 0; i < 4; i++)
+    mpfr_init2(w->k[i], G_(m)->sprec);
   int ok = 1;
   for (size_t i = 0; i < sizeof vs / sizeof *vs; i++)
     ok &= (*vs[i] = adeis_vec_alloc(m->be, m->dim)) != NULL;
@@ -371,6 +355,8 @@ static void gaussian_ws_free(const adeis_model *m, void *ws)
   adeis_vec *vs[] = {w->w1, w->w2, w->w3, w->w4, w->w5, w->w6};
   for (size_t i = 0; i < sizeof vs / sizeof *vs; i++)
     adeis_vec_free(vs[i]);
+  for (int i = 0; i < 4; i++)
+    mpfr_clear(w->k[i]);
   free(w);
 }
 
@@ -378,7 +364,7 @@ static void gaussian_clear(adeis_model *m);
 
 const adeis_model_ops adeis_gaussian_ops = {
   .name = "gaussian",
-  .caps = ADEIS_CAP_FLOW | ADEIS_CAP_EXACT_ODE | ADEIS_CAP_EXACT_SDE,
+  .caps = ADEIS_CAP_FLOW | ADEIS_CAP_EXACT_ODE | ADEIS_CAP_EXACT_SDE | ADEIS_CAP_NO_T,
   .supports = NULL,
   .ws_alloc = gaussian_ws_alloc,
   .ws_free = gaussian_ws_free,
@@ -517,6 +503,8 @@ int adeis_gaussian_init(adeis_model *model, const adeis_backend *be, size_t dim,
   g->dim = dim;
   g->cond_dim = cond_dim ? cond_dim : dim;
   g->sprec = adeis_backend_scalar_prec(be);
+  mpfr_init2(g->one, 8);
+  mpfr_set_ui(g->one, 1, RND);
   model->dim = model->theta_dim = dim;
   model->cond_dim = g->cond_dim;
   int rc = alloc_work(g, be, s2);
@@ -559,6 +547,7 @@ static void gaussian_clear(adeis_model *model)
     }
   free(g->u);
   free(g->beta);
+  mpfr_clear(g->one);
   free(g);
   model->impl = NULL;
 }

@@ -37,7 +37,8 @@ typedef struct adeis_eval {
 enum adeis_model_caps {
   ADEIS_CAP_FLOW = 1u,       /* closed-form PF-ODE flow */
   ADEIS_CAP_EXACT_ODE = 2u,  /* exact ODE gradients for x_T, z and theta */
-  ADEIS_CAP_EXACT_SDE = 4u   /* exact SDE gradients for x_T and z along any Brownian path */
+  ADEIS_CAP_EXACT_SDE = 4u,  /* exact SDE gradients for x_T and z along any Brownian path */
+  ADEIS_CAP_NO_T = 8u        /* eval and flow read alpha, sigma, lambda of a time point, never t */
 };
 
 typedef struct adeis_model_ops {

@@ -179,6 +179,7 @@ typedef struct run {
   const adeis_grad_request *rq;
   const adeis_method *m;
   void *ws;                      /* the model's workspace */
+  adeis_schedule sched;          /* the problem's schedule (shallow copy), with need_t set */
   adeis_grid grid;
   adeis_cache cache;
   adeis_states states;
@@ -199,7 +200,7 @@ static int sample_states(run *r, adeis_vec *x0, int keep)
   int rc = ADEIS_OK;
   int refine = r->rq->sde ? 1 : r->m->family != ADEIS_FAMILY_ADJDEIS;
   if (keep && refine) {
-    rc = stage_times(r->m, &r->grid, &pb->sched, &refined, &npts);
+    rc = stage_times(r->m, &r->grid, &r->sched, &refined, &npts);
     pts = refined;
     n = npts - 1;
   }
@@ -210,7 +211,7 @@ static int sample_states(run *r, adeis_vec *x0, int keep)
     rc = ADEIS_ENOMEM;
   adeis_vec_copy(x0, pb->x_T);
   if (!rc)
-    rc = adeis_forward_run(f, &pb->model, r->ws, &pb->sched, pts, n, x0, keep ? &r->cache : NULL,
+    rc = adeis_forward_run(f, &pb->model, r->ws, &r->sched, pts, n, x0, keep ? &r->cache : NULL,
                            f->stochastic ? &bm : NULL, &r->fwd);
   adeis_brownian_clear(&bm);
   free_times(refined, npts);
@@ -240,7 +241,7 @@ static int run_adjoint(run *r, adeis_grad_result *res)
   memset(ap, 0, sizeof *ap);
   ap->model = &pb->model;
   ap->ws = r->ws;
-  ap->sched = &pb->sched;
+  ap->sched = &r->sched;
   ap->grid = &r->grid;
   ap->c = r->rq->sde ? 2 : 1;
   ap->state = r->rq->state;
@@ -345,7 +346,10 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
     return ADEIS_ENOMEM;
   }
   double t_start = now_seconds();
-  rc = adeis_grid_init(&r.grid, rq->grid, &pb->sched, rq->steps);
+  /* t is computed only where the method steps or places stages in t, or the model reads it */
+  r.sched = pb->sched;
+  r.sched.need_t = !r.m->in_lambda || !adeis_model_has(&pb->model, ADEIS_CAP_NO_T);
+  rc = adeis_grid_init(&r.grid, rq->grid, &r.sched, rq->steps);
   if (!rc)
     rc = prepare_states(&r, res);
   if (!rc)

@@ -145,7 +145,7 @@ static int gsl_failure(adaptive_sys *s, const adeis_method *m, int gsl_status, d
   mpfr_set_d(s->lambda, lambda, MPFR_RNDN);
   adeis_schedule_point_lambda(s->p->sched, &s->tp, s->lambda);
   s->p->fail_step = 0;
-  s->p->fail_t = mpfr_get_d(s->tp.t, MPFR_RNDN);
+  s->p->fail_t = adeis_tpoint_t_d(s->p->sched, &s->tp);
   adeis_set_error("%s stopped at lambda = %.17g: %s", m->name, lambda, gsl_strerror(gsl_status));
   return ADEIS_ENUMERIC;
 }

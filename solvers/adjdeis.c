@@ -15,7 +15,7 @@ typedef enum adj_variant { ADJ_1, ADJ_2M, ADJ_2M_PHI, ADJ_2S } adj_variant;
  * h, E = expm1(h), kz = c sigma_s E / alpha_s, and the second-order weight w of
  * D = (1 + w) V_t - w V_p (0 on the first step and for first-order variants). */
 typedef struct step_coef {
-  mpfr_t h, E, kz, w;
+  mpfr_t h, E, kz, w, q;
 } step_coef;
 
 typedef struct adj_work {
@@ -30,12 +30,12 @@ typedef struct adj_work {
 
 static void coef_init(step_coef *c, mpfr_prec_t p)
 {
-  mpfr_inits2(p, c->h, c->E, c->kz, c->w, (mpfr_ptr)0);
+  mpfr_inits2(p, c->h, c->E, c->kz, c->w, c->q, (mpfr_ptr)0);
 }
 
 static void coef_clear(step_coef *c)
 {
-  mpfr_clears(c->h, c->E, c->kz, c->w, (mpfr_ptr)0);
+  mpfr_clears(c->h, c->E, c->kz, c->w, c->q, (mpfr_ptr)0);
 }
 
 static void coef_swap(step_coef *a, step_coef *b)
@@ -78,15 +78,20 @@ static void swap(adeis_vec **a, adeis_vec **b)
   *b = t;
 }
 
-/* Coefficients of step k; h_prev is step k-1's h (ignored for k = 0). Second-order weight
- * w = 1/(2r) (2M) or h phi_2(h) / (E r) (2M-phi), r = h_prev/h. */
+/* Coefficients of step k from those of step k-1 (prev, ignored for k = 0). Second-order
+ * weight w = 1/(2r) (2M) or h phi_2(h) / (E r) (2M-phi), r = h_prev/h. E = expm1(h) is
+ * reused when h repeats exactly (most steps of a uniform-lambda grid). */
 static void step_coefficients(const adeis_adjoint_problem *p, adj_variant v, size_t k,
-                              mpfr_srcptr h_prev, step_coef *c)
+                              const step_coef *prev, step_coef *c)
 {
   const adeis_grid *g = p->grid;
   const adeis_tpoint *t = &g->pts[g->n - k], *s = &g->pts[g->n - k - 1];
   mpfr_sub(c->h, s->lambda, t->lambda, RND);
-  mpfr_expm1(c->E, c->h, RND);
+  if (k > 0 && mpfr_equal_p(c->h, prev->h))
+    mpfr_set(c->E, prev->E, RND);
+  else
+    mpfr_expm1(c->E, c->h, RND);
+  mpfr_srcptr h_prev = prev->h;
   mpfr_mul(c->kz, s->sigma, c->E, RND);
   mpfr_mul_ui(c->kz, c->kz, p->c, RND);
   mpfr_div(c->kz, c->kz, s->alpha, RND);
@@ -99,13 +104,10 @@ static void step_coefficients(const adeis_adjoint_problem *p, adj_variant v, siz
     mpfr_div_2ui(c->w, c->w, 1, RND);
     return;
   }
-  mpfr_t q;
-  mpfr_init2(q, mpfr_get_prec(c->w));
-  adeis_phi(q, 2, c->h);
-  mpfr_mul(q, q, c->h, RND);
-  mpfr_div(q, q, c->E, RND);
-  mpfr_mul(c->w, c->w, q, RND);
-  mpfr_clear(q);
+  adeis_phi(c->q, 2, c->h);
+  mpfr_mul(c->q, c->q, c->h, RND);
+  mpfr_div(c->q, c->q, c->E, RND);
+  mpfr_mul(c->w, c->w, c->q, RND);
 }
 
 /* a_x(s) = (alpha_t/alpha_s) a_x + kx (1 + w) alpha_v^2 J - kx w alpha_p^2 J_p, kx = kz/alpha_s,
@@ -197,9 +199,7 @@ static int step_multistep(adeis_adjoint_problem *p, adj_work *aw, size_t k,
 /* a_x at the midpoint u by an adjdeis-1 step t -> u with J_x(t) in aw->jx */
 static void half_step(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint *t)
 {
-  mpfr_prec_t pr = p->sched->prec;
-  mpfr_t ratio, k;
-  mpfr_inits2(pr, ratio, k, (mpfr_ptr)0);
+  mpfr_ptr ratio = aw->k1, k = aw->k2;
   const adeis_tpoint *u = &aw->u;
   mpfr_div(ratio, t->alpha, u->alpha, RND);
   mpfr_sub(k, u->lambda, t->lambda, RND);
@@ -209,7 +209,6 @@ static void half_step(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint
   mpfr_mul(k, k, ratio, RND);
   mpfr_mul(k, k, ratio, RND);               /* c sigma_u (alpha_t/alpha_u)^2 expm1(h/2) */
   adeis_vec_lincomb(aw->au, 2, (mpfr_srcptr[]){ratio, k}, (const adeis_vec *[]){p->a_x, aw->jx});
-  mpfr_clears(ratio, k, (mpfr_ptr)0);
 }
 
 static int step_midpoint(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint *t,
@@ -251,11 +250,11 @@ static int adjdeis_solve(const adeis_method *m, adeis_adjoint_problem *p)
   int rc = adj_work_init(&aw, p);
   const adeis_grid *g = p->grid;
   if (!rc)
-    step_coefficients(p, v, 0, NULL, &aw.cur);
+    step_coefficients(p, v, 0, &aw.next, &aw.cur);
   for (size_t k = 0; k < g->n && !rc; k++) {
     const adeis_tpoint *t = &g->pts[g->n - k], *s = &g->pts[g->n - k - 1];
     if (k + 1 < g->n)
-      step_coefficients(p, v, k + 1, aw.cur.h, &aw.next);
+      step_coefficients(p, v, k + 1, &aw.cur, &aw.next);
     rc = v == ADJ_2S ? step_midpoint(p, &aw, t, s) : step_multistep(p, &aw, k, t, s);
     coef_swap(&aw.cur, &aw.next);
     if (!rc && !aw.finite)

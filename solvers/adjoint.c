@@ -131,17 +131,18 @@ void adeis_cache_clear(adeis_cache *c)
   memset(c, 0, sizeof *c);
 }
 
-/* binary search on decreasing t for an entry with exactly this t */
+/* binary search on increasing lambda (decreasing t) for an entry with exactly this lambda
+ * (keys and queries come from the same grid and stage-point functions; t may be absent) */
 static const adeis_vec *cached_peek(const adeis_states *st, const adeis_tpoint *tp)
 {
   const adeis_cache *c = st->impl;
   size_t lo = 0, hi = c->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    int cmp = mpfr_cmp(c->tp[mid].t, tp->t);
+    int cmp = mpfr_cmp(c->tp[mid].lambda, tp->lambda);
     if (cmp == 0)
       return c->x[mid];
-    if (cmp > 0)
+    if (cmp < 0)
       lo = mid + 1;
     else
       hi = mid;
@@ -153,7 +154,7 @@ static int cached_at(const adeis_states *st, adeis_vec *x, const adeis_tpoint *t
 {
   const adeis_vec *v = cached_peek(st, tp);
   if (!v) {
-    adeis_set_error("no cached state at t = %.17g", mpfr_get_d(tp->t, RND));
+    adeis_set_error("no cached state at lambda = %.17g", mpfr_get_d(tp->lambda, RND));
     return ADEIS_EINPUT;
   }
   adeis_vec_copy(x, v);
@@ -173,7 +174,7 @@ void adeis_states_cached(adeis_states *st, const adeis_cache *c)
 int adeis_adjoint_fail(adeis_adjoint_problem *p, size_t k, const adeis_tpoint *tp, const char *what)
 {
   p->fail_step = k;
-  p->fail_t = mpfr_get_d(tp->t, RND);
+  p->fail_t = adeis_tpoint_t_d(p->sched, tp);
   adeis_set_error("%s is not finite at adjoint step %zu, t = %.17g", what, k, p->fail_t);
   return ADEIS_ENUMERIC;
 }

@@ -170,7 +170,7 @@ int adeis_forward_run(const adeis_forward *f, const adeis_model *m, void *ws,
     rc = fwd_step(f, &fw, m, ws, s, &pts[i], &pts[i + 1], x, cache, bm, counts);
     if (!rc && !adeis_vec_isfinite(x)) {
       adeis_set_error("%s: x is not finite at forward step %zu, t = %.17g", f->name, i,
-                      mpfr_get_d(pts[i + 1].t, RND));
+                      adeis_tpoint_t_d(s, &pts[i + 1]));
       rc = ADEIS_ENUMERIC;
     }
     if (!rc && cache)
