@@ -8,12 +8,22 @@ PREFIX ?= /usr/local
 PKGS := gsl mpfr inih
 TEST_PKGS := criterion
 
+# DEPS_PREFIX=DIR: build against libraries unpacked into DIR (scripts/unpack-debs.sh), as
+# on a machine without package access: pkg-config looks only there and the programs get
+# an rpath to it; nothing is installed.
+ifneq ($(DEPS_PREFIX),)
+DEPS_LIBDIR := $(DEPS_PREFIX)/usr/lib/x86_64-linux-gnu
+export PKG_CONFIG_SYSROOT_DIR := $(DEPS_PREFIX)
+export PKG_CONFIG_LIBDIR := $(DEPS_LIBDIR)/pkgconfig:$(DEPS_LIBDIR)/openblas-pthread/pkgconfig:$(DEPS_PREFIX)/usr/share/pkgconfig
+LDFLAGS += -L$(DEPS_LIBDIR) -Wl,-rpath,$(DEPS_LIBDIR)
+endif
+
 ifeq ($(SAN),1)
 BUILD := build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT := -O1 -g
 else
-BUILD := build
+BUILD ?= build
 SANFLAGS :=
 OPT := -O2 -g
 endif
@@ -42,11 +52,15 @@ VERSION := 0.1.0
 SONAME := libadeis.so.0
 SHLIB := libadeis.so.$(VERSION)
 
-.PHONY: all deps check check-example bench demo install clean
+.PHONY: all deps check check-example check-prefix bench demo install clean
 all: $(BUILD)/libadeis.a $(BUILD)/$(SHLIB) $(BUILD)/adeis
 
 deps:
+ifneq ($(DEPS_PREFIX),)
+	@pkg-config --exists $(PKGS) || { echo "DEPS_PREFIX=$(DEPS_PREFIX) lacks $(PKGS) (scripts/unpack-debs.sh)" >&2; exit 2; }
+else
 	@pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v gnuplot >/dev/null || bash scripts/install-deps.sh
+endif
 
 $(BUILD)/%.o: %.c $(HEADERS) | deps
 	@mkdir -p $(dir $@)
@@ -117,5 +131,10 @@ install: all
 	done
 	sed -e 's|@PREFIX@|$(PREFIX)|' adeis.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/adeis.pc
 
+# The GPU machine's build path, tried here: fetch the Debian packages, unpack them into a
+# scratch prefix, build the CPU library and program against it, run one gradient.
+check-prefix:
+	sh tests/check-prefix.sh
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-prefix
