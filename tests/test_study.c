@@ -622,7 +622,7 @@ Test(study, resume_after_kill, .timeout = 60)
   free(log);
 }
 
-static const char check_study[] = "[study]\nname = chk\nproblem = p/g.ini\nprecision = 53\n"
+static const char check_study[] = "[study]\nname = %s\nproblem = p/g.ini\nprecision = 53\n"
                                   "quantities = x_T theta\nsteps = 256 512 1024 2048\n"
                                   "[methods]\nadjdeis-2m = %d\neuler-t = 1\n[check]\n"
                                   "tolerance = 0.1\n";
@@ -631,7 +631,7 @@ Test(study, check_exit_codes)
 {
   put("p/g.ini", problem_ini);
   char text[512];
-  snprintf(text, sizeof text, check_study, 2);
+  snprintf(text, sizeof text, check_study, "chk", 2);
   const char *good = put("good.ini", text);
   char *cwd = path_of("");
   run_result r = run_in(cwd, (const char *[]){"check", good, "--quiet", NULL});
@@ -643,16 +643,17 @@ Test(study, check_exit_codes)
   char *csv = slurp_rel("results/chk/orders.csv");
   cr_expect_not_null(csv, "adeis check writes results/<name>/ under the working folder");
   free(csv);
-  snprintf(text, sizeof text, check_study, 3);
+  snprintf(text, sizeof text, check_study, "chk3", 3);
   const char *bad = put("bad.ini", text);
   r = run_in(cwd, (const char *[]){"check", good, bad, "--quiet", NULL});
   cr_expect_eq(r.code, 1, "out:\n%s\nerr:\n%s", r.out, r.err);
-  cr_expect(strstr(r.out, "FAIL chk g adjdeis-2m uniform-lambda oracle 53 x_T fitted 2.") != NULL,
+  cr_expect(strstr(r.out, "FAIL chk3 g adjdeis-2m uniform-lambda oracle 53 x_T fitted 2.") != NULL,
             "%s", r.out);
   cr_expect(strstr(r.out, "expected 3 tol 0.1") != NULL, "%s", r.out);
   cr_expect(strstr(r.out, "ok   chk g euler-t") != NULL, "%s", r.out);
+  cr_expect(strstr(r.out, "ok   chk3 g euler-t") != NULL, "%s", r.out);
   /* one line per method and quantity, the lines after a FAIL included: 2 studies x 2 x 2 */
-  cr_expect(strstr(r.out, "FAIL chk g adjdeis-2m uniform-lambda oracle 53 theta") != NULL, "%s",
+  cr_expect(strstr(r.out, "FAIL chk3 g adjdeis-2m uniform-lambda oracle 53 theta") != NULL, "%s",
             r.out);
   size_t lines = 0;
   for (const char *p = r.out; *p; p++)
@@ -677,7 +678,7 @@ Test(study, nothing_written_outside_dir)
   cr_expect_str_eq(top, "cwd\nin\nout\n");
   cr_expect_str_eq(in, before);
   cr_expect_str_eq(here, "");
-  cr_expect_str_eq(res, "errors.csv\ng.ini\norders.csv\npoints\nstudy.ini\n");
+  cr_expect_str_eq(res, ".adeis.lock\nerrors.csv\ng.ini\norders.csv\npoints\nstudy.ini\n");
   free(top);
   free(in);
   free(here);
