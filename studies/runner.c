@@ -652,6 +652,24 @@ int adeis_study_run(const adeis_study *s, const adeis_run_opts *o, adeis_study_o
   return rc;
 }
 
+int adeis_study_prepare(const adeis_study *s, const adeis_run_opts *o, char **dir)
+{
+  adeis_run_opts shard = *o;
+  shard.n_shards = shard.n_shards ? shard.n_shards : 1;
+  shard.collect = 0;
+  run_ctx c = {.s = s, .o = &shard, .lock_fd = -1};
+  *dir = NULL;
+  int rc = read_inputs(&c);
+  if (!rc)
+    rc = prepare_dir(&c);
+  if (!rc && !(*dir = strdup(c.dir)))
+    rc = ADEIS_ENOMEM;
+  if (rc == ADEIS_ENOMEM)
+    adeis_set_error("out of memory");
+  ctx_clear(&c);
+  return rc;
+}
+
 void adeis_study_outcome_clear(adeis_study_outcome *out)
 {
   for (size_t k = 0; k < out->n_orders; k++)

@@ -68,6 +68,11 @@ typedef struct adeis_study_outcome {
 int adeis_study_run(const adeis_study *s, const adeis_run_opts *o, adeis_study_outcome *out);
 void adeis_study_outcome_clear(adeis_study_outcome *out);
 
+/* Prepare the folder for a sharded run without computing: create it, take the shared lock,
+ * claim it with study.ini (refused when it holds another study, unless o->force), then
+ * release the lock. *dir receives the folder used (allocated). Returns like adeis_study_run. */
+int adeis_study_prepare(const adeis_study *s, const adeis_run_opts *o, char **dir);
+
 /* The fixed assignment of points to n shards (n >= 1): the points sorted by step count,
  * largest first, ties in canonical order (points.h), dealt round-robin, so the point of rank
  * r belongs to shard r mod n. shard_of[i] receives point i's shard. Returns 0 or ADEIS_ENOMEM. */
