@@ -1,6 +1,7 @@
 # adeis: numerical verification of gradients through diffusion samplers.
 # make            builds build/libadeis.a and build/adeis
 # make check      builds and runs every test (SAN=1: under ASan + UBSan)
+# make check-cluster  runs a study through a real local Slurm (root; docs/cluster.md)
 # make bench      runs the benchmarks and writes docs/benchmarks.md
 # make install PREFIX=/usr/local
 CC ?= cc
@@ -37,7 +38,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 HEADERS := $(wildcard core/*.h analytic/*.h solvers/*.h studies/*.h plots/*.h cli/*.h tests/*.h)
 
-.PHONY: all deps check bench demo install clean
+.PHONY: all deps check check-cluster bench demo install clean
 all: $(BUILD)/libadeis.a $(BUILD)/adeis
 
 deps:
@@ -65,6 +66,10 @@ $(BUILD)/adeis-tests: $(TEST_OBJ) $(BUILD)/libadeis.a
 check: $(BUILD)/adeis $(BUILD)/adeis-tests
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ADEIS_BIN=$(CURDIR)/$(BUILD)/adeis \
 	  ADEIS_ROOT=$(CURDIR) $(BUILD)/adeis-tests --jobs 2
+
+# A real one-node Slurm (as root; installs slurm-wlm and munge when missing): docs/cluster.md.
+check-cluster: $(BUILD)/adeis
+	ADEIS_BIN=$(CURDIR)/$(BUILD)/adeis bash tests/cluster/run.sh
 
 $(BUILD)/adeis-bench: $(BENCH_OBJ) $(BUILD)/libadeis.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(BENCH_OBJ) $(BUILD)/libadeis.a $(DEP_LIBS)
