@@ -941,10 +941,13 @@ static void mask_pdf_date(char *data, size_t n)
         *c = 'D';
 }
 
-/* Every file of a and b but points/ and the lock, equal after mask_file. */
+/* Every file of a and b but points/ and the lock, equal after mask_file; b may hold slurm/
+ * besides (adeis slurm's scripts). */
 static void expect_same_folder(const char *a, const char *b)
 {
-  char *la = listing(a), *lb = listing(b);
+  char *la = listing(a), *lb = listing(b), *sl = strstr(lb, "\nslurm\n");
+  if (sl)
+    memmove(sl + 1, sl + 7, strlen(sl + 7) + 1);
   cr_expect_str_eq(la, lb);
   size_t files = 0;
   for (char *name = la, *nl; (nl = strchr(name, '\n')); name = nl + 1) {
@@ -1148,5 +1151,99 @@ Test(folders, other_hosts_temporary_files)
   cr_expect(strstr(l, "another-host") == NULL, "another host's file outlived the exclusive lock");
   cr_expect(strstr(l, ".tmp.g.y.csv") != NULL, "a live run's file on this host was removed");
   free(l);
+  free(dir);
+}
+
+/* adeis slurm without a cluster: a stand-in sbatch on PATH records its arguments and runs the
+ * batch script as Slurm would (array tasks one after another with SLURM_ARRAY_TASK_ID). */
+static const char fake_sbatch[] =
+  "#!/bin/sh\n"
+  "echo \"$@\" >>\"$FAKE_SBATCH_LOG\"\n"
+  "n=$(cat \"$FAKE_SBATCH_LOG.id\" 2>/dev/null || echo 100); n=$((n + 1)); echo $n >\"$FAKE_SBATCH_LOG.id\"\n"
+  "array=; script=\n"
+  "for a; do case $a in --array=*) array=${a#--array=} ;; -*) ;; *) script=$a ;; esac; done\n"
+  "if [ -n \"$array\" ]; then\n"
+  "  i=${array%-*}\n"
+  "  while [ $i -le ${array#*-} ]; do\n"
+  "    SLURM_ARRAY_TASK_ID=$i SLURM_CPUS_PER_TASK=1 sh \"$script\" >>\"$FAKE_SBATCH_LOG.out\" 2>&1 || exit 1\n"
+  "    i=$((i + 1))\n"
+  "  done\n"
+  "else\n"
+  "  SLURM_CPUS_PER_TASK=1 sh \"$script\" >>\"$FAKE_SBATCH_LOG.out\" 2>&1 || exit 1\n"
+  "fi\n"
+  "echo \"$n\"\n";
+
+Test(folders, slurm_scripts_run_the_shards_and_collect, .timeout = 120)
+{
+  put("p/g.ini", problem_ini);
+  const char *study = put("s.ini", small_study);
+  const char *sbatch = put("bin/sbatch", fake_sbatch);
+  cr_assert_eq(chmod(sbatch, 0755), 0);
+  char *bin = path_of("bin"), *log = path_of("sbatch.log"), *one = path_of("one/r");
+  char *dir = path_of("cluster/r");
+  char path[1024];
+  snprintf(path, sizeof path, "%s:%s", bin, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+  setenv("PATH", path, 1);
+  setenv("FAKE_SBATCH_LOG", log, 1);
+  run_result r = run_args((const char *[]){"study", study, "-o", one, "-q", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  run_free(&r);
+  /* without --submit: the scripts only, nothing submitted */
+  r = run_args((const char *[]){"slurm", study, "-o", dir, "--shards", "3", "--time", "0:30:00",
+                                "--partition", "it's", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  cr_expect(strstr(r.out, "cluster/r/slurm/submit.sh\n") != NULL, "%s", r.out);
+  run_free(&r);
+  char *l = listing("cluster/r/slurm"), *sent = slurp(log);
+  cr_expect_str_eq(l, "collect.sh\nshard.sh\nsubmit.sh\n");
+  cr_expect_null(sent, "sbatch ran without --submit");
+  free(l);
+  free(sent);
+  r = run_args((const char *[]){"slurm", study, "-o", dir, "--shards", "3", "--time", "0:30:00",
+                                "--partition", "it's", "--submit", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  cr_expect_str_eq(r.out, "array job 101 (3 shards), collect job 102\n");
+  run_free(&r);
+  sent = slurp(log);
+  cr_assert_not_null(sent);
+  /* the array: 3 tasks; the collect job: after every task succeeded, cancelled otherwise */
+  cr_expect(strstr(sent, "--array=0-2 --cpus-per-task=1 --time=0:30:00 --partition=it's ") != NULL,
+            "%s", sent);
+  cr_expect(strstr(sent, "--dependency=afterok:101 --kill-on-invalid-dep=yes") != NULL, "%s", sent);
+  cr_expect(strstr(sent, "/slurm/shard.sh\n") && strstr(sent, "/slurm/collect.sh\n"), "%s", sent);
+  free(sent);
+  expect_same_folder("one/r", "cluster/r");
+  /* the shards ran: each computed a third of the points (16 = 6 + 5 + 5) */
+  char *out = malloc(strlen(log) + 8);
+  sprintf(out, "%s.out", log);
+  char *jobs = slurp(out);
+  cr_expect(jobs && strstr(jobs, "shard 0/3: 6 points (6 computed, 0 reused)") &&
+            strstr(jobs, "shard 1/3: 5 points (5 computed") &&
+            strstr(jobs, "shard 2/3: 5 points (5 computed") && strstr(jobs, "collected 16 points"),
+            "%s", jobs);
+  free(jobs);
+  free(out);
+  /* a failed submission is exit 2 with sbatch's words */
+  put("bin/sbatch", "#!/bin/sh\necho 'sbatch: error: Invalid partition name specified' >&2\nexit 1\n");
+  r = run_args((const char *[]){"slurm", study, "-o", dir, "--shards", "3", "--submit", NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  cr_expect(strstr(r.err, "Invalid partition name") && strstr(r.err, "submitting failed"), "%s",
+            r.err);
+  run_free(&r);
+  /* bad options */
+  r = run_args((const char *[]){"slurm", study, "-o", dir, NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  cr_expect(strstr(r.err, "--shards") != NULL, "%s", r.err);
+  run_free(&r);
+  r = run_args((const char *[]){"slurm", study, "-o", dir, "--shards", "17", NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  cr_expect(strstr(r.err, "at most the study's 16 points") != NULL, "%s", r.err);
+  run_free(&r);
+  r = run_args((const char *[]){"slurm", study, "-o", dir, "--shards", "2", "--time", "1\n2", NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  run_free(&r);
+  free(bin);
+  free(log);
+  free(one);
   free(dir);
 }
