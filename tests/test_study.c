@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The worked example (MATH.md 11) as a problem file, independent of problems/. */
+/* The worked example (docs/math.md section 11) as a problem file, independent of problems/. */
 static const char problem_ini[] = "[problem]\ntype = gaussian\ndim = 3\nmean = 0.5 -1 2\n"
                                   "var = 0.04 1 0.25\n[schedule]\nname = vp-linear\n"
                                   "t_end = 1e-3\nT = 1\n[loss]\ntype = quadratic\n"
@@ -995,7 +995,7 @@ Test(folders, shards_then_collect_equal_one_run, .timeout = 120)
   size_t before = 0;
   char **seen = malloc(16 * sizeof *seen);
   for (int k = 0; k < 4; k++) {
-    char shard[8];
+    char shard[16];
     snprintf(shard, sizeof shard, "%d/4", k);
     r = run_args((const char *[]){"study", study, "-o", sh, "--shard", shard, "-j", "1", NULL});
     cr_expect_eq(r.code, 0, "%s", r.err);
@@ -1050,7 +1050,7 @@ Test(folders, collect_names_the_missing_shards)
   const char *study = put("s.ini", small_study);
   char *sh = path_of("sh");
   for (int k = 0; k < 4; k += 2) {
-    char shard[8];
+    char shard[16];
     snprintf(shard, sizeof shard, "%d/4", k);
     run_result r = run_args((const char *[]){"study", study, "-o", sh, "--shard", shard, "-q",
                                              NULL});
