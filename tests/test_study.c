@@ -869,6 +869,23 @@ Test(folders, another_study_is_refused)
             "orders.csv of the forced study: %s", orders);
   char *cwd_results = slurp_rel("results/small/orders.csv");
   cr_expect_null(cwd_results);
+  /* the first-use case: adeis check on an edited copy, default folder results/<name>/ */
+  char *cwd = path_of("");
+  r = run_in(cwd, (const char *[]){"check", study, "-q", NULL});
+  cr_expect_neq(r.code, 2, "%s", r.err);
+  run_free(&r);
+  char *orig = slurp_rel("results/small/orders.csv");
+  r = run_in(cwd, (const char *[]){"check", copy, "-q", NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  cr_expect(strstr(r.err, "results/small/study.ini: the folder holds the results of another "
+                          "study file") != NULL, "%s", r.err);
+  run_free(&r);
+  char *orig_after = slurp_rel("results/small/orders.csv");
+  cr_expect(orig && orig_after && strcmp(orig, orig_after) == 0,
+            "the original study's orders.csv was changed");
+  free(orig);
+  free(orig_after);
+  free(cwd);
   /* check -o takes one study */
   r = run_args((const char *[]){"check", study, copy, "-o", dir, "-q", NULL});
   cr_expect_eq(r.code, 2, "%s", r.err);
