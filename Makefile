@@ -25,10 +25,11 @@ DEP_LIBS = $(shell pkg-config --libs $(PKGS)) -lgmp -lm
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
-CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -Wall -Wextra -Werror -fopenmp $(SANFLAGS) $(DEP_CFLAGS) $(CFLAGS)
+# -fPIC: the same objects make the static and the shared library
+CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -Wall -Wextra -Werror -fopenmp -fPIC $(SANFLAGS) $(DEP_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = -fopenmp $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard core/*.c analytic/*.c solvers/*.c studies/*.c plots/*.c))
+LIB_SRC := $(sort $(wildcard core/*.c analytic/*.c solvers/*.c runs/*.c studies/*.c plots/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
@@ -36,10 +37,14 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
-HEADERS := $(wildcard core/*.h analytic/*.h solvers/*.h studies/*.h plots/*.h cli/*.h tests/*.h)
+HEADERS := $(wildcard core/*.h analytic/*.h solvers/*.h runs/*.h studies/*.h plots/*.h cli/*.h tests/*.h)
 
-.PHONY: all deps check check-cluster bench demo install clean
-all: $(BUILD)/libadeis.a $(BUILD)/adeis
+VERSION := 0.1.0
+SONAME := libadeis.so.0
+SHLIB := libadeis.so.$(VERSION)
+
+.PHONY: all deps check check-example check-cluster bench demo install clean
+all: $(BUILD)/libadeis.a $(BUILD)/$(SHLIB) $(BUILD)/adeis
 
 deps:
 	@pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v gnuplot >/dev/null || bash scripts/install-deps.sh
@@ -56,6 +61,11 @@ $(BUILD)/libadeis.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(BUILD)/$(SHLIB): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS_ALL) -o $@ $^ $(DEP_LIBS)
+	ln -sf $(SHLIB) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libadeis.so
+
 $(BUILD)/adeis: $(CLI_OBJ) $(BUILD)/libadeis.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libadeis.a $(DEP_LIBS)
 
@@ -66,6 +76,21 @@ $(BUILD)/adeis-tests: $(TEST_OBJ) $(BUILD)/libadeis.a
 check: $(BUILD)/adeis $(BUILD)/adeis-tests
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ADEIS_BIN=$(CURDIR)/$(BUILD)/adeis \
 	  ADEIS_ROOT=$(CURDIR) $(BUILD)/adeis-tests --jobs 2
+	@$(MAKE) --no-print-directory check-example
+
+# The library as another program sees it: install into a scratch prefix, build
+# examples/grad.c with the plain pkg-config line, run it on the worked example.
+# (Not under SAN=1: the example is an ordinary program linked to the shared library.)
+check-example: all
+ifeq ($(SAN),1)
+	@echo "check-example: skipped under SAN=1 (the installed library is the plain build)"
+else
+	rm -rf $(BUILD)/inst
+	$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(BUILD)/inst >/dev/null
+	PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/inst/lib/pkgconfig sh -c \
+	  '$(CC) examples/grad.c $$(pkg-config --cflags --libs adeis) -o $(BUILD)/example-grad'
+	sh tests/check-example.sh $(BUILD)/example-grad
+endif
 
 # A real one-node Slurm (as root; installs slurm-wlm and munge when missing): docs/cluster.md.
 check-cluster: $(BUILD)/adeis
@@ -86,7 +111,11 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/adeis
 	install -m 755 $(BUILD)/adeis $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libadeis.a $(DESTDIR)$(PREFIX)/lib/
-	for d in core analytic solvers studies plots; do \
+	install -m 755 $(BUILD)/$(SHLIB) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(SHLIB) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libadeis.so
+	install -m 644 adeis.h $(DESTDIR)$(PREFIX)/include/adeis/
+	for d in core analytic solvers runs studies plots; do \
 	  install -d $(DESTDIR)$(PREFIX)/include/adeis/$$d; \
 	  for h in $$d/*.h; do [ -f "$$h" ] && install -m 644 $$h $(DESTDIR)$(PREFIX)/include/adeis/$$d/; done; \
 	done

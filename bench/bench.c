@@ -6,7 +6,7 @@
 #include "../analytic/gaussian.h"
 #include "../core/status.h"
 #include "../solvers/forward.h"
-#include "../solvers/grad.h"
+#include "../runs/grad.h"
 
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
@@ -120,7 +120,7 @@ static void step_setup(step_ctx *c, size_t d, size_t n)
     adeis_vec_double_data(c->x)[i] = gsl_ran_gaussian(r, 1.0);
   adeis_cache_init(&c->cache, c->s.prec);
   adeis_counts cnt = {0, 0};
-  adeis_forward_run(adeis_forward_lookup("dpm-2m"), &c->m, &c->s, c->g.pts, n, c->x, &c->cache,
+  adeis_forward_run(adeis_forward_lookup("dpm-2m"), &c->m, NULL, &c->s, c->g.pts, n, c->x, &c->cache,
                     NULL, &cnt);
   adeis_states_cached(&c->st, &c->cache);
   c->ax = adeis_vec_alloc(&c->be, d);
@@ -137,6 +137,7 @@ static double step_time(step_ctx *c, int all_quantities)
   memset(&p, 0, sizeof p);
   p.model = &c->m, p.sched = &c->s, p.grid = &c->g, p.c = 1, p.state = ADEIS_STATE_CACHED;
   p.states = &c->st;
+  p.ws = adeis_model_ws_alloc(&c->m);
   adeis_vec_copy(c->ax, c->x);
   adeis_vec_set_zero(c->az);
   adeis_vec_set_zero(c->ath);
@@ -148,7 +149,9 @@ static double step_time(step_ctx *c, int all_quantities)
     fprintf(stderr, "bench: %s\n", adeis_errmsg());
     exit(3);
   }
-  return (now() - t0) / (double)c->n;
+  double dt = (now() - t0) / (double)c->n;
+  adeis_model_ws_free(&c->m, p.ws);
+  return dt;
 }
 
 static void step_free(step_ctx *c)

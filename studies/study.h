@@ -5,7 +5,7 @@
 #define ADEIS_STUDY_H
 
 #include "../analytic/problem.h"
-#include "../solvers/grad.h"
+#include "../runs/grad.h"
 
 #include <stddef.h>
 

@@ -5,7 +5,7 @@
 
 #include "../analytic/gaussian.h"
 #include "../analytic/problem.h"
-#include "../solvers/grad.h"
+#include "../runs/grad.h"
 
 #include <stdlib.h>
 
