@@ -198,6 +198,20 @@ int adeis_file_write_atomic(const char *dir, const char *name, const char *data,
   return rc;
 }
 
+/* Where link() is not supported: rename unless dst exists (the check and the rename are
+ * not one atomic step there; two runs starting in the same instant may both write). */
+static int no_link_fallback(const char *tmp, const char *dst, int *err)
+{
+  struct stat st;
+  if (lstat(dst, &st) == 0)
+    return 1;
+  if (rename(tmp, dst)) {
+    *err = errno;
+    return -1;
+  }
+  return 0;
+}
+
 int adeis_file_create_once(const char *dir, const char *name, const char *data, size_t len)
 {
   char *tmp, *dst = adeis_path_join(dir, name);
@@ -208,9 +222,12 @@ int adeis_file_create_once(const char *dir, const char *name, const char *data, 
   int rc = write_tmp(dir, name, data, len, &tmp), err = errno;
   if (!rc) {
     /* link() fails with EEXIST instead of replacing, atomically (also over NFS) */
-    if (link(tmp, dst))
-      rc = errno == EEXIST ? 1 : -1;
-    err = errno;
+    if (link(tmp, dst)) {
+      err = errno;
+      rc = err == EEXIST ? 1 : -1;
+      if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EMLINK)
+        rc = no_link_fallback(tmp, dst, &err); /* a file system without hard links */
+    }
     unlink(tmp);
   }
   free(tmp);

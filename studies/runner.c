@@ -92,7 +92,13 @@ static void text_line(const char *text, size_t len, size_t line, char *buf, size
     snprintf(buf, n, "(end of file)");
   else
     snprintf(buf, n, "'%.*s%s'", (int)(l < 60 ? l : 60), p, l > 60 ? "..." : "");
+  for (char *q = buf; *q; q++) /* no raw control characters on the terminal */
+    if ((unsigned char)*q < 0x20 || *q == 0x7f)
+      *q = '?';
 }
+
+/* A shard run (shared lock, computes its points only), not a whole run or a collect. */
+static int is_shard_run(const adeis_run_opts *o) { return o->n_shards > 0 && !o->collect; }
 
 /* The first line where a and b differ (1-based). */
 static size_t first_difference(const char *a, size_t la, const char *b, size_t lb)
@@ -121,7 +127,8 @@ static int claim_dir(run_ctx *c)
     return rc;
   }
   rc = ADEIS_OK;
-  if ((len != c->study_len || memcmp(old, c->study_text, len)) && !c->o->force) {
+  int differs = len != c->study_len || memcmp(old, c->study_text, len) != 0;
+  if (differs && !c->o->force) {
     size_t line = first_difference(old, len, c->study_text, c->study_len);
     char was[80], is[80];
     text_line(old, len, line, was, sizeof was);
@@ -130,7 +137,7 @@ static int claim_dir(run_ctx *c)
                     "differs from %s at line %zu (%s there, %s here); choose another -o DIR, "
                     "or give --force to replace them", path, c->s->path, line, was, is);
     rc = ADEIS_EINPUT;
-  } else if (len != c->study_len || memcmp(old, c->study_text, len)) {
+  } else if (differs) {
     if (adeis_file_write_atomic(c->dir, "study.ini", c->study_text, c->study_len))
       rc = io_error("cannot write", path);
   }
@@ -141,8 +148,7 @@ static int claim_dir(run_ctx *c)
 
 static int lock_dir(run_ctx *c)
 {
-  int shared = c->o->n_shards > 0 && !c->o->collect;
-  c->lock_fd = adeis_dir_lock(c->dir, shared);
+  c->lock_fd = adeis_dir_lock(c->dir, is_shard_run(c->o));
   if (c->lock_fd >= 0)
     return ADEIS_OK;
   if (errno == EWOULDBLOCK) {
@@ -175,9 +181,8 @@ static int prepare_dir(run_ctx *c)
     return rc;
   if (adeis_mkdir_p(c->points_dir) || access(c->points_dir, W_OK | X_OK))
     return io_error("cannot create or write the output folder", c->points_dir);
-  int exclusive = !(c->o->n_shards > 0 && !c->o->collect);
-  adeis_remove_stale_tmp(c->dir, exclusive);
-  adeis_remove_stale_tmp(c->points_dir, exclusive);
+  adeis_remove_stale_tmp(c->dir, !is_shard_run(c->o));
+  adeis_remove_stale_tmp(c->points_dir, !is_shard_run(c->o));
   return ADEIS_OK;
 }
 

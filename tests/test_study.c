@@ -1264,3 +1264,17 @@ Test(folders, slurm_scripts_run_the_shards_and_collect, .timeout = 120)
   free(one);
   free(dir);
 }
+
+Test(folders, create_once_keeps_the_first)
+{
+  char *dir = path_of("d");
+  cr_assert_eq(adeis_mkdir_p(dir), 0);
+  cr_expect_eq(adeis_file_create_once(dir, "f", "first\n", 6), 0);
+  cr_expect_eq(adeis_file_create_once(dir, "f", "second\n", 7), 1);
+  char *t = slurp_rel("d/f"), *l = listing("d");
+  cr_expect_str_eq(t, "first\n");
+  cr_expect_str_eq(l, "f\n", "temporary files left: %s", l);
+  free(t);
+  free(l);
+  free(dir);
+}
