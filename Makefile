@@ -1,6 +1,7 @@
 # adeis: numerical verification of gradients through diffusion samplers.
 # make            builds build/libadeis.a and build/adeis
 # make check      builds and runs every test (SAN=1: under ASan + UBSan)
+# make check-cluster  runs a study through a real local Slurm (root; docs/cluster.md)
 # make bench      runs the benchmarks and writes docs/benchmarks.md
 # make install PREFIX=/usr/local
 CC ?= cc
@@ -52,7 +53,7 @@ VERSION := 0.1.0
 SONAME := libadeis.so.0
 SHLIB := libadeis.so.$(VERSION)
 
-.PHONY: all deps check check-example check-prefix bench demo install clean
+.PHONY: all deps check check-example check-prefix check-cluster bench demo install clean
 all: $(BUILD)/libadeis.a $(BUILD)/$(SHLIB) $(BUILD)/adeis
 
 deps:
@@ -104,6 +105,10 @@ else
 	  '$(CC) examples/grad.c $$(pkg-config --cflags --libs adeis) -o $(BUILD)/example-grad'
 	sh tests/check-example.sh $(BUILD)/example-grad
 endif
+
+# A real one-node Slurm (as root; installs slurm-wlm and munge when missing): docs/cluster.md.
+check-cluster: $(BUILD)/adeis
+	ADEIS_BIN=$(CURDIR)/$(BUILD)/adeis bash tests/cluster/run.sh
 
 $(BUILD)/adeis-bench: $(BENCH_OBJ) $(BUILD)/libadeis.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(BENCH_OBJ) $(BUILD)/libadeis.a $(DEP_LIBS)
