@@ -5,7 +5,8 @@
 #include <string.h>
 
 #define MODEL_TYPES(X)                                                                           \
-  X(adeis_gaussian_type)
+  X(adeis_gaussian_type)                                                                         \
+  X(adeis_gmm_type)
 
 
 #define LOSS_TYPES(X)                                                                            \
