@@ -9,9 +9,14 @@
  *   v^T deps/dz_k = sigma w_k b_k
  *   v^T deps/dmu_k = -alpha sigma w_k (u_k - b_k q_k)
  *   v^T deps/dlog s2_k = -sigma w_k alpha^2 s2_k (u_k q_k - (b_k/2)(q_k^2 - 1/C_k)).
- * (The derivations are in docs/math.md section 9; the tests check each against central
- * differences at 256 bits.) Vectors are held at the backend's precision, scalars at its
- * scalar precision. */
+ * Derivation: dw_m/dl_k = w_m (delta_mk - w_k), so a change of l_k moves eps by
+ * sigma w_k (q_k - qbar) dl_k (qbar = sum_m w_m q_m), and v.(q_k - qbar) = b_k. Then
+ * dl_k/dz_k = 1; dl_k/dmu_k = alpha q_k and dq_k/dmu_k = -alpha diag(1/C_k); with
+ * tau = log s2, dC_k/dtau_k = alpha^2 s2_k, dq_k/dC_k = -q_k/C_k and
+ * dl_k/dC_k = (q_k^2 - 1/C_k)/2 componentwise. The x product is the sum over k of the mean
+ * products divided by -alpha, i.e. -sigma H v with H the Hessian of log p_t (symmetric).
+ * The tests check every product against central differences at 256 bits. Vectors are held
+ * at the backend's precision, scalars at its scalar precision. */
 #include "gmm.h"
 #include "../core/status.h"
 
