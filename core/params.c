@@ -174,16 +174,17 @@ static int fits_backend(const adeis_backend *be, mpfr_srcptr x)
 int adeis_numlist_get(mpfr_ptr r, const adeis_numlist *nl, size_t i, const adeis_backend *be,
                       const char *path, const char *label)
 {
-  char shown[64];
-  if (nl->text) {
+  if (nl->text)
     mpfr_set_str(r, nl->text[i], 10, RND);
-    snprintf(shown, sizeof shown, "%.60s", nl->text[i]);
-  } else {
+  else
     mpfr_set_d(r, nl->data[i], RND);
-    snprintf(shown, sizeof shown, "%.17g", nl->data[i]);
-  }
   if (fits_backend(be, r))
     return ADEIS_OK;
+  char shown[64];
+  if (nl->text)
+    snprintf(shown, sizeof shown, "%.60s", nl->text[i]);
+  else
+    snprintf(shown, sizeof shown, "%.17g", nl->data[i]);
   adeis_set_error("%s:%d: %s: '%s' is outside the range of double precision; use a higher "
                   "precision", path, nl->line, label, shown);
   return ADEIS_EINPUT;
