@@ -4,17 +4,21 @@
 #include <stdio.h>
 #include <string.h>
 
+/* One line per entry (each ends with a backslash, so adding one is adding one line). */
 #define MODEL_TYPES(X)                                                                           \
   X(adeis_gaussian_type)                                                                         \
-  X(adeis_gmm_type)
-
+  X(adeis_gmm_type)                                                                              \
+  /* end of the model types */
 
 #define LOSS_TYPES(X)                                                                            \
-  X(adeis_loss_quadratic)
+  X(adeis_loss_quadratic)                                                                        \
+  /* end of the losses */
 
 #define DECLARE_MODEL(t) extern const adeis_model_type t;
+#define DECLARE_LOSS(t) extern const adeis_loss_type t;
 #define ENTRY(t) &t,
 MODEL_TYPES(DECLARE_MODEL)
+LOSS_TYPES(DECLARE_LOSS)
 
 const adeis_model_type *const adeis_model_types[] = {MODEL_TYPES(ENTRY) NULL};
 const adeis_loss_type *const adeis_loss_types[] = {LOSS_TYPES(ENTRY) NULL};
