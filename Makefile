@@ -7,6 +7,8 @@ CC ?= cc
 PREFIX ?= /usr/local
 PKGS := gsl mpfr inih
 TEST_PKGS := criterion
+# nets/: float and double tensor ops on OpenBLAS, safetensors headers with jansson
+PKGS += openblas jansson
 
 ifeq ($(SAN),1)
 BUILD := build-san
@@ -28,6 +30,7 @@ CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -Wall -Wextra -Werror -fo
 LDFLAGS_ALL = -fopenmp $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard core/*.c analytic/*.c solvers/*.c studies/*.c plots/*.c))
+LIB_SRC += $(sort $(wildcard nets/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
@@ -36,6 +39,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 HEADERS := $(wildcard core/*.h analytic/*.h solvers/*.h studies/*.h plots/*.h cli/*.h tests/*.h)
+HEADERS += $(wildcard nets/*.h nets/*.inc)
 
 .PHONY: all deps check bench demo install clean
 all: $(BUILD)/libadeis.a $(BUILD)/adeis
