@@ -93,6 +93,18 @@ long adeis_net_param_find(const adeis_net *net, const char *name);
 /* Set the metadata strings (copied; NULL leaves one unset). Returns 0 or ADEIS_ENOMEM. */
 int adeis_net_set_meta(adeis_net *net, const char *schedule, const char *trained);
 
+/* ---- weights files (safetensors, docs/networks.md) ---- */
+struct adeis_st_file;
+/* Load a network from a safetensors file (F32 or F64 tensors; metadata adeis.arch, every
+ * hyperparameter as adeis.NAME, adeis.schedule; adeis.trained optional) for a table.
+ * Returns 0, ADEIS_EINPUT (malformed file: the message names the file, the tensor and what
+ * was expected) or ADEIS_ENOMEM. */
+int adeis_net_load(adeis_net **out, const char *path, adeis_tbe_p be);
+int adeis_net_from_safetensors(adeis_net **out, const struct adeis_st_file *f, adeis_tbe_p be);
+/* Save as F32 (f64 = 0: each weight rounded to float) or F64, atomically. The network must
+ * have a schedule (adeis_net_set_meta). */
+int adeis_net_save(const adeis_net *net, const char *path, int f64);
+
 /* Workspace for batches of `batch` samples (activations of one forward pass). NULL when out
  * of memory. One per thread; tied to its network. */
 adeis_net_ws *adeis_net_ws_alloc(const adeis_net *net, size_t batch);
