@@ -7,8 +7,9 @@ CC ?= cc
 PREFIX ?= /usr/local
 PKGS := gsl mpfr inih
 TEST_PKGS := criterion
-# nets/: float and double tensor ops on OpenBLAS, safetensors headers with jansson
-PKGS += openblas jansson
+# nets/: float and double tensor ops on OpenBLAS, safetensors headers with jansson. OpenBLAS
+# comes first so that cblas_* resolve to it, not to GSL's reference libgslcblas.
+PKGS := openblas jansson $(PKGS)
 
 ifeq ($(SAN),1)
 BUILD := build-san
@@ -85,11 +86,27 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/adeis
 	install -m 755 $(BUILD)/adeis $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libadeis.a $(DESTDIR)$(PREFIX)/lib/
-	for d in core analytic solvers studies plots; do \
+	for d in core analytic solvers studies plots nets; do \
 	  install -d $(DESTDIR)$(PREFIX)/include/adeis/$$d; \
 	  for h in $$d/*.h; do [ -f "$$h" ] && install -m 644 $$h $(DESTDIR)$(PREFIX)/include/adeis/$$d/; done; \
 	done
 	sed -e 's|@PREFIX@|$(PREFIX)|' adeis.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/adeis.pc
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
+
+# fuzz-nets: the safetensors reader and network loader under libFuzzer (clang, ASan, UBSan),
+# built into build-fuzz/, run for FUZZ_SECONDS (default 60) from the seeds in fuzz/corpus/.
+FUZZ_SECONDS ?= 60
+FUZZ_NETS_SRC := fuzz/fuzz_safetensors.c $(sort $(wildcard nets/*.c)) core/status.c
+FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -fsanitize=fuzzer,address,undefined \
+  -fno-sanitize-recover=undefined -Wall -Wextra -Werror -Wno-unknown-pragmas -Wno-source-uses-openmp
+.PHONY: fuzz-nets
+build-fuzz/fuzz_safetensors: $(FUZZ_NETS_SRC) $(wildcard nets/*.h nets/*.inc) | deps
+	@mkdir -p build-fuzz
+	clang $(FUZZ_FLAGS) $(DEP_CFLAGS) $(FUZZ_NETS_SRC) -o $@ $(DEP_LIBS)
+
+fuzz-nets: build-fuzz/fuzz_safetensors
+	@mkdir -p build-fuzz/corpus-safetensors
+	build-fuzz/fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+	  -print_final_stats=1 build-fuzz/corpus-safetensors fuzz/corpus/safetensors
