@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { LINEAR = 0, CONV3 = 1, CONV1 = 2, GNORM = 3 };
 
 static const char *const mlp_names[] = {"dim", "width", "depth", "emb_dim", "hidden", "cond_dim",
                                         NULL};
@@ -137,17 +136,17 @@ static size_t add_module(builder *b, const char *name, int kind, size_t in, size
     b->params = p;
     b->cap = cap;
   }
-  size_t k = kind == CONV3 ? 3 : 1;
+  size_t k = kind == ADEIS_NET_CONV3 ? 3 : 1;
   size_t wshape[4] = {out, in, k, k}, bshape[1] = {out};
   adeis_net_module *m = &b->mods[b->nmods];
   m->kind = kind;
   m->in = in;
   m->out = out;
   m->w = b->ntheta;
-  if (kind == GNORM)
+  if (kind == ADEIS_NET_GNORM)
     add_param(b, name, "weight", 1, bshape);
   else
-    add_param(b, name, "weight", kind == LINEAR ? 2 : 4, wshape);
+    add_param(b, name, "weight", kind == ADEIS_NET_LINEAR ? 2 : 4, wshape);
   m->b = b->ntheta;
   add_param(b, name, "bias", 1, bshape);
   return b->nmods++;
@@ -157,18 +156,18 @@ static size_t add_res(builder *b, const char *name, size_t cin, size_t cout, siz
 {
   char s[ADEIS_NET_NAME_MAX];
   snprintf(s, sizeof s, "%s.gn1", name);
-  size_t first = add_module(b, s, GNORM, cin, cin);
+  size_t first = add_module(b, s, ADEIS_NET_GNORM, cin, cin);
   snprintf(s, sizeof s, "%s.conv1", name);
-  add_module(b, s, CONV3, cin, cout);
+  add_module(b, s, ADEIS_NET_CONV3, cin, cout);
   snprintf(s, sizeof s, "%s.emb", name);
-  add_module(b, s, LINEAR, hidden, cout);
+  add_module(b, s, ADEIS_NET_LINEAR, hidden, cout);
   snprintf(s, sizeof s, "%s.gn2", name);
-  add_module(b, s, GNORM, cout, cout);
+  add_module(b, s, ADEIS_NET_GNORM, cout, cout);
   snprintf(s, sizeof s, "%s.conv2", name);
-  add_module(b, s, CONV3, cout, cout);
+  add_module(b, s, ADEIS_NET_CONV3, cout, cout);
   if (cin != cout) {
     snprintf(s, sizeof s, "%s.skip", name);
-    add_module(b, s, CONV1, cin, cout);
+    add_module(b, s, ADEIS_NET_CONV1, cin, cout);
   }
   return first;
 }
@@ -177,40 +176,40 @@ static void build_lists(builder *b, const adeis_net_hyper *hp, adeis_net_layout 
 {
   size_t E = (size_t)hp->emb_dim, H = (size_t)hp->hidden, Z = (size_t)hp->cond_dim;
   memset(lay, 0, sizeof *lay);
-  lay->tfc1 = add_module(b, "time.fc1", LINEAR, E, H);
-  lay->tfc2 = add_module(b, "time.fc2", LINEAR, H, H);
+  lay->tfc1 = add_module(b, "time.fc1", ADEIS_NET_LINEAR, E, H);
+  lay->tfc2 = add_module(b, "time.fc2", ADEIS_NET_LINEAR, H, H);
   if (Z)
-    lay->cond = add_module(b, "cond", LINEAR, Z, H);
+    lay->cond = add_module(b, "cond", ADEIS_NET_LINEAR, Z, H);
   if (hp->arch == ADEIS_NET_MLP) {
     size_t d = (size_t)hp->dim, W = (size_t)hp->width;
     char s[ADEIS_NET_NAME_MAX];
-    lay->in = add_module(b, "in", LINEAR, d, W);
+    lay->in = add_module(b, "in", ADEIS_NET_LINEAR, d, W);
     lay->blocks = b->nmods;
     for (long k = 0; k < hp->depth; k++) {
       snprintf(s, sizeof s, "blocks.%ld.fc1", k);
-      add_module(b, s, LINEAR, W, W);
+      add_module(b, s, ADEIS_NET_LINEAR, W, W);
       snprintf(s, sizeof s, "blocks.%ld.emb", k);
-      add_module(b, s, LINEAR, H, W);
+      add_module(b, s, ADEIS_NET_LINEAR, H, W);
       snprintf(s, sizeof s, "blocks.%ld.fc2", k);
-      add_module(b, s, LINEAR, W, W);
+      add_module(b, s, ADEIS_NET_LINEAR, W, W);
     }
-    lay->out = add_module(b, "out", LINEAR, W, d);
+    lay->out = add_module(b, "out", ADEIS_NET_LINEAR, W, d);
     return;
   }
   size_t Ci = (size_t)hp->channels, C = (size_t)hp->base, G = (size_t)hp->groups;
-  lay->in = add_module(b, "conv_in", CONV3, Ci, C);
+  lay->in = add_module(b, "conv_in", ADEIS_NET_CONV3, Ci, C);
   lay->res[0] = add_res(b, "down0.res", C, C, H);
-  lay->down[0] = add_module(b, "down0.down", CONV3, C, C);
+  lay->down[0] = add_module(b, "down0.down", ADEIS_NET_CONV3, C, C);
   lay->res[1] = add_res(b, "down1.res", C, 2 * C, H);
-  lay->down[1] = add_module(b, "down1.down", CONV3, 2 * C, 2 * C);
+  lay->down[1] = add_module(b, "down1.down", ADEIS_NET_CONV3, 2 * C, 2 * C);
   lay->res[2] = add_res(b, "mid.res1", 2 * C, 2 * C, H);
   lay->res[3] = add_res(b, "mid.res2", 2 * C, 2 * C, H);
-  lay->up[0] = add_module(b, "up1.up", CONV3, 2 * C, 2 * C);
+  lay->up[0] = add_module(b, "up1.up", ADEIS_NET_CONV3, 2 * C, 2 * C);
   lay->res[4] = add_res(b, "up1.res", 4 * C, 2 * C, H);
-  lay->up[1] = add_module(b, "up0.up", CONV3, 2 * C, 2 * C);
+  lay->up[1] = add_module(b, "up0.up", ADEIS_NET_CONV3, 2 * C, 2 * C);
   lay->res[5] = add_res(b, "up0.res", 3 * C, C, H);
-  lay->gn_out = add_module(b, "gn_out", GNORM, C, C);
-  lay->out = add_module(b, "conv_out", CONV3, C, Ci);
+  lay->gn_out = add_module(b, "gn_out", ADEIS_NET_GNORM, C, C);
+  lay->out = add_module(b, "conv_out", ADEIS_NET_CONV3, C, Ci);
   (void)G;
 }
 
@@ -298,11 +297,12 @@ void adeis_net_init_uniform(adeis_net *net, unsigned long seed)
   gsl_rng_set(r, seed);
   for (size_t m = 0; m < net->nmodules; m++) {
     const adeis_net_module *md = &net->modules[m];
-    size_t nw = md->kind == GNORM ? md->out : md->out * md->in * (md->kind == CONV3 ? 9 : 1);
-    double bound = 1.0 / sqrt((double)(md->kind == CONV3 ? 9 * md->in : md->in));
+    size_t k2 = md->kind == ADEIS_NET_CONV3 ? 9 : 1;
+    size_t nw = md->kind == ADEIS_NET_GNORM ? md->out : md->out * md->in * k2;
+    double bound = 1.0 / sqrt((double)(md->kind == ADEIS_NET_CONV3 ? 9 * md->in : md->in));
     for (size_t i = 0; i < nw + md->out; i++) {
       double v;
-      if (md->kind == GNORM)
+      if (md->kind == ADEIS_NET_GNORM)
         v = i < nw ? 1.0 : 0.0;
       else
         v = (double)(float)(bound * (2.0 * gsl_rng_uniform(r) - 1.0));

@@ -34,8 +34,10 @@ typedef struct adeis_net_ws adeis_net_ws;
 
 /* Building blocks of a network: a module is a Linear, a Conv2d or a GroupNorm
  * (its weight then its bias). */
+enum { ADEIS_NET_LINEAR = 0, ADEIS_NET_CONV3 = 1, ADEIS_NET_CONV1 = 2, ADEIS_NET_GNORM = 3 };
+
 typedef struct adeis_net_module {
-  int kind;            /* 0 linear, 1 conv 3x3, 2 conv 1x1, 3 group norm */
+  int kind;            /* ADEIS_NET_LINEAR, _CONV3 (3x3), _CONV1 (1x1), _GNORM */
   size_t in, out;      /* features or channels (group norm: in = out = C) */
   size_t w, b;         /* offsets of weight and bias in theta */
 } adeis_net_module;
@@ -120,8 +122,9 @@ enum {
 
 /* One evaluation at time t of the batch x [B][dim] with conditioning z [B][cond_dim]
  * (NULL: zeros): eps [B][dim] (the batch shares theta) and, from the activations saved in
- * ws, the VJPs of the cotangent v [B][dim]. sz / stheta NULL mean 1. Outputs not asked
- * for in `want` are not touched (may be NULL). Returns 0, or ADEIS_EINPUT (workspace of
+ * ws, the VJPs of the cotangent v [B][dim]. sz / stheta NULL mean 1. Outputs asked for in
+ * `want` must be non-NULL (and v when a VJP is asked for); the others are not touched (may
+ * be NULL). Returns 0, or ADEIS_EINPUT (workspace of
  * another network). */
 int adeis_net_eval(const adeis_net *net, adeis_net_ws *ws, const void *x, mpfr_srcptr t,
                    const void *z, unsigned want, void *eps, const void *v, void *jx, void *jz,

@@ -32,7 +32,7 @@ static adeis_net *make_net(const adeis_net_hyper *hp, adeis_tbe_p be, unsigned l
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
   gsl_rng_set(r, seed + 1);
   for (size_t m = 0; m < net->nmodules; m++)
-    if (net->modules[m].kind == 3) {
+    if (net->modules[m].kind == ADEIS_NET_GNORM) {
       size_t C = net->modules[m].out;
       nc_fill(be, adeis_tat(be, net->theta, net->modules[m].w), C, r, 0.7, 1.3);
       nc_fill(be, adeis_tat(be, net->theta, net->modules[m].b), C, r, -0.3, 0.3);

@@ -224,9 +224,10 @@ static void compare(adeis_net_hyper hp, int unet)
   gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
   gsl_rng_set(rng, 4);
   for (size_t m = 0; m < net->nmodules; m++) /* group norms off (1, 0) */
-    if (net->modules[m].kind == 3) {
-      nc_fill(&be, adeis_tat(&be, net->theta, net->modules[m].w), net->modules[m].out, rng, 0.5, 1.5);
-      nc_fill(&be, adeis_tat(&be, net->theta, net->modules[m].b), net->modules[m].out, rng, -.5, .5);
+    if (net->modules[m].kind == ADEIS_NET_GNORM) {
+      size_t C = net->modules[m].out;
+      nc_fill(&be, adeis_tat(&be, net->theta, net->modules[m].w), C, rng, 0.5, 1.5);
+      nc_fill(&be, adeis_tat(&be, net->theta, net->modules[m].b), C, rng, -.5, .5);
     }
   size_t B = 3, d = net->dim, Z = net->cond_dim;
   double *x = vec(B * d), *z = vec(B * Z + 1), *y = vec(B * d), *yr = vec(d);
