@@ -404,7 +404,9 @@ static size_t significant_digits(const char *s)
 
 static const char *const keys_expected[] = {"method", "steps", "precision", "grid", "state", "sde",
                                             "nfe", "nvjp", "seconds", "grad", "exact",
-                                            "rel_error"};
+                                            "rel_error", "store", "peak_vectors", "peak_bytes",
+                                            "rel_error_discrete", "reconstruction_error",
+                                            "backend", "reference", "reference_error"};
 #define N_KEYS (sizeof keys_expected / sizeof *keys_expected)
 
 /* |g - e| / |e| from two JSON arrays of decimal strings, in double */
