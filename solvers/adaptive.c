@@ -1,5 +1,5 @@
 /* GSL adaptive steppers on the augmented adjoint system in lambda, double only
- * (MATH.md section 6): y = (a_x, a_z, a_theta) (plus x in backsolve mode) from
+ * (docs/math.md section 6): y = (a_x, a_z, a_theta) (plus x in backsolve mode) from
  * lambda(t_end) down to lambda(T), with
  *   a_x' = -(dlog alpha/dlambda) a_x + c sigma a_x^T deps/dx,
  *   a_{z,theta}' = c sigma a_x^T deps/d{z,theta},  x' = (dlog alpha/dlambda) x - sigma eps. */

@@ -1,4 +1,4 @@
-/* AdjointDEIS-1, -2M, -2M-phi and -2S (MATH.md section 5): exponential integrators
+/* AdjointDEIS-1, -2M, -2M-phi and -2S (docs/math.md section 5): exponential integrators
  * of the adjoint equations, stepping a_x, a_z, a_theta from t_end up to T. */
 #include "../core/phi.h"
 #include "../core/status.h"

@@ -1,4 +1,4 @@
-/* Fixed-step Runge-Kutta baselines on the augmented adjoint system (MATH.md section 6). */
+/* Fixed-step Runge-Kutta baselines on the augmented adjoint system (docs/math.md section 6). */
 #include "tableau.h"
 #include "../core/status.h"
 

@@ -420,3 +420,93 @@ Test(dto, rules_and_bad_requests)
   cr_expect_eq(st.snapshots, 7);
   fixture_clear(&pb);
 }
+
+/* The step types reproduce the samplers as written before them (adeis_dpm_step on eps), bit
+ * for bit: dpm-1, dpm-2m (weight 1/(2r)) and dpm-2s (midpoint in lambda). */
+Test(step_types, samplers_are_bit_identical_to_the_step_formula)
+{
+  adeis_problem pb;
+  fixture_worked(&pb, PREC, 3, 1);
+  adeis_grid g;
+  adeis_grid_init(&g, ADEIS_GRID_UNIFORM_T, &pb.sched, 12);
+  const char *names[] = {"dpm-1", "dpm-2m", "dpm-2s"};
+  adeis_vec *x = adeis_vec_alloc(&pb.be, 3), *y = adeis_vec_alloc(&pb.be, 3),
+            *e = adeis_vec_alloc(&pb.be, 3), *ep = adeis_vec_alloc(&pb.be, 3),
+            *xu = adeis_vec_alloc(&pb.be, 3);
+  adeis_tpoint u;
+  adeis_tpoint_init(&u, pb.sched.prec);
+  mpfr_t w, a, b;
+  mpfr_inits2(pb.sched.prec, w, a, b, (mpfr_ptr)0);
+  for (int k = 0; k < 3; k++) {
+    adeis_counts c = {0, 0};
+    adeis_vec_copy(x, pb.x_T);
+    cr_assert_eq(adeis_forward_run(adeis_forward_lookup(names[k]), &pb.model, NULL, &pb.sched,
+                                   g.pts, 12, x, NULL, NULL, &c), 0);
+    adeis_vec_copy(y, pb.x_T);
+    for (size_t i = 0; i < 12; i++) {
+      const adeis_tpoint *s = &g.pts[i], *t = &g.pts[i + 1];
+      adeis_model_eps(&pb.model, NULL, e, y, s);
+      mpfr_set_zero(w, 1);
+      if (k == 1 && i > 0) {  /* w = (h / h_prev) / 2 */
+        mpfr_sub(a, t->lambda, s->lambda, RND);
+        mpfr_sub(b, s->lambda, g.pts[i - 1].lambda, RND);
+        mpfr_div(w, a, b, RND);
+        mpfr_div_2ui(w, w, 1, RND);
+      }
+      if (k == 2) {
+        adeis_midpoint_lambda(&pb.sched, &u, s, t);
+        adeis_dpm_step(xu, y, e, NULL, w, s, &u, 1);
+        adeis_model_eps(&pb.model, NULL, e, xu, &u);
+      }
+      adeis_dpm_step(y, y, e, k == 1 && i > 0 ? ep : NULL, w, s, t, 1);
+      if (k == 1)
+        adeis_vec_copy(ep, e);
+    }
+    for (size_t i = 0; i < 3; i++) {
+      adeis_vec_get(a, x, i);
+      adeis_vec_get(b, y, i);
+      cr_expect(mpfr_equal_p(a, b), "%s component %zu", names[k], i);
+    }
+    cr_expect_eq(c.nfe, k == 2 ? 24 : 12);
+  }
+  mpfr_clears(w, a, b, (mpfr_ptr)0);
+  adeis_tpoint_clear(&u);
+  adeis_vec_free(x);
+  adeis_vec_free(y);
+  adeis_vec_free(e);
+  adeis_vec_free(ep);
+  adeis_vec_free(xu);
+  adeis_grid_clear(&g);
+  fixture_clear(&pb);
+}
+
+static double rk4_forward_error(size_t n)
+{
+  adeis_problem pb;
+  fixture_worked(&pb, PREC, 0, 0);
+  adeis_grid g;
+  adeis_grid_init(&g, ADEIS_GRID_UNIFORM_LAMBDA, &pb.sched, n);
+  adeis_vec *x = adeis_vec_alloc(&pb.be, 3), *ex = adeis_vec_alloc(&pb.be, 3);
+  adeis_vec_copy(x, pb.x_T);
+  adeis_counts c = {0, 0};
+  cr_assert_eq(adeis_forward_run(adeis_forward_lookup("rk4-lambda"), &pb.model, NULL, &pb.sched,
+                                 g.pts, n, x, NULL, NULL, &c), 0);
+  cr_expect_eq(c.nfe, 4 * n);
+  adeis_model_flow(&pb.model, NULL, ex, &g.pts[n], pb.x_T, &g.pts[0]);
+  mpfr_t d;
+  mpfr_init2(d, 64);
+  adeis_vec_rel_dist(d, x, ex);
+  double e = mpfr_get_d(d, RND);
+  mpfr_clear(d);
+  adeis_vec_free(x);
+  adeis_vec_free(ex);
+  adeis_grid_clear(&g);
+  fixture_clear(&pb);
+  return e;
+}
+
+Test(step_types, rk4_lambda_sampler_has_order_4)
+{
+  double e1 = rk4_forward_error(128), e2 = rk4_forward_error(256);
+  cr_expect(fabs(log2(e1 / e2) - 4) < 0.1, "%.3e -> %.3e", e1, e2);
+}
