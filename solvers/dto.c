@@ -22,7 +22,8 @@ typedef struct dto {
   adeis_plan pl;                        /* the plan being reversed */
   adeis_vec *xbar, *ybar, *epsbar[ADEIS_PLAN_MAX], *carry, *carry_next;
   adeis_vec *stage[ADEIS_PLAN_MAX];     /* stage states 1.. of the step being reversed */
-  mpfr_t sc, tmp;
+  mpfr_t sc, tmp, one;
+  mpfr_t m[ADEIS_PLAN_MAX];             /* multiples of the output cotangent (reverse_plan) */
   int have_grad;
 } dto;
 
@@ -39,7 +40,10 @@ static int dto_init(dto *d, const adeis_method *m, adeis_adjoint_problem *p)
   d->pts = p->grid->pts;
   d->n = p->grid->n;
   adeis_plan_init(&d->pl, p->sched->prec);
-  mpfr_inits2(p->sched->prec, d->sc, d->tmp, (mpfr_ptr)0);
+  mpfr_inits2(p->sched->prec, d->sc, d->tmp, d->one, (mpfr_ptr)0);
+  mpfr_set_ui(d->one, 1, RND);
+  for (unsigned j = 0; j < ADEIS_PLAN_MAX; j++)
+    mpfr_init2(d->m[j], p->sched->prec);
   int rc = adeis_stepper_init(&d->st, d->f, p->model, p->ws, p->sched, NULL, &p->counts, p->meter);
   int ok = (d->xbar = vec(d)) && (d->ybar = vec(d));
   for (unsigned j = 0; j < d->f->evals && j < ADEIS_PLAN_MAX; j++) {
@@ -65,18 +69,15 @@ static void dto_clear(dto *d)
   }
   adeis_stepper_clear(&d->st);
   adeis_plan_clear(&d->pl);
-  mpfr_clears(d->sc, d->tmp, (mpfr_ptr)0);
+  mpfr_clears(d->sc, d->tmp, d->one, (mpfr_ptr)0);
+  for (unsigned j = 0; j < ADEIS_PLAN_MAX; j++)
+    mpfr_clear(d->m[j]);
 }
 
 /* y += a x (a nonzero) */
-static void axpy(adeis_vec *y, mpfr_srcptr a, const adeis_vec *x)
+static void axpy(const dto *d, adeis_vec *y, mpfr_srcptr a, const adeis_vec *x)
 {
-  static const int one_bits = 2;
-  mpfr_t one;
-  mpfr_init2(one, one_bits);
-  mpfr_set_ui(one, 1, RND);
-  adeis_vec_lincomb(y, 2, (mpfr_srcptr[]){one, a}, (const adeis_vec *[]){y, x});
-  mpfr_clear(one);
+  adeis_vec_lincomb(y, 2, (mpfr_srcptr[]){d->one, a}, (const adeis_vec *[]){y, x});
 }
 
 /* y = sum of the nonzero terms, in order */
@@ -132,14 +133,12 @@ static int reverse_plan(dto *d, const adeis_plan *pl, const adeis_vec *const *st
   adeis_adjoint_problem *p = d->p;
   unsigned ns = pl->stages;
   int formed[ADEIS_PLAN_MAX] = {0, 0, 0, 0};
-  mpfr_t m[ADEIS_PLAN_MAX];
-  for (unsigned j = 0; j < ns; j++) {
-    mpfr_init2(m[j], mpfr_get_prec(d->sc));
+  mpfr_t *m = d->m;
+  for (unsigned j = 0; j < ns; j++)
     mpfr_mul(m[j], wscale, pl->out[j + 1], RND);   /* epsbar_j = m_j w while not formed */
-  }
   if (!mpfr_zero_p(pl->out[0])) {
     mpfr_mul(d->tmp, wscale, pl->out[0], RND);
-    axpy(acc, d->tmp, w);
+    axpy(d, acc, d->tmp, w);
   }
   if (carry_out) {
     mpfr_mul(d->tmp, wscale, pl->out[ns + 1], RND);
@@ -148,50 +147,40 @@ static int reverse_plan(dto *d, const adeis_plan *pl, const adeis_vec *const *st
   if (carry_in) {
     adeis_vec_copy(d->epsbar[0], carry_in);
     if (!mpfr_zero_p(m[0]))
-      axpy(d->epsbar[0], m[0], w);
+      axpy(d, d->epsbar[0], m[0], w);
     formed[0] = 1;
   }
   int rc = ADEIS_OK;
   for (unsigned jj = ns; jj-- > 0 && !rc;) {
     const adeis_vec *v = formed[jj] ? d->epsbar[jj] : w;
-    mpfr_srcptr scale = formed[jj] ? NULL : m[jj];
-    mpfr_t one;
-    mpfr_init2(one, 2);
-    mpfr_set_ui(one, 1, RND);
-    if (!scale)
-      scale = one;
+    mpfr_srcptr scale = formed[jj] ? d->one : m[jj];
     int want_eps = eps_last && jj == ns - 1;
-    if (mpfr_zero_p(scale) && !want_eps) {
-      mpfr_clear(one);
+    if (mpfr_zero_p(scale) && !want_eps)
       continue;
-    }
     adeis_eval io = {.v = v, .jx = d->ybar, .jz = p->a_z, .sz = scale, .jtheta = p->a_theta,
                      .stheta = scale, .eps = eps_last};
     io.want = ADEIS_WANT_JX | (p->a_z ? ADEIS_WANT_JZ : 0u) | (p->a_theta ? ADEIS_WANT_JTHETA : 0u) |
               (want_eps ? ADEIS_WANT_EPS : 0u);
     rc = adeis_adjoint_eval(p, pl->at[jj], stages[jj], &io);
-    if (!rc) {
-      /* ybar_j = scale * jx feeds x and the earlier evaluations of the stage state */
-      mpfr_mul(d->tmp, pl->c[jj][0], scale, RND);
-      if (!mpfr_zero_p(d->tmp))
-        axpy(acc, d->tmp, d->ybar);
-      for (unsigned i = 0; i < jj; i++) {
-        if (mpfr_zero_p(pl->c[jj][i + 1]))
-          continue;
-        mpfr_mul(d->tmp, pl->c[jj][i + 1], scale, RND);
-        if (!formed[i]) {
-          combine(d->epsbar[i], 2, (mpfr_srcptr[]){m[i], d->tmp},
-                  (const adeis_vec *[]){w, d->ybar});
-          formed[i] = 1;
-        } else {
-          axpy(d->epsbar[i], d->tmp, d->ybar);
-        }
+    if (rc)
+      break;
+    /* ybar_j = scale * jx feeds x and the earlier evaluations of the stage state */
+    mpfr_mul(d->tmp, pl->c[jj][0], scale, RND);
+    if (!mpfr_zero_p(d->tmp))
+      axpy(d, acc, d->tmp, d->ybar);
+    for (unsigned i = 0; i < jj; i++) {
+      if (mpfr_zero_p(pl->c[jj][i + 1]))
+        continue;
+      mpfr_mul(d->tmp, pl->c[jj][i + 1], scale, RND);
+      if (!formed[i]) {
+        combine(d->epsbar[i], 2, (mpfr_srcptr[]){m[i], d->tmp},
+                (const adeis_vec *[]){w, d->ybar});
+        formed[i] = 1;
+      } else {
+        axpy(d, d->epsbar[i], d->tmp, d->ybar);
       }
     }
-    mpfr_clear(one);
   }
-  for (unsigned j = 0; j < ns; j++)
-    mpfr_clear(m[j]);
   return rc;
 }
 
@@ -510,7 +499,7 @@ static int rev_backward(rev *r)
       combine(r->y, 3, (mpfr_srcptr[]){r->izeta, r->c1, r->c2},
               (const adeis_vec *[]){r->y, r->yh, r->D});
     if (!mpfr_zero_p(r->omz))
-      axpy(r->yhbar, r->omz, r->ybar);
+      axpy(d, r->yhbar, r->omz, r->ybar);
     adeis_vec_lincomb(r->ybar, 1, (mpfr_srcptr[]){r->zeta}, (const adeis_vec *[]){r->ybar});
     if (!adeis_vec_isfinite(r->ybar) || !adeis_vec_isfinite(r->yhbar)) {
       rc = adeis_adjoint_fail(d->p, d->n - 1 - k, &pts[k], "the discrete adjoint (ybar, yhbar)");

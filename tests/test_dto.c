@@ -412,6 +412,13 @@ Test(dto, rules_and_bad_requests)
   request(&rq, "dto-dpm-1", 8, NULL);
   rq.sde = 1;
   cr_expect_eq(adeis_grad_compute(&pb, &rq, &res), ADEIS_EINPUT);
+  /* store-all of 10^7 steps at 65536 bits would need about 536 GiB: refused up front */
+  fixture_clear(&pb);
+  fixture_worked(&pb, 65536, 0, 0);
+  request(&rq, "dto-dpm-1", 10000000, NULL);
+  rq.precision = 65536;
+  cr_expect_eq(adeis_grad_compute(&pb, &rq, &res), ADEIS_EINPUT);
+  cr_expect(strstr(adeis_errmsg(), "--steps") != NULL, "%s", adeis_errmsg());
   adeis_store st;
   cr_expect_eq(adeis_store_parse("checkpoint:0", &st), -1);
   cr_expect_eq(adeis_store_parse("checkpoint:x", &st), -1);
