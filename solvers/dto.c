@@ -25,6 +25,7 @@ typedef struct dto {
   mpfr_t sc, tmp, one;
   mpfr_t m[ADEIS_PLAN_MAX];             /* multiples of the output cotangent (reverse_plan) */
   int have_grad;
+  int initialised;                      /* scalars and plan made (dto_clear may run) */
 } dto;
 
 static adeis_vec *vec(dto *d)
@@ -37,10 +38,15 @@ static int dto_init(dto *d, const adeis_method *m, adeis_adjoint_problem *p)
   memset(d, 0, sizeof *d);
   d->p = p;
   d->f = adeis_forward_lookup(m->forward);
+  if (!d->f || d->f->stochastic || d->f->state_vecs > 1 || d->f->evals > ADEIS_PLAN_MAX) {
+    adeis_set_error("%s: no discrete adjoint for the sampler %s", m->name, m->forward);
+    return ADEIS_EINPUT;
+  }
   d->pts = p->grid->pts;
   d->n = p->grid->n;
   adeis_plan_init(&d->pl, p->sched->prec);
   mpfr_inits2(p->sched->prec, d->sc, d->tmp, d->one, (mpfr_ptr)0);
+  d->initialised = 1;
   mpfr_set_ui(d->one, 1, RND);
   for (unsigned j = 0; j < ADEIS_PLAN_MAX; j++)
     mpfr_init2(d->m[j], p->sched->prec);
@@ -58,6 +64,8 @@ static int dto_init(dto *d, const adeis_method *m, adeis_adjoint_problem *p)
 
 static void dto_clear(dto *d)
 {
+  if (!d->initialised)
+    return;
   adeis_vecmeter *mt = d->p->meter;
   adeis_meter_free(mt, d->xbar);
   adeis_meter_free(mt, d->ybar);

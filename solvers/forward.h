@@ -33,7 +33,7 @@ typedef struct adeis_forward {
   unsigned order;        /* global order on the PF-ODE (1 is nominal for the SDE sampler) */
   int stochastic;
   unsigned evals;        /* model evaluations per step */
-  unsigned state_vecs;   /* state-sized vectors of the sampler's own state (saved with x) */
+  unsigned state_vecs;   /* state-sized vectors of the sampler's own state (saved with x), <= 1 */
   int cache_stages;      /* cached mode stores its interior stage states (dpm-2s midpoints) */
   int exponential;       /* x_t = (alpha_t/alpha_s) x_s + sum b_j eps_j: a reversible coupling */
   /* The step's linear combinations from `from` to `to`; prev = the grid point before `from`,
