@@ -252,7 +252,9 @@ static void gp_terminals(FILE *f, layout l)
           l.cols * 600, l.rows * 450);
   fprintf(f, "  if (tex) { set terminal cairolatex pdf size %.1fin,%.1fin }\n", l.cols * 3.2,
           l.rows * 2.4);
-  fputs("  set output tex ? outbase.'-latex.tex' : outbase.'.'.fmt\n", f);
+  fputs("  set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \\\n"
+        "    (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)\n",
+        f);
 }
 
 static void gp_axes(FILE *f, adeis_report_figure fig)

@@ -157,6 +157,10 @@ int adeis_report_write_atomic(const char *path, int (*fill)(FILE *f, const void 
  * from /dev/null and stderr captured. setup may be NULL. Returns 0 or ADEIS_ENUMERIC
  * with a message holding gnuplot's stderr (or saying it could not be started). */
 int adeis_report_gnuplot_run(const char *dir, const char *script, const char *setup);
+/* The same, with the descriptors keep[0..n_keep) left open in gnuplot (it writes to
+ * /dev/fd/N). */
+int adeis_report_gnuplot_run_fds(const char *dir, const char *script, const char *setup,
+                                 const int *keep, size_t n_keep);
 
 /* Read DIR/errors.csv and DIR/orders.csv and write table.md, table.tex,
  * convergence.{png,pdf,svg}, work-precision.{png,pdf}, with the gnuplot scripts

@@ -5,14 +5,20 @@
 #include <criterion/criterion.h>
 
 #include "../core/status.h"
+#include "../plots/publish.h"
 #include "../plots/report.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char errors_csv[] =
@@ -145,7 +151,7 @@ static int has_tmp_files(const char *dir)
   int found = 0;
   struct dirent *e;
   while (d && (e = readdir(d)))
-    found |= strstr(e->d_name, ".tmp-") != NULL;
+    found |= strncmp(e->d_name, ".tmp.", 5) == 0;
   if (d)
     closedir(d);
   return found;
@@ -442,6 +448,16 @@ Test(report_files, write_atomic, .init = make_study, .fini = drop_study)
   char *q = path_in(study, "no/such/dir.txt");
   cr_assert_eq(adeis_report_write_atomic(q, fill_text, "x"), ADEIS_EINPUT);
   cr_assert_not_null(strstr(adeis_errmsg(), "cannot create"), "%s", adeis_errmsg());
+  /* a planted symbolic link at the final name is replaced, its target left alone */
+  char *target = path_in(root, "target.txt"), *link_path = path_in(study, "link.txt");
+  put_file(root, "target.txt", "precious\n");
+  cr_assert_eq(symlink(target, link_path), 0);
+  cr_assert_eq(adeis_report_write_atomic(link_path, fill_text, "new\n"), 0, "%s", adeis_errmsg());
+  char *kept = get_file(root, "target.txt", NULL);
+  cr_assert_str_eq(kept, "precious\n");
+  free(kept);
+  free(target);
+  free(link_path);
   free(q);
   free(p);
 }
@@ -526,7 +542,8 @@ Test(report_render, golden_files_and_figures, .init = make_study, .fini = drop_s
   char *tex = get_file(study, "convergence-latex.tex", NULL);
   cr_assert_not_null(tex);
   cr_assert_not_null(strstr(tex, "{convergence-latex}"), "the .tex names its final .pdf");
-  cr_assert_null(strstr(tex, ".tmp-"));
+  cr_assert_null(strstr(tex, ".tmp."));
+  cr_assert_null(strstr(tex, "/dev/fd"));
   free(tex);
   cr_assert(!has_tmp_files(study), "no temporary file is left");
 }
@@ -558,9 +575,9 @@ Test(report_render, failing_gnuplot_keeps_old_figures, .init = make_study, .fini
   cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
   size_t n_before, n_after;
   char *before = get_file(study, "convergence.png", &n_before);
-  /* a gnuplot that writes half a figure under the name it is given, then fails */
+  /* a gnuplot that writes half a figure where it is told to, then fails */
   put_file(root, "fake-gnuplot",
-           "#!/bin/sh\nprintf 'half' > \"$(echo \"$2\" | sed \"s/outbase='\\(.*\\)'/\\1/\").png\"\n"
+           "#!/bin/sh\nprintf 'half' > \"$(echo \"$2\" | sed \"s/.*out_png='\\([^']*\\)'.*/\\1/\")\"\n"
            "echo 'fake gnuplot: out of ink' >&2\nexit 1\n");
   char *fake = path_in(root, "fake-gnuplot");
   chmod(fake, 0755);
@@ -593,4 +610,167 @@ Test(report_render, one_panel_of_nan_and_a_missing_fit, .init = make_study, .fin
   cr_assert_not_null(strstr(md, "- m\\|1: no fitted order in orders.csv"), "%s", md);
   cr_assert_null(strstr(md, "dL/dtheta"));
   free(md);
+}
+
+/* ---- faults: incomplete figures, planted links, full disks, killed renders ---- */
+
+
+/* A file holding the first n bytes of data. */
+static int fd_with(const char *name, const char *data, size_t n)
+{
+  char *p = path_in(study, name);
+  int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(write(fd, data, n), (ssize_t)n);
+  free(p);
+  return fd;
+}
+
+Test(report_faults, incomplete_formats_are_recognised, .init = make_study, .fini = drop_study)
+{
+  static const char png[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR....\0\0\0\0IEND\xae\x42\x60\x82";
+  static const char pdf[] = "%PDF-1.5\n1 0 obj\n<<>>\nendobj\ntrailer\n%%EOF\n";
+  static const char svg[] = "<?xml version=\"1.0\"?>\n<svg width=\"1\">\n</svg>\n\n";
+  static const struct {
+    const char *data;
+    size_t n;
+    adeis_publish_format fmt;
+  } cases[] = {{png, sizeof png - 1, ADEIS_FMT_PNG},
+               {pdf, sizeof pdf - 1, ADEIS_FMT_PDF},
+               {svg, sizeof svg - 1, ADEIS_FMT_SVG},
+               {"\\begingroup x \\endgroup\n", 24, ADEIS_FMT_TEX}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    int whole = fd_with("whole", cases[i].data, cases[i].n);
+    cr_assert_null(adeis_publish_incomplete(whole, cases[i].fmt), "case %zu whole", i);
+    close(whole);
+    /* every proper prefix is incomplete (what a full disk leaves) */
+    for (size_t cut = 0; cut + 2 < cases[i].n; cut++) {
+      int part = fd_with("part", cases[i].data, cut);
+      cr_assert_not_null(adeis_publish_incomplete(part, cases[i].fmt), "case %zu cut %zu", i,
+                         cut);
+      close(part);
+    }
+  }
+}
+
+/* The byte pattern of a complete file of format fmt, checked here by hand. */
+static int complete_by_hand(const char *name)
+{
+  size_t n;
+  char *d = get_file(study, name, &n);
+  if (!d)
+    return 1; /* absent is fine: nothing published */
+  int ok = 0;
+  size_t m = n;
+  while (m > 0 && strchr(" \n\r\t", d[m - 1]))
+    m--;
+  if (strstr(name, ".png"))
+    ok = n >= 12 && memcmp(d + n - 8, "IEND\xae\x42\x60\x82", 8) == 0;
+  else if (strstr(name, ".pdf"))
+    ok = m >= 5 && memcmp(d + m - 5, "%%EOF", 5) == 0;
+  else if (strstr(name, ".svg"))
+    ok = m >= 6 && memcmp(d + m - 6, "</svg>", 6) == 0;
+  free(d);
+  return ok;
+}
+
+static const char *const figure_names[] = {"convergence.png", "convergence.pdf",
+                                           "convergence.svg", "work-precision.png",
+                                           "work-precision.pdf", "convergence-latex.pdf"};
+
+Test(report_faults, disk_full_while_drawing, .init = make_study, .fini = drop_study)
+{
+  char *mnt = path_in(root, "small");
+  cr_assert_eq(mkdir(mnt, 0755), 0);
+  if (mount("tmpfs", mnt, "tmpfs", 0, "size=1m") != 0) {
+    int err = errno;
+    free(mnt);
+    cr_skip_test("cannot mount a small tmpfs to fill (%s; needs root and CAP_SYS_ADMIN)",
+                 strerror(err));
+  }
+  put_file(mnt, "errors.csv", errors_csv);
+  put_file(mnt, "orders.csv", orders_csv);
+  /* leave about 100 KiB: the tables and data files fit, the figures do not */
+  struct statvfs sv;
+  cr_assert_eq(statvfs(mnt, &sv), 0);
+  long long fill = (long long)sv.f_bavail * (long long)sv.f_bsize - 100 * 1024;
+  char *filler = path_in(mnt, "filler");
+  int fd = open(filler, O_WRONLY | O_CREAT, 0600);
+  static char zeros[4096];
+  for (long long k = 0; fd >= 0 && k < fill; k += (long long)sizeof zeros)
+    if (write(fd, zeros, sizeof zeros) < 0)
+      break;
+  close(fd);
+  int st = adeis_report_render(mnt, 1);
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", adeis_errmsg());
+  for (size_t i = 0; i < sizeof figure_names / sizeof *figure_names; i++) {
+    char *saved = strdup(study);
+    snprintf(study, sizeof study, "%s", mnt);
+    int ok = complete_by_hand(figure_names[i]);
+    snprintf(study, sizeof study, "%s", saved);
+    free(saved);
+    cr_expect(ok, "%s is published incomplete", figure_names[i]);
+  }
+  int tmp_left = has_tmp_files(mnt);
+  umount2(mnt, MNT_DETACH);
+  cr_assert_eq(st, ADEIS_ENUMERIC, "a full disk is a failed write (exit 3): %d %s", st, msg);
+  cr_assert_not_null(strstr(msg, "No space left on device"), "%s", msg);
+  cr_assert(!tmp_left, "no temporary file is left");
+  free(filler);
+  free(mnt);
+}
+
+Test(report_faults, planted_links_at_temporary_names, .init = make_study, .fini = drop_study)
+{
+  put_fixture();
+  char *victim = path_in(root, "victim.txt");
+  put_file(root, "victim.txt", "precious\n");
+  static const char *const finals[] = {"convergence.png", "convergence.pdf", "convergence.svg",
+                                       "work-precision.png", "work-precision.pdf", "table.md",
+                                       "table.tex"};
+  for (size_t i = 0; i < sizeof finals / sizeof *finals; i++)
+    for (int k = 0; k < 40; k++) {
+      char name[128];
+      snprintf(name, sizeof name, ".tmp.%s.%ld.%d", finals[i], (long)getpid(), k);
+      char *p = path_in(study, name);
+      cr_assert_eq(symlink(victim, p), 0);
+      free(p);
+    }
+  cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
+  char *kept = get_file(root, "victim.txt", NULL);
+  cr_assert_str_eq(kept, "precious\n", "a planted link was followed");
+  for (size_t i = 0; i < 5; i++)
+    cr_assert(complete_by_hand(finals[i]) && get_file(study, finals[i], NULL), "%s", finals[i]);
+  free(kept);
+  free(victim);
+}
+
+Test(report_faults, stale_temporaries_of_ended_runs_are_removed, .init = make_study,
+     .fini = drop_study)
+{
+  put_fixture();
+  pid_t child = fork();
+  if (child == 0)
+    _exit(0);
+  cr_assert_gt(child, 0);
+  waitpid(child, NULL, 0);
+  char dead_file[128], dead_dir[128], live_file[128];
+  snprintf(dead_file, sizeof dead_file, ".tmp.convergence.png.%ld.3", (long)child);
+  snprintf(dead_dir, sizeof dead_dir, ".tmp.convergence-latex.%ld.4", (long)child);
+  snprintf(live_file, sizeof live_file, ".tmp.table.md.%ld.999", (long)getppid());
+  put_file(study, dead_file, "half");
+  char *d = path_in(study, dead_dir);
+  cr_assert_eq(mkdir(d, 0700), 0);
+  put_file(d, "convergence-latex.pdf", "half");
+  put_file(study, live_file, "a running process's");
+  cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
+  struct stat sb;
+  cr_assert_neq(lstat(d, &sb), 0, "the ended run's private folder is removed");
+  char *f = path_in(study, dead_file), *g = path_in(study, live_file);
+  cr_assert_neq(lstat(f, &sb), 0, "the ended run's file is removed");
+  cr_assert_eq(lstat(g, &sb), 0, "a running process's file is kept");
+  free(f);
+  free(g);
+  free(d);
 }

@@ -30,7 +30,8 @@ do for [fmt in formats] {
   if (fmt eq 'pdf') { set terminal pdfcairo size 9.0in,6.8in enhanced font 'Sans,9' }
   if (fmt eq 'svg') { set terminal svg size 1200,900 enhanced font 'Sans,12' background rgb 'white' }
   if (tex) { set terminal cairolatex pdf size 6.4in,4.8in }
-  set output tex ? outbase.'-latex.tex' : outbase.'.'.fmt
+  set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \
+    (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)
   set border; set tics; set offsets graph 0.04, graph 0.04, 0, 0
   set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
   set logscale x 10; set format x tex ? '$10^{%L}$' : '10^{%L}'
