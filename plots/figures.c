@@ -1,20 +1,38 @@
 /* Figure data (errors-Q.dat, guides-Q.dat) and the gnuplot scripts that draw them
  * (convergence.gp, work-precision.gp). The scripts name their files relative to their
- * own folder, so `gnuplot convergence.gp` re-runs them there. */
+ * own folder, so `gnuplot convergence.gp` re-runs them there.
+ *
+ * The rules the figures follow (docs/figures.md, "What a figure shows"):
+ * - colour encodes the method (or, with one method, the field with most values); the other
+ *   varying fields (state, schedule, grid, ...) get one row of panels each; columns are
+ *   the gradients. Curves that coincide are drawn thinner, dashed and with smaller marks
+ *   on top of the earlier ones, so both stay visible.
+ * - filled marks: points of the order fit; open marks: points left out as pre-asymptotic;
+ *   a cross: points left out at a precision floor. Lines of the unit roundoff 2^-bits.
+ * - the expected order as a dashed line of that slope over the fitted range, offset from
+ *   the data to where it touches no curve, labelled "order p".
+ * - every panel spans the same number of decades with the same ticks; the ranges are
+ *   padded so no mark touches the frame; the legend and the setting sit outside the
+ *   panels. */
 #include "report.h"
 
 #include "../core/status.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* Okabe-Ito colours (colour-blind safe) and filled then open point types. */
+/* Okabe-Ito colours (colour-blind safe); filled and open point types of one shape. */
 static const char *const colours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
                                       "#E69F00", "#56B4E9", "#000000", "#999933"};
-static const int point_types[] = {7, 5, 9, 11, 13, 15, 6, 4, 8, 10, 12, 14};
+static const int filled_pt[] = {7, 5, 9, 11, 13, 15};
+static const int open_pt[] = {6, 4, 8, 10, 12, 14};
 #define N_COLOURS (sizeof colours / sizeof *colours)
-#define N_POINT_TYPES (sizeof point_types / sizeof *point_types)
+#define N_SHAPES (sizeof filled_pt / sizeof *filled_pt)
+#define FLOOR_PT 2 /* a cross */
+#define GUIDE_COLOUR "#444444"
+#define DODGE 1.2 /* x factor per layer of coinciding curves */
 
 static const char *const panel_titles[ADEIS_REPORT_N_QUANTITIES] = {"∂L/∂x_T", "∂L/∂z", "∂L/∂θ"};
 static const char *const panel_titles_tex[ADEIS_REPORT_N_QUANTITIES] = {
@@ -25,7 +43,10 @@ const char *adeis_report_figure_name(adeis_report_figure fig)
   return fig == ADEIS_REPORT_CONVERGENCE ? "convergence" : "work-precision";
 }
 
-static long cost(const adeis_report_error_row *row) { return row->nfe + row->nvjp; }
+static long cost(const adeis_report_error_row *row)
+{
+  return row->nfe + ADEIS_REPORT_VJP_WEIGHT * row->nvjp;
+}
 
 static int positive(double e) { return isfinite(e) && e > 0; }
 
@@ -35,6 +56,18 @@ static int is_used(const adeis_report_order_row *o, long n)
     if (o->used[i] == n)
       return 1;
   return 0;
+}
+
+/* 0: a point of the fit (or of a series without one), 1: left out (pre-asymptotic or
+ * another reason), 2: left out at a floor. */
+static int point_mark(const adeis_report_order_row *o, long n)
+{
+  if (!o || is_used(o, n))
+    return 0;
+  for (size_t i = 0; i < o->n_excluded; i++)
+    if (o->excluded[i].n == n)
+      return strstr(o->excluded[i].reason, "floor") ? 2 : 1;
+  return 1;
 }
 
 static int write_status(FILE *f)
@@ -53,6 +86,587 @@ static void comment_text(FILE *f, const char *s)
     fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
 }
 
+/* ---- the figure's model: colours, rows, layers, ranges, guides ---- */
+
+enum field { F_METHOD, F_PROBLEM, F_GRID, F_STATE, F_PRECISION, F_SDE, N_FIELDS };
+static const char *const field_names[N_FIELDS] = {"method", "problem", "grid",
+                                                  "state",  "precision", "adjoint"};
+
+static int field_equal(const adeis_report_key *a, const adeis_report_key *b, int f)
+{
+  switch (f) {
+  case F_METHOD: return strcmp(a->method, b->method) == 0;
+  case F_PROBLEM: return strcmp(a->problem, b->problem) == 0;
+  case F_GRID: return strcmp(a->grid, b->grid) == 0;
+  case F_STATE: return strcmp(a->state, b->state) == 0;
+  case F_PRECISION: return a->precision == b->precision;
+  default: return a->sde == b->sde;
+  }
+}
+
+/* The value of field f of k as shown (display names from [labels]). */
+static void field_text(FILE *m, const adeis_report_key *k, int f, const adeis_report_study *st)
+{
+  const char *sched;
+  switch (f) {
+  case F_METHOD: fputs(adeis_report_display(st, k->method), m); break;
+  case F_PROBLEM:
+    fputs(adeis_report_display(st, k->problem), m);
+    if ((sched = adeis_report_schedule(st, k->problem)) && strcmp(sched, k->problem) != 0)
+      fprintf(m, " (%s)", sched);
+    break;
+  case F_GRID: fputs(adeis_report_display(st, k->grid), m); break;
+  case F_STATE: fputs(adeis_report_display(st, k->state), m); break;
+  case F_PRECISION: fprintf(m, "%ld bits", k->precision); break;
+  default: fputs(k->sde ? "SDE" : "ODE", m);
+  }
+}
+
+/* One guide per expected order per panel, over the fitted ranges of its series. */
+typedef struct guide {
+  size_t row;
+  adeis_report_quantity q;
+  double xa, xb, ya, yb; /* log10 of the ends (x: N or cost) */
+  double order;
+} guide;
+
+typedef struct fmodel {
+  adeis_report_figure fig;
+  const adeis_report_results *r;
+  const adeis_report_series_set *s;
+  const adeis_report_study *st;
+  int varies[N_FIELDS];
+  int colour_field, row_field[N_FIELDS];
+  size_t n_colours, n_rows;
+  size_t *colour_of, *row_of, *colour_rep, *row_rep; /* per series; representatives */
+  int *layer;                                        /* per colour */
+  size_t n_q;
+  adeis_report_quantity q[ADEIS_REPORT_N_QUANTITIES];
+  double x_lo, x_hi;  /* log10 of the axis range */
+  int *y_lo, *y_hi;   /* per panel (row * n_q + column), decades */
+  int y_step;         /* decades between major ticks, every panel */
+  guide *guides;
+  size_t n_guides;
+  int any_open, any_floor;
+  double min_gap; /* decades between a guide and the data */
+} fmodel;
+
+static double xval(const fmodel *m, const adeis_report_error_row *row)
+{
+  return m->fig == ADEIS_REPORT_CONVERGENCE ? (double)row->steps : (double)cost(row);
+}
+
+static size_t n_values(const adeis_report_series_set *s, int f)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < s->n_series; i++) {
+    size_t j = 0;
+    while (j < i && !field_equal(&s->series[j].key, &s->series[i].key, f))
+      j++;
+    n += j == i;
+  }
+  return n;
+}
+
+static int same_row(const fmodel *m, size_t a, size_t b)
+{
+  for (int f = 0; f < N_FIELDS; f++)
+    if (m->row_field[f] && !field_equal(&m->s->series[a].key, &m->s->series[b].key, f))
+      return 0;
+  return 1;
+}
+
+/* Colour by the method when methods vary, else by the varying field with most values;
+ * every other varying field makes rows. */
+static void choose_encoding(fmodel *m)
+{
+  const adeis_report_series_set *s = m->s;
+  size_t nv[N_FIELDS];
+  for (int f = 0; f < N_FIELDS; f++) {
+    nv[f] = n_values(s, f);
+    m->varies[f] = nv[f] > 1;
+  }
+  m->colour_field = F_METHOD;
+  if (!m->varies[F_METHOD])
+    for (int f = 1; f < N_FIELDS; f++)
+      if (m->varies[f] && (m->colour_field == F_METHOD || nv[f] > nv[m->colour_field]))
+        m->colour_field = f;
+  for (int f = 0; f < N_FIELDS; f++)
+    m->row_field[f] = m->varies[f] && f != m->colour_field;
+  for (size_t i = 0; i < s->n_series; i++) {
+    size_t c = 0, r = 0;
+    while (c < m->n_colours &&
+           !field_equal(&s->series[m->colour_rep[c]].key, &s->series[i].key, m->colour_field))
+      c++;
+    if (c == m->n_colours)
+      m->colour_rep[m->n_colours++] = i;
+    while (r < m->n_rows && !same_row(m, m->row_rep[r], i))
+      r++;
+    if (r == m->n_rows)
+      m->row_rep[m->n_rows++] = i;
+    m->colour_of[i] = c;
+    m->row_of[i] = r;
+  }
+}
+
+/* Two curves coincide when most of their common points agree within 5 %. */
+static int coincide(const fmodel *m, size_t a, size_t b)
+{
+  for (size_t k = 0; k < m->n_q; k++) {
+    const adeis_report_curve *ca = &m->s->series[a].curve[m->q[k]];
+    const adeis_report_curve *cb = &m->s->series[b].curve[m->q[k]];
+    size_t common = 0, close = 0;
+    for (size_t i = 0; i < ca->n_points; i++)
+      for (size_t j = 0; j < cb->n_points; j++) {
+        const adeis_report_error_row *x = &m->r->errors[ca->points[i]];
+        const adeis_report_error_row *y = &m->r->errors[cb->points[j]];
+        if (x->steps != y->steps || !positive(x->rel_error) || !positive(y->rel_error))
+          continue;
+        common++;
+        close += fabs(log10(x->rel_error / y->rel_error)) < 0.02;
+      }
+    if (common >= 2 && 2 * close >= common)
+      return 1;
+  }
+  return 0;
+}
+
+/* A colour drawn over an earlier one it coincides with gets the next layer. */
+static void assign_layers(fmodel *m)
+{
+  const adeis_report_series_set *s = m->s;
+  for (size_t i = 0; i < s->n_series; i++)
+    for (size_t j = 0; j < i; j++) {
+      size_t ci = m->colour_of[i], cj = m->colour_of[j];
+      if (ci != cj && m->row_of[i] == m->row_of[j] && cj < ci && coincide(m, i, j) &&
+          m->layer[ci] <= m->layer[cj])
+        m->layer[ci] = m->layer[cj] + 1;
+    }
+}
+
+static void panel_data_range(const fmodel *m, size_t row, adeis_report_quantity q, double *lo,
+                             double *hi);
+
+/* log10 of the unit roundoff 2^-bits. */
+static double roundoff(long bits) { return -(double)bits * log10(2.0); }
+
+/* The unit roundoff of a precision in the panel is drawn when within a decade of its data. */
+static int roundoff_shown(double u, double dlo, double dhi) { return u >= dlo - 1 && u <= dhi; }
+
+/* ---- obstacles: what a guide must keep clear of (log10 coordinates) ---- */
+
+typedef struct pts {
+  double *x, *y;
+  size_t n, cap;
+} pts;
+
+static int pts_add(pts *p, double x, double y)
+{
+  if (p->n == p->cap) {
+    size_t cap = p->cap ? 2 * p->cap : 64;
+    double *nx = realloc(p->x, cap * sizeof *nx);
+    if (!nx)
+      return ADEIS_ENOMEM;
+    p->x = nx;
+    double *ny = realloc(p->y, cap * sizeof *ny);
+    if (!ny)
+      return ADEIS_ENOMEM;
+    p->y = ny;
+    p->cap = cap;
+  }
+  p->x[p->n] = x;
+  p->y[p->n++] = y;
+  return 0;
+}
+
+/* A segment sampled at 25 points. */
+static int pts_segment(pts *p, double x0, double y0, double x1, double y1)
+{
+  int rc = 0;
+  for (int k = 0; k <= 24 && !rc; k++)
+    rc = pts_add(p, x0 + (x1 - x0) * k / 24.0, y0 + (y1 - y0) * k / 24.0);
+  return rc;
+}
+
+/* The curves of the panel (row, q). */
+static int panel_obstacles(const fmodel *m, size_t row, adeis_report_quantity q, pts *p,
+                           double *dlo, double *dhi)
+{
+  int rc = 0;
+  *dlo = INFINITY;
+  *dhi = -INFINITY;
+  for (size_t i = 0; i < m->s->n_series && !rc; i++) {
+    const adeis_report_curve *c = &m->s->series[i].curve[q];
+    if (m->row_of[i] != row)
+      continue;
+    double px = NAN, py = NAN;
+    for (size_t j = 0; j < c->n_points && !rc; j++) {
+      const adeis_report_error_row *row_j = &m->r->errors[c->points[j]];
+      if (!positive(row_j->rel_error)) {
+        px = NAN;
+        continue;
+      }
+      double x = log10(xval(m, row_j)) + m->layer[m->colour_of[i]] * log10(DODGE);
+      double y = log10(row_j->rel_error);
+      *dlo = fmin(*dlo, y);
+      *dhi = fmax(*dhi, y);
+      rc = isnan(px) ? pts_add(p, x, y) : pts_segment(p, px, py, x, y);
+      px = x;
+      py = y;
+    }
+  }
+  for (size_t i = 0; i < m->s->n_series && !rc; i++) { /* the lines of the unit roundoff */
+    double u = roundoff(m->s->series[i].key.precision);
+    if (m->row_of[i] == row && m->s->series[i].curve[q].n_points && isfinite(*dlo) &&
+        roundoff_shown(u, *dlo, *dhi))
+      rc = pts_segment(p, m->x_lo, u, m->x_hi + 1, u);
+  }
+  return rc;
+}
+
+/* ---- guides: the expected slope beside the data ---- */
+
+/* The centre of series i's used points and their x range (log10); 0 when it has no
+ * fitted range of two points or more. */
+static int fit_centre(const fmodel *m, size_t i, adeis_report_quantity q, double *cx, double *cy,
+                      double *xa, double *xb)
+{
+  const adeis_report_curve *c = &m->s->series[i].curve[q];
+  if (m->row_of[i] >= m->n_rows || !c->order || !isfinite(c->order->expected))
+    return 0;
+  double sx = 0, sy = 0;
+  size_t n = 0;
+  *xa = INFINITY;
+  *xb = -INFINITY;
+  for (size_t j = 0; j < c->n_points; j++) {
+    const adeis_report_error_row *row = &m->r->errors[c->points[j]];
+    if (!is_used(c->order, row->steps) || !positive(row->rel_error) || xval(m, row) <= 0)
+      continue;
+    double x = log10(xval(m, row));
+    sx += x;
+    sy += log10(row->rel_error);
+    *xa = fmin(*xa, x);
+    *xb = fmax(*xb, x);
+    n++;
+  }
+  if (n < 2 || !(*xb > *xa))
+    return 0;
+  *cx = sx / n;
+  *cy = sy / n;
+  return 1;
+}
+
+/* The smallest vertical distance between the guide (with its label, a level stretch of
+ * width label_w after its end) and the obstacles. */
+static double clearance(const guide *g, const pts *p, double label_w, double pad)
+{
+  double best = INFINITY, slope = (g->yb - g->ya) / (g->xb - g->xa);
+  for (size_t k = 0; k < p->n; k++) {
+    double x = p->x[k];
+    if (x < g->xa - pad || x > g->xb + label_w)
+      continue;
+    double gy = x <= g->xa ? g->ya : x >= g->xb ? g->yb : g->ya + slope * (x - g->xa);
+    /* the label, a line of text, needs 1.7 times the room of the dashed line */
+    best = fmin(best, fabs(p->y[k] - gy) / (x > g->xb - pad ? 1.7 : 1.0));
+  }
+  return best;
+}
+
+/* The guide of order p in panel (row, q): a line of slope -p over the union of the fitted
+ * ranges of the panel's series expecting p, through the centre of one of them shifted by
+ * an offset; the first (smallest offset, each anchor in turn, below before above) that
+ * keeps min_gap decades from every curve, earlier guide and label, and stays within
+ * a decade of the data; else the one with the widest gap. 0 when no series has a range. */
+static int place_guide(const fmodel *m, size_t row, adeis_report_quantity q, double p, pts *obst,
+                       double dlo, double dhi, double min_gap, double label_w, double pad,
+                       double max_len, guide *out)
+{
+  static const double steps[] = {1.0, 1.3, 1.6, 2.0, 2.5, 3.1, 3.8, 4.6};
+  double xa = INFINITY, xb = -INFINITY, cx, cy, a, b;
+  for (size_t i = 0; i < m->s->n_series; i++)
+    if (m->row_of[i] == row && fit_centre(m, i, q, &cx, &cy, &a, &b) &&
+        m->s->series[i].curve[q].order->expected == p) {
+      xa = fmin(xa, a);
+      xb = fmax(xb, b);
+    }
+  if (!isfinite(xa))
+    return 0;
+  /* at most max_len long: at the end of the fitted ranges, at their start or centre */
+  double len = fmin(xb - xa, max_len);
+  const double starts[] = {xb - len, xa, (xa + xb - len) / 2};
+  double best_gap = -1;
+  int found = 0;
+  for (size_t k = 0; k < 2 * (sizeof steps / sizeof *steps) && !found; k++) {
+    double d = (k % 2 ? 1 : -1) * steps[k / 2] * min_gap;
+    for (size_t w = 0; w < 3 && !found; w++)
+      for (size_t i = 0; i < m->s->n_series && !found; i++) {
+        if (m->row_of[i] != row || !fit_centre(m, i, q, &cx, &cy, &a, &b) ||
+            m->s->series[i].curve[q].order->expected != p)
+          continue;
+        double ga = starts[w], gb = starts[w] + len;
+        guide g = {row, q, ga, gb, cy - p * (ga - cx) + d, cy - p * (gb - cx) + d, p};
+        if (fmin(g.ya, g.yb) < dlo - 2.5 || fmax(g.ya, g.yb) > dhi + 2.5)
+          continue;
+        double gap = clearance(&g, obst, label_w, pad);
+        found = gap >= min_gap;
+        if (found || gap > best_gap) {
+          best_gap = gap;
+          *out = g;
+        }
+      }
+  }
+  if (best_gap < 0)
+    return 0;
+  int rc = pts_segment(obst, out->xa, out->ya, out->xb, out->yb);
+  rc = rc ? rc : pts_segment(obst, out->xb, out->yb, out->xb + label_w, out->yb);
+  return rc ? -1 : 1;
+}
+
+static int add_guide(fmodel *m, const guide *g)
+{
+  guide *gs = realloc(m->guides, (m->n_guides + 1) * sizeof *gs);
+  if (!gs)
+    return ADEIS_ENOMEM;
+  m->guides = gs;
+  m->guides[m->n_guides++] = *g;
+  return 0;
+}
+
+/* The x axis: the data's range padded, with room on the right for the guide labels. */
+static void x_range(fmodel *m)
+{
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t i = 0; i < m->s->n_series; i++)
+    for (size_t k = 0; k < m->n_q; k++) {
+      const adeis_report_curve *c = &m->s->series[i].curve[m->q[k]];
+      for (size_t j = 0; j < c->n_points; j++) {
+        double x = xval(m, &m->r->errors[c->points[j]]);
+        if (x > 0) {
+          lo = fmin(lo, log10(x));
+          hi = fmax(hi, log10(x));
+        }
+      }
+    }
+  if (!isfinite(lo)) {
+    lo = 0;
+    hi = 1;
+  }
+  double span = hi > lo ? hi - lo : 1;
+  m->x_lo = lo - 0.06 * span;
+  m->x_hi = hi + 0.06 * span;
+}
+
+#define LABEL_FRACTION 0.17 /* of the axis: the width of an "order p" label */
+
+/* The distinct expected orders of the panel's series, in order of first appearance. */
+static size_t panel_orders(const fmodel *m, size_t row, adeis_report_quantity q, double *orders)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < m->s->n_series; i++) {
+    const adeis_report_order_row *o = m->s->series[i].curve[q].order;
+    if (m->row_of[i] != row || !m->s->series[i].curve[q].n_points || !o || !isfinite(o->expected))
+      continue;
+    size_t k = 0;
+    while (k < n && orders[k] != o->expected)
+      k++;
+    if (k == n)
+      orders[n++] = o->expected;
+  }
+  return n;
+}
+
+static int place_guides(fmodel *m)
+{
+  double label_w = LABEL_FRACTION * (m->x_hi - m->x_lo) * 1.25;
+  double pad = 0.03 * (m->x_hi - m->x_lo);
+  /* a text line is about 6 % of a panel's height, which spans the widest data range */
+  double widest = 0;
+  for (size_t row = 0; row < m->n_rows; row++)
+    for (size_t k = 0; k < m->n_q; k++) {
+      double lo, hi;
+      panel_data_range(m, row, m->q[k], &lo, &hi);
+      if (isfinite(lo))
+        widest = fmax(widest, hi - lo);
+    }
+  double min_gap = m->min_gap = 0.036 * (widest + 2); /* about 8 px of a panel */
+  double *orders = malloc((m->s->n_series ? m->s->n_series : 1) * sizeof *orders);
+  int rc = orders ? 0 : ADEIS_ENOMEM, any = 0;
+  for (size_t row = 0; row < m->n_rows && !rc; row++)
+    for (size_t k = 0; k < m->n_q && !rc; k++) {
+      pts p = {0};
+      double dlo, dhi;
+      rc = panel_obstacles(m, row, m->q[k], &p, &dlo, &dhi);
+      size_t n = rc ? 0 : panel_orders(m, row, m->q[k], orders);
+      for (size_t j = 0; j < n && !rc; j++) {
+        guide g;
+        int placed = place_guide(m, row, m->q[k], orders[j], &p, dlo, dhi, min_gap, label_w,
+                                 pad, 0.42 * (m->x_hi - m->x_lo), &g);
+        rc = placed < 0 ? ADEIS_ENOMEM : placed ? add_guide(m, &g) : 0;
+        any |= placed > 0;
+      }
+      free(p.x);
+      free(p.y);
+    }
+  free(orders);
+  if (any) /* room for the labels right of the last point */
+    m->x_hi += LABEL_FRACTION * (m->x_hi - m->x_lo) / (1 - LABEL_FRACTION);
+  return rc;
+}
+
+/* ---- y ranges: padded, aligned to one tick step, the same span in every panel ---- */
+
+static void panel_data_range(const fmodel *m, size_t row, adeis_report_quantity q, double *lo,
+                             double *hi)
+{
+  *lo = INFINITY;
+  *hi = -INFINITY;
+  for (size_t i = 0; i < m->s->n_series; i++) {
+    const adeis_report_curve *c = &m->s->series[i].curve[q];
+    if (m->row_of[i] != row)
+      continue;
+    for (size_t j = 0; j < c->n_points; j++) {
+      double e = m->r->errors[c->points[j]].rel_error;
+      if (positive(e)) {
+        *lo = fmin(*lo, log10(e));
+        *hi = fmax(*hi, log10(e));
+      }
+    }
+  }
+}
+
+static void panel_range(const fmodel *m, size_t row, size_t k, double *lo, double *hi)
+{
+  adeis_report_quantity q = m->q[k];
+  panel_data_range(m, row, q, lo, hi);
+  if (!isfinite(*lo)) {
+    *lo = -16;
+    *hi = 0;
+    return;
+  }
+  double dlo = *lo, dhi = *hi;
+  for (size_t g = 0; g < m->n_guides; g++)
+    if (m->guides[g].row == row && m->guides[g].q == q) { /* its label: a text line high */
+      *lo = fmin(*lo, fmin(m->guides[g].ya, m->guides[g].yb - m->min_gap));
+      *hi = fmax(*hi, fmax(m->guides[g].ya, m->guides[g].yb + m->min_gap));
+    }
+  for (size_t i = 0; i < m->s->n_series; i++) {
+    double u = roundoff(m->s->series[i].key.precision);
+    if (m->row_of[i] == row && m->s->series[i].curve[q].n_points && roundoff_shown(u, dlo, dhi))
+      *lo = fmin(*lo, u);
+  }
+}
+
+static void y_ranges(fmodel *m)
+{
+  size_t n = m->n_rows * m->n_q;
+  double *lo = malloc(n * sizeof *lo), *hi = malloc(n * sizeof *hi);
+  if (!lo || !hi) {
+    free(lo);
+    free(hi);
+    return;
+  }
+  for (size_t row = 0; row < m->n_rows; row++)
+    for (size_t k = 0; k < m->n_q; k++)
+      panel_range(m, row, k, &lo[row * m->n_q + k], &hi[row * m->n_q + k]);
+  /* with rows, a column shares its range: one gradient compared across the variants */
+  for (size_t k = 0; k < m->n_q; k++)
+    for (size_t row = 1; row < m->n_rows; row++) {
+      lo[k] = fmin(lo[k], lo[row * m->n_q + k]);
+      hi[k] = fmax(hi[k], hi[row * m->n_q + k]);
+    }
+  double widest = 0;
+  for (size_t k = 0; k < m->n_q; k++) {
+    lo[k] = floor(lo[k] - 0.3); /* no mark on the frame */
+    hi[k] = ceil(hi[k] + 0.3);
+    widest = fmax(widest, hi[k] - lo[k]);
+  }
+  m->y_step = (int)ceil(widest / 8);
+  if (m->y_step < 1)
+    m->y_step = 1;
+  int step = m->y_step, span = 0;
+  for (size_t k = 0; k < m->n_q; k++) {
+    int a = (int)floor(lo[k] / step) * step, b = (int)ceil(hi[k] / step) * step;
+    span = b - a > span ? b - a : span;
+  }
+  for (size_t k = 0; k < m->n_q; k++) {
+    /* the common span, centred on the panel's own range and aligned to the ticks */
+    int a = (int)floor((lo[k] + hi[k] - span) / 2 / step) * step;
+    if (a + span < hi[k])
+      a += step;
+    if (a > lo[k]) /* cannot happen with span >= the aligned own range; keep it safe */
+      a = (int)floor(lo[k] / step) * step;
+    for (size_t row = 0; row < m->n_rows; row++) {
+      m->y_lo[row * m->n_q + k] = a;
+      m->y_hi[row * m->n_q + k] = a + span;
+    }
+  }
+  free(lo);
+  free(hi);
+}
+
+static void fmodel_free(fmodel *m)
+{
+  free(m->colour_of);
+  free(m->row_of);
+  free(m->colour_rep);
+  free(m->row_rep);
+  free(m->layer);
+  free(m->y_lo);
+  free(m->y_hi);
+  free(m->guides);
+  memset(m, 0, sizeof *m);
+}
+
+static void find_marks(fmodel *m)
+{
+  for (size_t i = 0; i < m->s->n_series; i++)
+    for (size_t k = 0; k < m->n_q; k++) {
+      const adeis_report_curve *c = &m->s->series[i].curve[m->q[k]];
+      for (size_t j = 0; j < c->n_points; j++) {
+        const adeis_report_error_row *row = &m->r->errors[c->points[j]];
+        int mark = positive(row->rel_error) ? point_mark(c->order, row->steps) : 0;
+        m->any_open |= mark == 1;
+        m->any_floor |= mark == 2;
+      }
+    }
+}
+
+static int fmodel_build(fmodel *m, adeis_report_figure fig, const adeis_report_results *r,
+                        const adeis_report_series_set *s, const adeis_report_study *st)
+{
+  memset(m, 0, sizeof *m);
+  m->fig = fig;
+  m->r = r;
+  m->s = s;
+  m->st = st;
+  size_t n = s->n_series ? s->n_series : 1;
+  m->colour_of = calloc(n, sizeof *m->colour_of);
+  m->row_of = calloc(n, sizeof *m->row_of);
+  m->colour_rep = calloc(n, sizeof *m->colour_rep);
+  m->row_rep = calloc(n, sizeof *m->row_rep);
+  m->layer = calloc(n, sizeof *m->layer);
+  for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES; q++)
+    if (s->has[q])
+      m->q[m->n_q++] = (adeis_report_quantity)q;
+  if (!m->colour_of || !m->row_of || !m->colour_rep || !m->row_rep || !m->layer)
+    return ADEIS_ENOMEM;
+  choose_encoding(m);
+  if (!m->n_rows)
+    m->n_rows = 1;
+  if (!m->n_q)
+    m->n_q = 1; /* no data at all: one empty panel */
+  assign_layers(m);
+  find_marks(m);
+  x_range(m);
+  int rc = place_guides(m);
+  m->y_lo = calloc(m->n_rows * m->n_q, sizeof *m->y_lo);
+  m->y_hi = calloc(m->n_rows * m->n_q, sizeof *m->y_hi);
+  if (rc || !m->y_lo || !m->y_hi)
+    return ADEIS_ENOMEM;
+  y_ranges(m);
+  return 0;
+}
+
 /* ---- errors-Q.dat ---- */
 
 static void dat_block(FILE *f, const adeis_report_results *r, const adeis_report_series *se,
@@ -68,8 +682,8 @@ static void dat_block(FILE *f, const adeis_report_results *r, const adeis_report
       fprintf(f, "%ld %.6e", row->steps, row->rel_error);
     else
       fprintf(f, "%ld NaN", row->steps);
-    fprintf(f, " %ld %ld %ld %.6f %d\n", cost(row), row->nfe, row->nvjp, row->seconds,
-            is_used(c->order, row->steps));
+    fprintf(f, " %ld %ld %ld %.6f %d %d\n", cost(row), row->nfe, row->nvjp, row->seconds,
+            is_used(c->order, row->steps), point_mark(c->order, row->steps));
   }
 }
 
@@ -78,9 +692,12 @@ int adeis_report_dat_write(FILE *f, const adeis_report_results *r, const adeis_r
 {
   fprintf(f, "# errors-%s.dat: relative error of dL/d%s, written by adeis from errors.csv\n",
           adeis_report_quantity_name(q), adeis_report_quantity_name(q));
-  fputs("# one gnuplot index block per series; NaN: no finite error\n"
-        "# columns: N rel_error NFE+NVJP NFE NVJP seconds used_in_fit\n",
-        f);
+  fprintf(f,
+          "# one gnuplot index block per series; NaN: no finite error\n"
+          "# columns: N rel_error cost NFE NVJP seconds used_in_fit mark\n"
+          "# cost = NFE + %d * NVJP; mark: 0 used in the fit (or no fit), 1 left out\n"
+          "# (pre-asymptotic or other), 2 left out at a floor\n",
+          ADEIS_REPORT_VJP_WEIGHT);
   size_t index = 0;
   for (size_t i = 0; i < s->n_series; i++)
     if (s->series[i].curve[q].n_points)
@@ -90,56 +707,39 @@ int adeis_report_dat_write(FILE *f, const adeis_report_results *r, const adeis_r
 
 /* ---- guides-Q.dat ---- */
 
-/* The anchor of c's guide: its last used point with a finite positive error. */
-static const adeis_report_error_row *guide_anchor(const adeis_report_curve *c,
-                                                  const adeis_report_results *r)
-{
-  if (!c->order || !c->n_points)
-    return NULL;
-  for (size_t j = c->n_points; j-- > 0;) {
-    const adeis_report_error_row *row = &r->errors[c->points[j]];
-    if (is_used(c->order, row->steps) && positive(row->rel_error))
-      return row;
-  }
-  return NULL;
-}
-
-/* The guide's value at N = n and at cost c: anchor error times (n/N_a)^-p, (c/c_a)^-p. */
-static void guide_point(FILE *f, const adeis_report_error_row *a, const adeis_report_error_row *row,
-                        double p)
-{
-  double by_n = a->rel_error * pow((double)row->steps / (double)a->steps, -p);
-  double by_cost = cost(a) > 0 && cost(row) > 0
-                       ? a->rel_error * pow((double)cost(row) / (double)cost(a), -p)
-                       : NAN;
-  fprintf(f, "%ld %ld %.6e ", row->steps, cost(row), by_n);
-  if (isfinite(by_cost))
-    fprintf(f, "%.6e\n", by_cost);
-  else
-    fputs("NaN\n", f);
-}
-
 int adeis_report_guides_write(FILE *f, const adeis_report_results *r,
                               const adeis_report_series_set *s, adeis_report_quantity q)
 {
   fprintf(f,
-          "# guides-%s.dat: lines of the expected order (orders.csv) through each\n"
-          "# series' last used point, written by adeis; one gnuplot index block per\n"
-          "# series that has one\n"
-          "# columns: N NFE+NVJP error_at_N error_at_NFE+NVJP\n",
+          "# guides-%s.dat: lines of the expected order (orders.csv) over each series'\n"
+          "# fitted range, offset from the data, written by adeis; one gnuplot index\n"
+          "# block per guide, in the order of the figures' panels\n"
+          "# columns: N cost error_in_convergence error_in_work-precision\n",
           adeis_report_quantity_name(q));
+  fmodel conv, wp;
+  int rc = fmodel_build(&conv, ADEIS_REPORT_CONVERGENCE, r, s, NULL);
+  rc = rc ? rc : fmodel_build(&wp, ADEIS_REPORT_WORK_PRECISION, r, s, NULL);
   size_t index = 0;
-  for (size_t i = 0; i < s->n_series; i++) {
-    const adeis_report_curve *c = &s->series[i].curve[q];
-    const adeis_report_error_row *a = guide_anchor(c, r);
-    if (!a)
+  for (size_t g = 0; !rc && g < conv.n_guides; g++) {
+    const guide *a = &conv.guides[g], *b = NULL;
+    for (size_t h = 0; h < wp.n_guides; h++)
+      if (wp.guides[h].row == a->row && wp.guides[h].q == a->q && wp.guides[h].order == a->order)
+        b = &wp.guides[h];
+    if (a->q != q || !b)
       continue;
     fprintf(f, "%s# index %zu: ", index ? "\n\n" : "", index);
-    comment_text(f, s->series[i].label);
-    fprintf(f, ", order %g through N = %ld\n", c->order->expected, a->steps);
-    guide_point(f, a, &r->errors[c->points[0]], c->order->expected);
-    guide_point(f, a, &r->errors[c->points[c->n_points - 1]], c->order->expected);
     index++;
+    fprintf(f, "order %g, panel row %zu\n", a->order, a->row + 1);
+    fprintf(f, "%.6e %.6e %.6e %.6e\n", pow(10, a->xa), pow(10, b->xa), pow(10, a->ya),
+            pow(10, b->ya));
+    fprintf(f, "%.6e %.6e %.6e %.6e\n", pow(10, a->xb), pow(10, b->xb), pow(10, a->yb),
+            pow(10, b->yb));
+  }
+  fmodel_free(&conv);
+  fmodel_free(&wp);
+  if (rc) {
+    adeis_set_error("out of memory");
+    return rc;
   }
   return write_status(f);
 }
@@ -153,6 +753,20 @@ static void gp_string(FILE *f, const char *s)
   for (; *s; s++) {
     if (*s == '\'')
       fputc('\'', f);
+    fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
+  }
+  fputc('\'', f);
+}
+
+/* A gnuplot string shown as enhanced text: its markup characters taken literally. */
+static void gp_string_enhanced(FILE *f, const char *s)
+{
+  fputc('\'', f);
+  for (; *s; s++) {
+    if (*s == '\'')
+      fputc('\'', f);
+    else if (strchr("_^@&{}~\\", *s))
+      fputc('\\', f);
     fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
   }
   fputc('\'', f);
@@ -179,197 +793,605 @@ static void gp_string_tex(FILE *f, const char *s)
   fputc('\'', f);
 }
 
+/* A text built by put(m, ...) as a pair of gnuplot strings: NAME = '...' and
+ * NAME_tex = '...'. */
+static void gp_text_pair(FILE *f, const char *name, const char *plain, const char *tex)
+{
+  fprintf(f, "%s = ", name);
+  gp_string(f, plain);
+  const char *br = strchr(name, '[');
+  fprintf(f, "\n%.*s_tex%s = ", (int)(br ? br - name : (long)strlen(name)), name, br ? br : "");
+  fputc('\'', f);
+  for (const char *p = tex; *p; p++) {
+    if (*p == '\'')
+      fputc('\'', f);
+    fputc((unsigned char)*p < 0x20 ? ' ' : *p, f);
+  }
+  fputs("'\n", f);
+}
+
+/* The value of f for series i, in a memory buffer (caller frees). */
+static char *field_string(const fmodel *m, size_t i, int f)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&buf, &len);
+  if (!mem)
+    return NULL;
+  field_text(mem, &m->s->series[i].key, f, m->st);
+  if (fclose(mem) != 0) {
+    free(buf);
+    return NULL;
+  }
+  return buf;
+}
+
+/* "state cached, grid uniform-t": the row fields of row r. */
+static char *row_string(const fmodel *m, size_t r)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&buf, &len);
+  if (!mem)
+    return NULL;
+  int first = 1;
+  for (int f = 0; f < N_FIELDS; f++)
+    if (m->row_field[f]) {
+      fprintf(mem, "%s%s ", first ? "" : ", ", field_names[f]);
+      field_text(mem, &m->s->series[m->row_rep[r]].key, f, m->st);
+      first = 0;
+    }
+  if (fclose(mem) != 0) {
+    free(buf);
+    return NULL;
+  }
+  return buf;
+}
+
+/* The setting: per field its single value, or how its values are told apart; one part
+ * per field (allocated), plain or for LaTeX. */
+static size_t setting_parts(const fmodel *m, int tex, char **parts)
+{
+  static const int order[] = {F_PROBLEM, F_METHOD, F_GRID, F_PRECISION, F_SDE, F_STATE};
+  static const char *const plural[N_FIELDS] = {"methods", "problems",   "grids",
+                                               "states",  "precisions", "adjoints"};
+  const adeis_report_key *key = m->s->n_series ? &m->s->series[0].key : NULL;
+  size_t n = 0;
+  for (size_t k = 0; key && k < sizeof order / sizeof *order; k++) {
+    int f = order[k];
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem)
+      break;
+    if (m->varies[f])
+      fprintf(mem, "%s: %s", plural[f], f == m->colour_field ? "by colour" : "by row");
+    else if (f == F_SDE)
+      fprintf(mem, "%s adjoint", key->sde ? "SDE" : "ODE");
+    else if (f == F_PRECISION)
+      fprintf(mem, "%ld-bit arithmetic", key->precision);
+    else if (f == F_PROBLEM) {
+      const char *sched = adeis_report_schedule(m->st, key->problem);
+      fprintf(mem, "problem %s", adeis_report_display(m->st, key->problem));
+      if (sched)
+        fprintf(mem, ", schedule %s", sched);
+    } else {
+      fprintf(mem, "%s ", field_names[f]);
+      field_text(mem, key, f, m->st);
+    }
+    if (fclose(mem) != 0) {
+      free(buf);
+      break;
+    }
+    if (tex) { /* what LaTeX would read as markup */
+      char *out = NULL;
+      size_t olen = 0;
+      FILE *o = open_memstream(&out, &olen);
+      for (const char *p = buf; o && *p; p++)
+        if (strchr("&%$#_{}", *p))
+          fprintf(o, "\\%c", *p);
+        else if (strchr("\\~^", *p))
+          fputc(' ', o);
+        else
+          fputc(*p, o);
+      free(buf);
+      buf = o && fclose(o) == 0 ? out : (free(out), NULL);
+      if (!buf)
+        break;
+    }
+    parts[n++] = buf;
+  }
+  return n;
+}
+
+/* The lines above the panels: heading, setting and definitions, wrapped at parts to fit
+ * width_chars; plain and LaTeX lines correspond one to one. */
+#define MAX_TOP_LINES 12
+typedef struct top_text {
+  size_t n;
+  char *plain[MAX_TOP_LINES], *tex[MAX_TOP_LINES];
+} top_text;
+
+static size_t text_width(const char *s)
+{
+  size_t n = 0;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xC0) != 0x80; /* UTF-8 characters */
+  return n;
+}
+
+static void top_add(top_text *t, char *const *plain, char *const *tex, size_t n, const char *sep,
+                    const char *sep_tex, size_t width)
+{
+  size_t i = 0;
+  while (i < n && t->n < MAX_TOP_LINES) {
+    char *lp = NULL, *lt = NULL;
+    size_t a = 0, b = 0, used = 0;
+    FILE *mp = open_memstream(&lp, &a), *mt = open_memstream(&lt, &b);
+    if (!mp || !mt) {
+      if (mp)
+        fclose(mp);
+      if (mt)
+        fclose(mt);
+      free(lp);
+      free(lt);
+      return;
+    }
+    size_t first = i;
+    while (i < n && (i == first || used + text_width(sep) + text_width(plain[i]) <= width)) {
+      fprintf(mp, "%s%s", i == first ? "" : sep, plain[i]);
+      fprintf(mt, "%s%s", i == first ? "" : sep_tex, tex[i]);
+      used += (i == first ? 0 : text_width(sep)) + text_width(plain[i]);
+      i++;
+    }
+    fclose(mp);
+    fclose(mt);
+    t->plain[t->n] = lp;
+    t->tex[t->n++] = lt;
+  }
+}
+
+static void top_text_build(top_text *t, const fmodel *m, const char *title, double width_px)
+{
+  memset(t, 0, sizeof *t);
+  size_t width = (size_t)(width_px / 7.4);
+  char head[512], head_tex[1024];
+  snprintf(head, sizeof head, "%s: relative error of each gradient against %s", title,
+           m->fig == ADEIS_REPORT_CONVERGENCE ? "steps N" : "cost");
+  size_t k = 0;
+  for (const char *p = head; *p && k + 3 < sizeof head_tex; p++) {
+    if (strchr("&%$#_{}", *p))
+      head_tex[k++] = '\\';
+    head_tex[k++] = strchr("\\~^", *p) ? ' ' : *p;
+  }
+  head_tex[k] = '\0';
+  char *hp = head, *ht = head_tex;
+  top_add(t, &hp, &ht, 1, "", "", width);
+  char *sp[8] = {0}, *st[8] = {0};
+  size_t np = setting_parts(m, 0, sp), nt = setting_parts(m, 1, st);
+  if (np == nt)
+    top_add(t, sp, st, np, " · ", " $\\cdot$ ", width);
+  for (size_t i = 0; i < np; i++)
+    free(sp[i]);
+  for (size_t i = 0; i < nt; i++)
+    free(st[i]);
+  static char *const def_plain[] = {
+      "relative error ‖g − g_ref‖₂ / ‖g_ref‖₂ of the computed gradient g against its "
+      "reference g_ref",
+      "cost = NFE + 1·NVJP: model evaluations and vector-Jacobian products, counted "
+      "separately, weight 1 each"};
+  static char *const def_tex[] = {
+      "relative error $\\|g-g_{\\mathrm{ref}}\\|_2/\\|g_{\\mathrm{ref}}\\|_2$ of the computed "
+      "gradient $g$ against its reference $g_{\\mathrm{ref}}$",
+      "cost $=$ NFE $+\\,1\\cdot{}$NVJP: model evaluations and vector-Jacobian products, "
+      "counted separately, weight 1 each"};
+  top_add(t, def_plain, def_tex, m->fig == ADEIS_REPORT_CONVERGENCE ? 1 : 2, " · ",
+          " $\\cdot$ ", width);
+}
+
+static void top_text_free(top_text *t)
+{
+  for (size_t i = 0; i < t->n; i++) {
+    free(t->plain[i]);
+    free(t->tex[i]);
+  }
+  memset(t, 0, sizeof *t);
+}
+
+/* ---- layout (fractions of the canvas) ---- */
+
+#define CELL_W 430.0 /* px per panel column (PNG; PDF and SVG scale it) */
+#define CELL_H 310.0
+#define TOP_LINE_H 19.0 /* per line above the panels (heading, setting, definitions) */
+#define KEY_ROW_H 22.0
+
 typedef struct layout {
-  size_t panels, rows, cols;
-  int legend_cell; /* a spare cell holds the legend; else the first panel does */
+  double w, h;             /* px */
+  double top_h;            /* the lines above the panels */
+  size_t key_cols, key_rows;
+  double key_h;
 } layout;
 
-static layout make_layout(const adeis_report_series_set *s)
+static size_t key_entries(const fmodel *m, size_t *widest)
 {
-  layout l = {0, 1, 1, 0};
-  for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES; q++)
-    l.panels += s->has[q] != 0;
-  while (l.cols * l.cols < l.panels)
-    l.cols++;
-  l.rows = (l.panels + l.cols - 1) / l.cols;
-  l.legend_cell = l.rows * l.cols > l.panels;
+  *widest = 40; /* "expected order (offset from the data)" */
+  for (size_t c = 0; c < m->n_colours; c++) {
+    char *v = field_string(m, m->colour_rep[c], m->colour_field);
+    size_t w = (v ? text_width(v) : 0) + (m->layer[c] ? 28 : 0);
+    *widest = w > *widest ? w : *widest;
+    free(v);
+  }
+  return m->n_colours + (m->n_guides > 0) + 1 + (size_t)m->any_open + (size_t)m->any_floor;
+}
+
+static layout make_layout(const fmodel *m, size_t top_lines)
+{
+  layout l;
+  l.w = m->n_q * CELL_W + 20;
+  l.top_h = 18 + TOP_LINE_H * top_lines;
+  size_t widest, n = key_entries(m, &widest);
+  l.key_cols = (size_t)((l.w - 40) / (7.5 * widest + 80));
+  if (l.key_cols < 1)
+    l.key_cols = 1;
+  l.key_rows = (n + l.key_cols - 1) / l.key_cols;
+  l.key_h = 34 + KEY_ROW_H * l.key_rows;
+  l.h = l.top_h + m->n_rows * CELL_H + l.key_h;
   return l;
 }
 
-static void gp_intro(FILE *f, adeis_report_figure fig, const char *title, int latex)
+/* ---- script sections ---- */
+
+static void gp_intro(FILE *f, const fmodel *m, const char *title, int latex)
 {
-  const char *name = adeis_report_figure_name(fig);
-  fprintf(f, "# %s.gp: relative error against %s, one panel per gradient, for the study\n# ", name,
-          fig == ADEIS_REPORT_CONVERGENCE ? "steps N" : "NFE + NVJP");
+  const char *name = adeis_report_figure_name(m->fig);
+  fprintf(f, "# %s.gp: relative error against %s, one panel per gradient%s, for the study\n# ",
+          name, m->fig == ADEIS_REPORT_CONVERGENCE ? "steps N" : "cost",
+          m->n_rows > 1 ? " (columns) and variant (rows)" : "");
   comment_text(f, title);
   fprintf(f,
           ". Written by adeis from errors.csv and orders.csv: restyle it freely and\n"
           "# re-run it from this folder with   gnuplot %s.gp\n"
           "# (`adeis plot` writes it anew; keep a restyled copy under another name).\n"
-          "#   errors-Q.dat  one block per series: N, error, NFE+NVJP, NFE, NVJP, seconds, "
-          "used\n"
-          "#   guides-Q.dat  dashed lines of the expected order through the last used point\n"
+          "#   errors-Q.dat  one block per series: N, error, cost, NFE, NVJP, seconds, used, mark\n"
+          "#   guides-Q.dat  the expected slope over each fitted range, offset from the data\n"
           "# Options: gnuplot -e 'formats=\"png\"; outbase=\"fig\"' %s.gp\n\n",
           name, name);
   fprintf(f, "if (!exists(\"outbase\")) outbase = '%s'\n", name);
   fprintf(f, "if (!exists(\"formats\")) formats = '%s'\n",
-          fig == ADEIS_REPORT_WORK_PRECISION ? "png pdf"
-          : latex                            ? "png pdf svg tex"
-                                             : "png pdf svg");
+          m->fig == ADEIS_REPORT_WORK_PRECISION ? "png pdf"
+          : latex                               ? "png pdf svg tex"
+                                                : "png pdf svg");
   fputs("set encoding utf8\n\n", f);
 }
 
-static void gp_styles(FILE *f, const adeis_report_series_set *s)
+static void gp_styles(FILE *f, const fmodel *m)
 {
-  fputs("# One style per series; its guide is the same colour, dashed.\n", f);
-  for (size_t i = 0; i < s->n_series; i++)
-    fprintf(f, "set style line %zu lc rgb '%s' lw 2 pt %d ps 1.3\n", i + 1, colours[i % N_COLOURS],
-            point_types[i % N_POINT_TYPES]);
-  fputs("guide = 'dt 2 lw 1.5'\n\n# Series titles; titles_tex for the cairolatex variant.\n", f);
-  fprintf(f, "array titles[%zu]\narray titles_tex[%zu]\n", s->n_series, s->n_series);
-  for (size_t i = 0; i < s->n_series; i++) {
-    fprintf(f, "titles[%zu] = ", i + 1);
-    gp_string(f, s->series[i].label);
-    fprintf(f, "\ntitles_tex[%zu] = ", i + 1);
-    gp_string_tex(f, s->series[i].label);
+  fputs("# One style per colour (the legend's entries); a colour drawn over one it coincides\n"
+        "# with is thinner, dashed, has smaller marks and is shifted right by the factor\n"
+        "# dodge[N] (1: not shifted). Open marks: ls N pt open_pt[N].\n",
+        f);
+  fprintf(f, "array open_pt[%zu]\narray dodge[%zu]\n", m->n_colours ? m->n_colours : 1,
+          m->n_colours ? m->n_colours : 1);
+  int layered = 0;
+  for (size_t c = 0; c < m->n_colours; c++)
+    layered |= m->layer[c] > 0;
+  for (size_t c = 0; c < m->n_colours; c++) {
+    int layer = m->layer[c];
+    double lw = 2.0 * pow(0.7, layer);
+    double ps = (layered ? 1.5 : 1.3) * pow(0.8, layer);
+    fprintf(f, "set style line %zu lc rgb '%s' lw %.2f dt %d pt %d ps %.2f\n", c + 1,
+            colours[c % N_COLOURS], lw, layer ? 2 : 1, filled_pt[c % N_SHAPES], ps);
+    fprintf(f, "open_pt[%zu] = %d; dodge[%zu] = %.4g\n", c + 1, open_pt[c % N_SHAPES], c + 1,
+            pow(DODGE, layer));
+  }
+  fprintf(f, "floor_pt = %d\nguide = 'dt (10,6) lw 1.5'\n\n", FLOOR_PT);
+  fputs("# Legend titles (by colour); _tex for the cairolatex variant.\n", f);
+  fprintf(f, "array titles[%zu]\narray titles_tex[%zu]\n", m->n_colours ? m->n_colours : 1,
+          m->n_colours ? m->n_colours : 1);
+  for (size_t c = 0; c < m->n_colours; c++) {
+    char *v = field_string(m, m->colour_rep[c], m->colour_field), t[256];
+    if (m->layer[c])
+      snprintf(t, sizeof t, "%s (drawn shifted right %.0f %%)", v ? v : "",
+               (pow(DODGE, m->layer[c]) - 1) * 100);
+    else
+      snprintf(t, sizeof t, "%s", v ? v : "");
+    fprintf(f, "titles[%zu] = ", c + 1);
+    gp_string(f, t);
+    fprintf(f, "\ntitles_tex[%zu] = ", c + 1);
+    gp_string_tex(f, t);
     fputc('\n', f);
+    free(v);
   }
   fputs("T(i) = tex ? titles_tex[i] : titles[i]\n\n", f);
+}
+
+static void gp_texts(FILE *f, const top_text *t)
+{
+  fputs("# The lines above the panels (the first is the heading).\n", f);
+  fprintf(f, "array top[%zu]\narray top_tex[%zu]\n", t->n ? t->n : 1, t->n ? t->n : 1);
+  for (size_t i = 0; i < t->n; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "top[%zu]", i + 1);
+    gp_text_pair(f, name, t->plain[i], t->tex[i]);
+  }
+  fputc('\n', f);
 }
 
 static void gp_terminals(FILE *f, layout l)
 {
   fputs("  tex = (fmt eq 'tex')\n", f);
-  fprintf(f, "  if (fmt eq 'png') { set terminal pngcairo size %zu,%zu enhanced font 'Sans,12' }\n",
-          l.cols * 600, l.rows * 450);
   fprintf(f,
-          "  if (fmt eq 'pdf') { set terminal pdfcairo size %.1fin,%.1fin enhanced font "
-          "'Sans,9' }\n",
-          l.cols * 4.5, l.rows * 3.4);
+          "  if (fmt eq 'png') { set terminal pngcairo size %.0f,%.0f enhanced font 'Sans,11' }\n",
+          l.w, l.h);
   fprintf(f,
-          "  if (fmt eq 'svg') { set terminal svg size %zu,%zu enhanced font 'Sans,12' "
+          "  if (fmt eq 'pdf') { set terminal pdfcairo size %.2fin,%.2fin enhanced font "
+          "'Sans,8' }\n",
+          l.w / 133.0, l.h / 133.0);
+  fprintf(f,
+          "  if (fmt eq 'svg') { set terminal svg size %.0f,%.0f enhanced font 'Sans,11' "
           "background rgb 'white' }\n",
-          l.cols * 600, l.rows * 450);
-  fprintf(f, "  if (tex) { set terminal cairolatex pdf size %.1fin,%.1fin }\n", l.cols * 3.2,
-          l.rows * 2.4);
+          l.w, l.h);
+  /* about the text width of a page; the .tex scales it to \adeiswidth */
+  fprintf(f, "  if (tex) { set terminal cairolatex pdf size %.2fin,%.2fin }\n", l.w / 90.0,
+          l.h / 90.0);
   fputs("  set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \\\n"
         "    (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)\n",
         f);
 }
 
-static void gp_axes(FILE *f, adeis_report_figure fig)
+static void gp_axes(FILE *f, const fmodel *m)
 {
-  fputs("  set border; set tics; set offsets graph 0.04, graph 0.04, 0, 0\n"
-        "  set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1\n",
-        f);
-  if (fig == ADEIS_REPORT_CONVERGENCE)
-    fputs("  set logscale x 2; set format x '%g'\n"
-          "  set xlabel tex ? 'steps $N$' : 'steps N'\n",
-          f);
-  else
-    fputs("  set logscale x 10; set format x tex ? '$10^{%L}$' : '10^{%L}'\n"
-          "  set xlabel 'NFE + NVJP'\n",
-          f);
-  fputs("  set logscale y 10; set format y tex ? '$10^{%L}$' : '10^{%L}'\n"
-        "  set ylabel 'relative error'\n"
-        "  set key bottom left Left reverse samplen 2.5 box lc rgb '#bbbbbb' opaque\n",
-        f);
+  fputs("  set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1\n", f);
+  if (m->fig == ADEIS_REPORT_CONVERGENCE) {
+    double lo = pow(10, m->x_lo), hi = pow(10, m->x_hi);
+    long first = 1;
+    while ((double)first * 2 <= pow(10, m->x_lo + 0.06 * (m->x_hi - m->x_lo)) * 1.01 &&
+           first < (1L << 40))
+      first *= 2;
+    if ((double)first < lo)
+      first *= 2;
+    double octaves = (m->x_hi - m->x_lo) / log10(2.0);
+    long factor = 1L << (long)ceil(octaves / 7);
+    fprintf(f, "  set logscale x 2; set xrange [%.6g:%.6g]; set xtics %ld, %ld; set mxtics 1\n",
+            lo, hi, first, factor < 2 ? 2 : factor);
+    fputs("  set format x '%g'\n", f);
+  } else {
+    fprintf(f, "  set logscale x 10; set xrange [%.6g:%.6g]; set xtics 10; set mxtics 10\n",
+            pow(10, m->x_lo), pow(10, m->x_hi));
+    fputs("  set format x tex ? '$10^{%L}$' : '10^{%L}'\n", f);
+  }
+  fputs("  set logscale y 10; set format y tex ? '$10^{%L}$' : '10^{%L}'\n", f);
+  fputs("  unset key\n", f);
 }
 
-/* [lo:hi] around the x values of quantity q, for a panel with no finite error to show. */
-static void empty_ranges(FILE *f, adeis_report_figure fig, const adeis_report_results *r,
-                         const adeis_report_series_set *s, adeis_report_quantity q)
+/* The panel's place on the canvas: margins at screen fractions. */
+static void gp_place(FILE *f, const fmodel *m, layout l, size_t row, size_t k)
 {
-  double lo = INFINITY, hi = 1;
-  for (size_t i = 0; i < s->n_series; i++)
-    for (size_t j = 0; j < s->series[i].curve[q].n_points; j++) {
-      const adeis_report_error_row *row = &r->errors[s->series[i].curve[q].points[j]];
-      double x = fig == ADEIS_REPORT_CONVERGENCE ? (double)row->steps : (double)cost(row);
-      lo = x > 0 && x < lo ? x : lo;
-      hi = x > hi ? x : hi;
-    }
-  if (!isfinite(lo))
-    lo = 1;
-  fprintf(f, "  set label 1 'no finite errors' at graph 0.5,0.5 center\n  plot [%g:%g][1e-16:1]",
-          lo / 2, hi * 2);
+  double left = (10 + k * CELL_W + 78) / l.w, right = (10 + (k + 1) * CELL_W - 14) / l.w;
+  double top = 1 - (l.top_h + row * CELL_H + 34) / l.h;
+  double bottom = 1 - (l.top_h + (row + 1) * CELL_H - 44) / l.h;
+  fprintf(f, "  set lmargin at screen %.4f; set rmargin at screen %.4f\n", left, right);
+  fprintf(f, "  set tmargin at screen %.4f; set bmargin at screen %.4f\n", top, bottom);
+  (void)m;
 }
 
-static int panel_has_data(const adeis_report_results *r, const adeis_report_series_set *s,
-                          adeis_report_quantity q)
+static void gp_guide_labels(FILE *f, const fmodel *m, size_t row, adeis_report_quantity q)
 {
-  for (size_t i = 0; i < s->n_series; i++)
-    for (size_t j = 0; j < s->series[i].curve[q].n_points; j++)
-      if (positive(r->errors[s->series[i].curve[q].points[j]].rel_error))
+  int tag = 10;
+  for (size_t g = 0; g < m->n_guides; g++) {
+    const guide *gd = &m->guides[g];
+    if (gd->row != row || gd->q != q)
+      continue;
+    fprintf(f,
+            "  set label %d sprintf(tex ? 'order $%g$' : 'order %g') at first %.6g, first %.6g "
+            "left offset 0.5,0 tc rgb '%s' front\n",
+            tag++, gd->order, gd->order, pow(10, gd->xb), pow(10, gd->yb), GUIDE_COLOUR);
+  }
+}
+
+/* Lines of the unit roundoff 2^-bits of each precision in the panel that lies near its data. */
+static void gp_roundoff(FILE *f, const fmodel *m, size_t row, adeis_report_quantity q, int *first)
+{
+  double dlo, dhi;
+  panel_data_range(m, row, q, &dlo, &dhi);
+  for (size_t i = 0; i < m->s->n_series; i++) {
+    long bits = m->s->series[i].key.precision;
+    double u = roundoff(bits);
+    size_t j = 0;
+    while (j < i && m->s->series[j].key.precision != bits)
+      j++;
+    if (j < i || m->row_of[i] != row || !m->s->series[i].curve[q].n_points ||
+        !isfinite(dlo) || !roundoff_shown(u, dlo, dhi))
+      continue;
+    const char *col = m->colour_field == F_PRECISION ? colours[m->colour_of[i] % N_COLOURS]
+                                                     : "#555555";
+    fprintf(f, "%s \\\n    %.6e with lines lc rgb '%s' dt 3 lw 1.2 notitle", *first ? "" : ",",
+            pow(10, u), col);
+    *first = 0;
+  }
+}
+
+static void gp_roundoff_labels(FILE *f, const fmodel *m, size_t row, adeis_report_quantity q)
+{
+  double dlo, dhi;
+  panel_data_range(m, row, q, &dlo, &dhi);
+  int tag = 40;
+  for (size_t i = 0; i < m->s->n_series; i++) {
+    long bits = m->s->series[i].key.precision;
+    double u = roundoff(bits);
+    size_t j = 0;
+    while (j < i && m->s->series[j].key.precision != bits)
+      j++;
+    if (j < i || m->row_of[i] != row || !m->s->series[i].curve[q].n_points ||
+        !isfinite(dlo) || !roundoff_shown(u, dlo, dhi))
+      continue;
+    const char *col = m->colour_field == F_PRECISION ? colours[m->colour_of[i] % N_COLOURS]
+                                                     : "#555555";
+    fprintf(f,
+            "  set label %d (tex ? '$2^{-%ld}$' : '2^{-%ld}') at graph 0.03, first %.6e "
+            "offset 0,0.7 tc rgb '%s' front\n",
+            tag++, bits, bits, pow(10, u), col);
+  }
+}
+
+static int panel_has_data(const fmodel *m, size_t row, adeis_report_quantity q)
+{
+  for (size_t i = 0; i < m->s->n_series; i++)
+    for (size_t j = 0; m->row_of[i] == row && j < m->s->series[i].curve[q].n_points; j++)
+      if (positive(m->r->errors[m->s->series[i].curve[q].points[j]].rel_error))
         return 1;
   return 0;
 }
 
-static void gp_panel(FILE *f, adeis_report_figure fig, const adeis_report_results *r,
-                     const adeis_report_series_set *s, adeis_report_quantity q, int with_key)
+/* The index of series i's block in errors-Q.dat and of its guide in guides-Q.dat. */
+static size_t dat_index(const fmodel *m, size_t i, adeis_report_quantity q)
 {
-  const char *qn = adeis_report_quantity_name(q);
-  int conv = fig == ADEIS_REPORT_CONVERGENCE, data = panel_has_data(r, s, q);
-  fprintf(f, "  set title tex ? '%s' : '%s'\n", panel_titles_tex[q], panel_titles[q]);
-  fputs(with_key ? "  set key\n" : "  unset key\n", f);
-  if (data)
-    fputs("  plot", f);
-  else
-    empty_ranges(f, fig, r, s, q);
-  size_t index = 0, gindex = 0;
-  for (size_t i = 0; i < s->n_series; i++) {
-    const adeis_report_curve *c = &s->series[i].curve[q];
-    if (!c->n_points)
-      continue;
-    fprintf(f,
-            "%s \\\n    'errors-%s.dat' index %zu using %d:2 with linespoints ls %zu "
-            "title T(%zu) noenhanced",
-            index ? "," : "", qn, index, conv ? 1 : 3, i + 1, i + 1);
-    index++;
-    if (!guide_anchor(c, r))
-      continue;
-    fprintf(f,
-            ", \\\n    'guides-%s.dat' index %zu using %d:%d with lines ls %zu @guide "
-            "notitle",
-            qn, gindex++, conv ? 1 : 2, conv ? 3 : 4, i + 1);
-  }
-  if (with_key)
-    fputs(", \\\n    keyentry with lines lc rgb '#555555' @guide title 'expected order'", f);
-  fputs(data ? "\n" : "\n  unset label 1\n", f);
+  size_t k = 0;
+  for (size_t j = 0; j < i; j++)
+    k += m->s->series[j].curve[q].n_points > 0;
+  return k;
 }
 
-/* The spare cell of the layout: the legend alone. */
-static void gp_legend(FILE *f, const adeis_report_series_set *s)
+static void gp_series(FILE *f, const fmodel *m, size_t i, adeis_report_quantity q, int *first)
 {
-  fputs("  unset border; unset tics; unset grid; unset xlabel; unset ylabel; unset title\n"
-        "  unset logscale; set key center center Left reverse noopaque nobox samplen 3 "
-        "spacing 1.4\n",
-        f);
+  const char *qn = adeis_report_quantity_name(q);
+  int col = m->fig == ADEIS_REPORT_CONVERGENCE ? 1 : 3;
+  size_t c = m->colour_of[i] + 1, k = dat_index(m, i, q);
+  char x[48]; /* a curve over one it coincides with is drawn shifted right by dodge[c] */
+  if (m->layer[c - 1])
+    snprintf(x, sizeof x, "($%d*dodge[%zu])", col, c);
+  else
+    snprintf(x, sizeof x, "%d", col);
   fprintf(f,
-          "  plot [0:1][0:1] for [i=1:%zu] NaN with linespoints ls i title T(i) "
-          "noenhanced, \\\n"
-          "    NaN with lines lc rgb '#555555' @guide title 'expected order'\n",
-          s->n_series);
+          "%s \\\n    'errors-%s.dat' index %zu using %s:2 with lines ls %zu notitle, \\\n"
+          "    '' index %zu using %s:($8==0 ? $2 : NaN) with points ls %zu notitle, \\\n"
+          "    '' index %zu using %s:($8==1 ? $2 : NaN) with points ls %zu pt open_pt[%zu] "
+          "notitle, \\\n"
+          "    '' index %zu using %s:($8==2 ? $2 : NaN) with points ls %zu pt floor_pt ps 1.6 "
+          "lw 2 notitle",
+          *first ? "" : ",", qn, k, x, c, k, x, c, k, x, c, c, k, x, c);
+  *first = 0;
+}
+
+static void gp_panel(FILE *f, const fmodel *m, layout l, size_t row, size_t k)
+{
+  adeis_report_quantity q = m->q[k];
+  size_t p = row * m->n_q + k;
+  gp_place(f, m, l, row, k);
+  char *rs = m->n_rows > 1 ? row_string(m, row) : NULL;
+  fprintf(f, "  set title (tex ? '%s' : '%s')", panel_titles_tex[q], panel_titles[q]);
+  if (rs) { /* the variant of the row after the gradient */
+    fputs(".(tex ? ' -- '.", f);
+    gp_string_tex(f, rs);
+    fputs(" : '  ·  '.", f);
+    gp_string_enhanced(f, rs);
+    fputc(')', f);
+  }
+  fputc('\n', f);
+  free(rs);
+  fprintf(f, "  set yrange [1e%d:1e%d]; set ytics 1e%d, 1e%d, 1e%d; set mytics %d\n",
+          m->y_lo[p], m->y_hi[p], m->y_lo[p], m->y_step, m->y_hi[p],
+          m->y_step == 1 ? 10 : m->y_step);
+  fprintf(f, "  set xlabel %s\n",
+          row + 1 < m->n_rows ? "''"
+          : m->fig == ADEIS_REPORT_CONVERGENCE
+              ? "(tex ? 'steps $N$' : 'steps N')"
+              : "(tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')");
+  fprintf(f, "  set ylabel %s\n", k == 0 ? "'relative error'" : "''");
+  fputs("  unset label\n", f);
+  gp_guide_labels(f, m, row, q);
+  gp_roundoff_labels(f, m, row, q);
+  int data = panel_has_data(m, row, q), first = 1;
+  if (!data)
+    fputs("  set label 1 'no finite errors' at graph 0.5,0.5 center\n", f);
+  fputs("  plot", f);
+  for (size_t i = 0; i < m->s->n_series; i++)
+    if (m->row_of[i] == row && m->s->series[i].curve[q].n_points)
+      gp_series(f, m, i, q, &first);
+  size_t gi = 0;
+  for (size_t g = 0; g < m->n_guides; g++) {
+    if (m->guides[g].q != q)
+      continue;
+    if (m->guides[g].row == row) {
+      fprintf(f, "%s \\\n    'guides-%s.dat' index %zu using %d:%d with lines lc rgb '%s' "
+                 "@guide notitle",
+              first ? "" : ",", adeis_report_quantity_name(q), gi,
+              m->fig == ADEIS_REPORT_CONVERGENCE ? 1 : 2,
+              m->fig == ADEIS_REPORT_CONVERGENCE ? 3 : 4, GUIDE_COLOUR);
+      first = 0;
+    }
+    gi++;
+  }
+  gp_roundoff(f, m, row, q, &first);
+  if (first)
+    fputs(" NaN notitle", f);
+  fputc('\n', f);
+}
+
+/* Below the panels: the legend; above them: heading, setting and the error's definition. */
+static void gp_legend(FILE *f, const fmodel *m, layout l, size_t n_top)
+{
+  double key_top = l.key_h / l.h;
+  fputs("  unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border\n"
+        "  unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]\n",
+        f);
+  fprintf(f, "  set lmargin at screen 0.02; set rmargin at screen 0.98\n"
+             "  set tmargin at screen %.4f; set bmargin at screen 0.005\n",
+          key_top - 14 / l.h);
+  for (size_t i = 0; i < n_top; i++)
+    fprintf(f,
+            "  set label %zu (tex ? top_tex[%zu] : top[%zu]) at screen 0.5, screen %.4f center "
+            "front noenhanced%s\n",
+            91 + i, i + 1, i + 1, 1 - (16 + TOP_LINE_H * i) / l.h, i ? "" : " font ',13'");
+  fprintf(f,
+          "  set key center center horizontal maxcols %zu Left reverse "
+          "samplen 2.5 spacing 1.15 width 1 nobox noopaque noenhanced\n",
+          l.key_cols);
+  fprintf(f, "  plot for [i=1:%zu] NaN with linespoints ls i title T(i)", m->n_colours);
+  if (m->n_guides)
+    fputs(", \\\n    NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order, offset' "
+          ": 'expected order (offset from the data)')",
+          f);
+  fputs(", \\\n    NaN with points pt 7 ps 1.2 lc rgb '#555555' title 'points of the order fit'",
+        f);
+  if (m->any_open)
+    fputs(", \\\n    NaN with points pt 6 ps 1.2 lc rgb '#555555' title (tex ? 'left out: "
+          "pre-asymptotic' : 'left out: pre-asymptotic')",
+          f);
+  if (m->any_floor)
+    fputs(", \\\n    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: "
+          "precision floor'",
+          f);
+  fputc('\n', f);
 }
 
 int adeis_report_gp_write(FILE *f, adeis_report_figure fig, const char *title,
                           const adeis_report_results *r, const adeis_report_series_set *s,
-                          int latex)
+                          const adeis_report_study *st, int latex)
 {
-  layout l = make_layout(s);
-  gp_intro(f, fig, title, latex);
-  gp_styles(f, s);
+  fmodel m;
+  int rc = fmodel_build(&m, fig, r, s, st);
+  if (rc) {
+    fmodel_free(&m);
+    adeis_set_error("out of memory");
+    return rc;
+  }
+  top_text t;
+  top_text_build(&t, &m, title, m.n_q * CELL_W);
+  layout l = make_layout(&m, t.n);
+  gp_intro(f, &m, title, latex);
+  gp_styles(f, &m);
+  gp_texts(f, &t);
   fputs("do for [fmt in formats] {\n", f);
   gp_terminals(f, l);
-  gp_axes(f, fig);
-  fprintf(f, "  set multiplot layout %zu,%zu\n", l.rows, l.cols);
-  int first = 1;
-  for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES; q++)
-    if (s->has[q]) {
-      gp_panel(f, fig, r, s, (adeis_report_quantity)q, first && !l.legend_cell);
-      first = 0;
-    }
-  if (l.legend_cell)
-    gp_legend(f, s);
+  gp_axes(f, &m);
+  fputs("  set multiplot\n", f);
+  for (size_t row = 0; row < m.n_rows; row++)
+    for (size_t k = 0; k < m.n_q; k++)
+      gp_panel(f, &m, l, row, k);
+  gp_legend(f, &m, l, t.n);
   fputs("  unset multiplot\n  set output\n}\n", f);
+  top_text_free(&t);
+  fmodel_free(&m);
   return write_status(f);
 }

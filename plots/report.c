@@ -27,6 +27,7 @@ typedef struct job {
   const char *title;
   const adeis_report_results *r;
   const adeis_report_series_set *s;
+  const adeis_report_study *st;
   adeis_report_quantity q;
   adeis_report_figure fig;
   int latex;
@@ -40,7 +41,7 @@ static int fill_job(FILE *f, const void *ctx)
   case JOB_TEX: return adeis_report_tex_write(f, j->title, j->r, j->s);
   case JOB_DAT: return adeis_report_dat_write(f, j->r, j->s, j->q);
   case JOB_GUIDES: return adeis_report_guides_write(f, j->r, j->s, j->q);
-  case JOB_GP: return adeis_report_gp_write(f, j->fig, j->title, j->r, j->s, j->latex);
+  case JOB_GP: return adeis_report_gp_write(f, j->fig, j->title, j->r, j->s, j->st, j->latex);
   }
   return ADEIS_EINPUT;
 }
@@ -388,11 +389,18 @@ static int render(const char *dir, int latex)
     adeis_set_error("%s: cannot resolve the folder's name: %s", dir, strerror(errno));
     st = ADEIS_EINPUT;
   }
+  adeis_report_study info;
+  memset(&info, 0, sizeof info);
   st = st ? st : adeis_report_read(&r, errors, orders);
   st = st ? st : adeis_report_series_build(&s, &r);
-  job j = {JOB_MD, title, &r, &s, ADEIS_REPORT_X_T, ADEIS_REPORT_CONVERGENCE, latex != 0};
+  st = st ? st : adeis_report_study_read(&info, dir, &s);
+  st = st ? st : adeis_report_series_relabel(&s, &info);
+  /* headings and LaTeX labels name the study, not the folder it was written to */
+  const char *name = info.name ? info.name : title;
+  job j = {JOB_MD, name, &r, &s, &info, ADEIS_REPORT_X_T, ADEIS_REPORT_CONVERGENCE, latex != 0};
   st = st ? st : write_data(dir, j);
   st = st ? st : render_figures(dir, latex != 0);
+  adeis_report_study_free(&info);
   adeis_report_series_free(&s);
   adeis_report_results_free(&r);
   free(errors);
