@@ -826,8 +826,8 @@ static char *field_string(const fmodel *m, size_t i, int f)
   return buf;
 }
 
-/* "state cached, grid uniform-t": the row fields of row r. */
-static char *row_string(const fmodel *m, size_t r)
+/* "state cached, grid uniform-t" (with names) or "cached, uniform-t": the row's fields. */
+static char *row_string(const fmodel *m, size_t r, int names)
 {
   char *buf = NULL;
   size_t len = 0;
@@ -837,7 +837,7 @@ static char *row_string(const fmodel *m, size_t r)
   int first = 1;
   for (int f = 0; f < N_FIELDS; f++)
     if (m->row_field[f]) {
-      fprintf(mem, "%s%s ", first ? "" : ", ", field_names[f]);
+      fprintf(mem, "%s%s%s", first ? "" : ", ", names ? field_names[f] : "", names ? " " : "");
       field_text(mem, &m->s->series[m->row_rep[r]].key, f, m->st);
       first = 0;
     }
@@ -1000,13 +1000,23 @@ static void top_text_free(top_text *t)
 
 /* ---- layout (fractions of the canvas) ---- */
 
-#define CELL_W 430.0 /* px per panel column (PNG; PDF and SVG scale it) */
-#define CELL_H 310.0
-#define TOP_LINE_H 19.0 /* per line above the panels (heading, setting, definitions) */
-#define KEY_ROW_H 22.0
+/* The canvas in px for PNG (PDF and SVG scale it) and in pt for the cairolatex variant,
+ * whose text is \scriptsize: the same arrangement at print size. */
+typedef struct dims {
+  double cell_w, cell_h;          /* one panel with its margins */
+  double left, right, top, bottom; /* a panel's margins: tick labels, title, axis label */
+  double line_h, key_row_h;       /* a line above the panels; a row of the legend */
+  double char_w, sample_w, edge;  /* legend entries: a character, the sample; canvas edge */
+} dims;
+
+static const dims png_dims = {430, 310, 78, 14, 34, 44, 19, 22, 7.5, 80, 10};
+static const dims tex_dims = {114, 100, 31, 5, 13, 24, 0, 9, 3.6, 30, 2};
+
+#define CELL_W (png_dims.cell_w)
 
 typedef struct layout {
-  double w, h;             /* px */
+  dims d;
+  double w, h;             /* px or pt */
   double top_h;            /* the lines above the panels */
   size_t key_cols, key_rows;
   double key_h;
@@ -1024,18 +1034,19 @@ static size_t key_entries(const fmodel *m, size_t *widest)
   return m->n_colours + (m->n_guides > 0) + 1 + (size_t)m->any_open + (size_t)m->any_floor;
 }
 
-static layout make_layout(const fmodel *m, size_t top_lines)
+static layout make_layout(const fmodel *m, dims d, size_t top_lines)
 {
   layout l;
-  l.w = m->n_q * CELL_W + 20;
-  l.top_h = 18 + TOP_LINE_H * top_lines;
+  l.d = d;
+  l.w = m->n_q * d.cell_w + 2 * d.edge;
+  l.top_h = top_lines ? 18 + d.line_h * top_lines : 3 * d.edge;
   size_t widest, n = key_entries(m, &widest);
-  l.key_cols = (size_t)((l.w - 40) / (7.5 * widest + 80));
+  l.key_cols = (size_t)((l.w - 4 * d.edge) / (d.char_w * widest + d.sample_w));
   if (l.key_cols < 1)
     l.key_cols = 1;
   l.key_rows = (n + l.key_cols - 1) / l.key_cols;
-  l.key_h = 34 + KEY_ROW_H * l.key_rows;
-  l.h = l.top_h + m->n_rows * CELL_H + l.key_h;
+  l.key_h = 1.5 * d.key_row_h + d.key_row_h * l.key_rows;
+  l.h = l.top_h + m->n_rows * d.cell_h + l.key_h;
   return l;
 }
 
@@ -1107,6 +1118,18 @@ static void gp_styles(FILE *f, const fmodel *m)
 
 static void gp_texts(FILE *f, const top_text *t)
 {
+  fputs("# The setting, for the caption of the cairolatex variant (\\adeissetting).\n"
+        "setting_tex = '",
+        f);
+  for (size_t i = 1; i < t->n; i++) {
+    fputs(i > 1 ? "; " : "", f);
+    for (const char *p = t->tex[i]; *p; p++) {
+      if (*p == '\'')
+        fputc('\'', f);
+      fputc((unsigned char)*p < 0x20 ? ' ' : *p, f);
+    }
+  }
+  fputs("'\n", f);
   fputs("# The lines above the panels (the first is the heading).\n", f);
   fprintf(f, "array top[%zu]\narray top_tex[%zu]\n", t->n ? t->n : 1, t->n ? t->n : 1);
   for (size_t i = 0; i < t->n; i++) {
@@ -1117,7 +1140,7 @@ static void gp_texts(FILE *f, const top_text *t)
   fputc('\n', f);
 }
 
-static void gp_terminals(FILE *f, layout l)
+static void gp_terminals(FILE *f, layout l, layout lt)
 {
   fputs("  tex = (fmt eq 'tex')\n", f);
   fprintf(f,
@@ -1131,9 +1154,11 @@ static void gp_terminals(FILE *f, layout l)
           "  if (fmt eq 'svg') { set terminal svg size %.0f,%.0f enhanced font 'Sans,11' "
           "background rgb 'white' }\n",
           l.w, l.h);
-  /* about the text width of a page; the .tex scales it to \adeiswidth */
-  fprintf(f, "  if (tex) { set terminal cairolatex pdf size %.2fin,%.2fin }\n", l.w / 90.0,
-          l.h / 90.0);
+  /* about a page's text width at \\scriptsize; the .tex scales it to \\adeiswidth */
+  fprintf(f,
+          "  if (tex) { set terminal cairolatex pdf size %.2fin,%.2fin font ',7' pointscale 0.55 "
+          "linewidth 0.7 }\n",
+          lt.w / 72.0, lt.h / 72.0);
   fputs("  set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \\\n"
         "    (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)\n",
         f);
@@ -1151,9 +1176,11 @@ static void gp_axes(FILE *f, const fmodel *m)
     if ((double)first < lo)
       first *= 2;
     double octaves = (m->x_hi - m->x_lo) / log10(2.0);
-    long factor = 1L << (long)ceil(octaves / 7);
-    fprintf(f, "  set logscale x 2; set xrange [%.6g:%.6g]; set xtics %ld, %ld; set mxtics 1\n",
-            lo, hi, first, factor < 2 ? 2 : factor);
+    long factor = 1L << (long)ceil(octaves / 7), factor_tex = 1L << (long)ceil(octaves / 4);
+    fprintf(f,
+            "  set logscale x 2; set xrange [%.6g:%.6g]; set xtics %ld, (tex ? %ld : %ld); "
+            "set mxtics 1\n",
+            lo, hi, first, factor_tex < 2 ? 2 : factor_tex, factor < 2 ? 2 : factor);
     fputs("  set format x '%g'\n", f);
   } else {
     fprintf(f, "  set logscale x 10; set xrange [%.6g:%.6g]; set xtics 10; set mxtics 10\n",
@@ -1164,15 +1191,39 @@ static void gp_axes(FILE *f, const fmodel *m)
   fputs("  unset key\n", f);
 }
 
-/* The panel's place on the canvas: margins at screen fractions. */
-static void gp_place(FILE *f, const fmodel *m, layout l, size_t row, size_t k)
+/* A screen fraction for the two layouts: (tex ? t : p). */
+static void frac(FILE *f, double p, double t) { fprintf(f, "(tex ? %.4f : %.4f)", t, p); }
+
+static double place_left(layout l, size_t k)
 {
-  double left = (10 + k * CELL_W + 78) / l.w, right = (10 + (k + 1) * CELL_W - 14) / l.w;
-  double top = 1 - (l.top_h + row * CELL_H + 34) / l.h;
-  double bottom = 1 - (l.top_h + (row + 1) * CELL_H - 44) / l.h;
-  fprintf(f, "  set lmargin at screen %.4f; set rmargin at screen %.4f\n", left, right);
-  fprintf(f, "  set tmargin at screen %.4f; set bmargin at screen %.4f\n", top, bottom);
-  (void)m;
+  return (l.d.edge + k * l.d.cell_w + l.d.left) / l.w;
+}
+static double place_right(layout l, size_t k)
+{
+  return (l.d.edge + (k + 1) * l.d.cell_w - l.d.right) / l.w;
+}
+static double place_top(layout l, size_t row)
+{
+  return 1 - (l.top_h + row * l.d.cell_h + l.d.top) / l.h;
+}
+static double place_bottom(layout l, size_t row)
+{
+  return 1 - (l.top_h + (row + 1) * l.d.cell_h - l.d.bottom) / l.h;
+}
+
+/* The panel's place on the canvas: margins at screen fractions (the cairolatex variant
+ * has no lines above the panels: its caption says the setting). */
+static void gp_place(FILE *f, layout lp, layout lt, size_t row, size_t k)
+{
+  fputs("  set lmargin at screen ", f);
+  frac(f, place_left(lp, k), place_left(lt, k));
+  fputs("; set rmargin at screen ", f);
+  frac(f, place_right(lp, k), place_right(lt, k));
+  fputs("\n  set tmargin at screen ", f);
+  frac(f, place_top(lp, row), place_top(lt, row));
+  fputs("; set bmargin at screen ", f);
+  frac(f, place_bottom(lp, row), place_bottom(lt, row));
+  fputc('\n', f);
 }
 
 static void gp_guide_labels(FILE *f, const fmodel *m, size_t row, adeis_report_quantity q)
@@ -1183,7 +1234,7 @@ static void gp_guide_labels(FILE *f, const fmodel *m, size_t row, adeis_report_q
     if (gd->row != row || gd->q != q)
       continue;
     fprintf(f,
-            "  set label %d sprintf(tex ? 'order $%g$' : 'order %g') at first %.6g, first %.6g "
+            "  set label %d sprintf(tex ? '$p{=}%g$' : 'order %g') at first %.6g, first %.6g "
             "left offset 0.5,0 tc rgb '%s' front\n",
             tag++, gd->order, gd->order, pow(10, gd->xb), pow(10, gd->yb), GUIDE_COLOUR);
   }
@@ -1273,22 +1324,31 @@ static void gp_series(FILE *f, const fmodel *m, size_t i, adeis_report_quantity 
   *first = 0;
 }
 
-static void gp_panel(FILE *f, const fmodel *m, layout l, size_t row, size_t k)
+static void gp_panel(FILE *f, const fmodel *m, layout lp, layout lt, size_t row, size_t k)
 {
   adeis_report_quantity q = m->q[k];
   size_t p = row * m->n_q + k;
-  gp_place(f, m, l, row, k);
-  char *rs = m->n_rows > 1 ? row_string(m, row) : NULL;
-  fprintf(f, "  set title (tex ? '%s' : '%s')", panel_titles_tex[q], panel_titles[q]);
-  if (rs) { /* the variant of the row after the gradient */
-    fputs(".(tex ? ' -- '.", f);
-    gp_string_tex(f, rs);
-    fputs(" : '  ·  '.", f);
+  gp_place(f, lp, lt, row, k);
+  char *rs = m->n_rows > 1 ? row_string(m, row, 1) : NULL;
+  char *rv = m->n_rows > 1 ? row_string(m, row, 0) : NULL;
+  /* the gradient and the row's variant; at print size the gradient on the first row only */
+  fputs("  set title tex ? ", f);
+  if (rv) {
+    fprintf(f, "%s", row ? "" : "'");
+    if (!row)
+      fprintf(f, "%s: '.", panel_titles_tex[q]);
+    gp_string_tex(f, rv);
+  } else {
+    fprintf(f, "'%s'", panel_titles_tex[q]);
+  }
+  fprintf(f, " : '%s'", panel_titles[q]);
+  if (rs) {
+    fputs(".'  ·  '.", f);
     gp_string_enhanced(f, rs);
-    fputc(')', f);
   }
   fputc('\n', f);
   free(rs);
+  free(rv);
   fprintf(f, "  set yrange [1e%d:1e%d]; set ytics 1e%d, 1e%d, 1e%d; set mytics %d\n",
           m->y_lo[p], m->y_hi[p], m->y_lo[p], m->y_step, m->y_hi[p],
           m->y_step == 1 ? 10 : m->y_step);
@@ -1329,27 +1389,29 @@ static void gp_panel(FILE *f, const fmodel *m, layout l, size_t row, size_t k)
 }
 
 /* Below the panels: the legend; above them: heading, setting and the error's definition. */
-static void gp_legend(FILE *f, const fmodel *m, layout l, size_t n_top)
+static void gp_legend(FILE *f, const fmodel *m, layout l, layout lt, size_t n_top)
 {
-  double key_top = l.key_h / l.h;
   fputs("  unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border\n"
         "  unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]\n",
         f);
-  fprintf(f, "  set lmargin at screen 0.02; set rmargin at screen 0.98\n"
-             "  set tmargin at screen %.4f; set bmargin at screen 0.005\n",
-          key_top - 14 / l.h);
+  fputs("  set lmargin at screen 0.02; set rmargin at screen 0.98\n  set tmargin at screen ", f);
+  frac(f, (l.key_h - l.d.key_row_h * 0.6) / l.h, (lt.key_h - lt.d.key_row_h * 0.6) / lt.h);
+  fputs("; set bmargin at screen 0.005\n", f);
   for (size_t i = 0; i < n_top; i++)
     fprintf(f,
-            "  set label %zu (tex ? top_tex[%zu] : top[%zu]) at screen 0.5, screen %.4f center "
-            "front noenhanced%s\n",
-            91 + i, i + 1, i + 1, 1 - (16 + TOP_LINE_H * i) / l.h, i ? "" : " font ',13'");
+            "  if (!tex) { set label %zu top[%zu] at screen 0.5, screen %.4f center front "
+            "noenhanced%s }\n",
+            91 + i, i + 1, 1 - (16 + l.d.line_h * i) / l.h, i ? "" : " font ',13'");
+  /* the cairolatex figure hands the setting to the document, for its caption */
+  fputs("  if (tex) { set label 99 '\\gdef\\adeissetting{'.setting_tex.'}' at screen 0,0 }\n",
+        f);
   fprintf(f,
           "  set key center center horizontal maxcols %zu Left reverse "
           "samplen 2.5 spacing 1.15 width 1 nobox noopaque noenhanced\n",
           l.key_cols);
   fprintf(f, "  plot for [i=1:%zu] NaN with linespoints ls i title T(i)", m->n_colours);
   if (m->n_guides)
-    fputs(", \\\n    NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order, offset' "
+    fputs(", \\\n    NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order $p$, offset' "
           ": 'expected order (offset from the data)')",
           f);
   fputs(", \\\n    NaN with points pt 7 ps 1.2 lc rgb '#555555' title 'points of the order fit'",
@@ -1378,18 +1440,18 @@ int adeis_report_gp_write(FILE *f, adeis_report_figure fig, const char *title,
   }
   top_text t;
   top_text_build(&t, &m, title, m.n_q * CELL_W);
-  layout l = make_layout(&m, t.n);
+  layout l = make_layout(&m, png_dims, t.n), lt = make_layout(&m, tex_dims, 0);
   gp_intro(f, &m, title, latex);
   gp_styles(f, &m);
   gp_texts(f, &t);
   fputs("do for [fmt in formats] {\n", f);
-  gp_terminals(f, l);
+  gp_terminals(f, l, lt);
   gp_axes(f, &m);
   fputs("  set multiplot\n", f);
   for (size_t row = 0; row < m.n_rows; row++)
     for (size_t k = 0; k < m.n_q; k++)
-      gp_panel(f, &m, l, row, k);
-  gp_legend(f, &m, l, t.n);
+      gp_panel(f, &m, l, lt, row, k);
+  gp_legend(f, &m, l, lt, t.n);
   fputs("  unset multiplot\n  set output\n}\n", f);
   top_text_free(&t);
   fmodel_free(&m);

@@ -210,10 +210,11 @@ static int fill_latex(FILE *f, const void *ctx)
           "%% are in %s-latex.pdf. Needs \\usepackage{graphicx,color}. Scaled to \\adeiswidth\n"
           "%% (default \\linewidth: \\newcommand\\adeiswidth{0.8\\linewidth} before the first\n"
           "%% \\input changes it). \\input from another folder, add that folder to\n"
-          "%% \\graphicspath, e.g. \\graphicspath{{results/NAME/}}.\n"
+          "%% \\graphicspath, e.g. \\graphicspath{{results/NAME/}}. After the \\input,\n"
+          "%% \\adeissetting holds the setting (problem, grid, precision, ...) for the caption.\n"
           "\\providecommand\\adeiswidth{\\linewidth}%%\n"
           "\\ifdefined\\adeisfigurebox\\else\\newsavebox\\adeisfigurebox\\fi\n"
-          "\\begin{lrbox}{\\adeisfigurebox}%%\n",
+          "\\begin{lrbox}{\\adeisfigurebox}\\scriptsize%%\n",
           t->name, t->name);
   size_t lf = strlen(t->from);
   for (const char *p = t->text; *p; p++) {

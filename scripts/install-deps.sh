@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages adeis needs. Idempotent: does nothing when all are present.
+# texlive-latex-recommended (booktabs, with graphicx and color from texlive-latex-base):
+# the test that compiles a paper with the LaTeX tables and figures (skipped without it).
 set -eu
-pkgs="build-essential pkg-config libgsl-dev libmpfr-dev libgmp-dev libcriterion-dev libinih-dev gnuplot-nox"
+pkgs="build-essential pkg-config libgsl-dev libmpfr-dev libgmp-dev libcriterion-dev libinih-dev gnuplot-nox texlive-latex-recommended"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

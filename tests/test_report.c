@@ -774,3 +774,171 @@ Test(report_faults, stale_temporaries_of_ended_runs_are_removed, .init = make_st
   free(g);
   free(d);
 }
+
+/* ---- the study's name and display labels; a paper that takes the LaTeX output ---- */
+
+static const char study_ini[] = "; a study file as the runner copies it\n"
+                                "[study]\n"
+                                "name = fixture-paper\n"
+                                "problem = gaussian-3d.ini\n"
+                                "[methods]\n"
+                                "adjdeis-1 = 1\n"
+                                "adjdeis-2m = 2\n"
+                                "[labels]\n"
+                                "adjdeis-1 = AdjointDEIS-1 & co\n";
+
+Test(report_render, name_and_labels_from_study_ini, .init = make_study, .fini = drop_study)
+{
+  put_fixture();
+  put_file(study, "study.ini", study_ini);
+  cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
+  char *md = get_file(study, "table.md", NULL), *tex = get_file(study, "table.tex", NULL);
+  char *gp = get_file(study, "convergence.gp", NULL);
+  cr_assert_not_null(strstr(md, "## Convergence study: fixture-paper"), "%s", md);
+  cr_assert_null(strstr(md, "demo-study"), "the folder's name is not the study's");
+  cr_assert_not_null(strstr(md, "| AdjointDEIS-1 & co error |"), "%s", md);
+  cr_assert_not_null(strstr(tex, "\\label{tab:fixture-paper-xT}"), "%s", tex);
+  cr_assert_not_null(strstr(tex, "AdjointDEIS-1 \\& co"), "escaped for LaTeX");
+  cr_assert_not_null(strstr(gp, "titles[1] = 'AdjointDEIS-1 & co'"), "%s", gp);
+  cr_assert_not_null(strstr(gp, "adjdeis-2m"), "a method without a label keeps its name");
+  free(md);
+  free(tex);
+  free(gp);
+  put_file(study, "study.ini", "[study]\nname = x\n[labels]\nadjdeis-1 =\n");
+  cr_assert_eq(adeis_report_render(study, 0), ADEIS_EINPUT);
+  cr_assert_not_null(strstr(adeis_errmsg(), "study.ini:4: labels: 'adjdeis-1': expected a display"),
+                     "%s", adeis_errmsg());
+}
+
+/* The guides: each has exactly the expected slope and keeps clear of every data point. */
+Test(report_render, guides_have_the_expected_slope_beside_the_data, .init = make_study,
+     .fini = drop_study)
+{
+  put_fixture();
+  cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
+  static const struct {
+    const char *q;
+    double orders[2];
+  } panels[] = {{"x_T", {1, 2}}, {"z", {1, 2}}, {"theta", {1, 3}}};
+  adeis_report_results r;
+  char *e = path_in(study, "errors.csv"), *o = path_in(study, "orders.csv");
+  cr_assert_eq(adeis_report_read(&r, e, o), 0, "%s", adeis_errmsg());
+  /* every panel spans the same decades: a gap of 2.5 % of them is a few pixels */
+  char *gp = get_file(study, "convergence.gp", NULL);
+  int lo = 0, hi = 0;
+  char *yr = gp ? strstr(gp, "set yrange [1e") : NULL;
+  cr_assert(yr && sscanf(yr, "set yrange [1e%d:1e%d]", &lo, &hi) == 2 && hi > lo);
+  double gap = 0.025 * (hi - lo);
+  free(gp);
+  for (size_t p = 0; p < 3; p++) {
+    char name[64];
+    snprintf(name, sizeof name, "guides-%s.dat", panels[p].q);
+    char *text = get_file(study, name, NULL), *line = text;
+    cr_assert_not_null(text);
+    double v[2][4];
+    size_t got = 0, block = 0;
+    while (line && *line) {
+      if (*line != '#' && *line != '\n' &&
+          sscanf(line, "%lf %lf %lf %lf", &v[got][0], &v[got][1], &v[got][2], &v[got][3]) == 4 &&
+          ++got == 2) {
+        double slope = -log(v[1][2] / v[0][2]) / log(v[1][0] / v[0][0]);
+        cr_assert_float_eq(slope, panels[p].orders[block], 1e-4, "%s block %zu", name, block);
+        /* no error of this gradient within the gap of the guide over its span */
+        for (size_t i = 0; i < r.n_errors; i++) {
+          const adeis_report_error_row *row = &r.errors[i];
+          if (strcmp(adeis_report_quantity_name(row->quantity), panels[p].q) != 0 ||
+              !(row->rel_error > 0) || row->steps < v[0][0] || row->steps > v[1][0])
+            continue;
+          double g = v[0][2] * pow(row->steps / v[0][0], -panels[p].orders[block]);
+          cr_assert_gt(fabs(log10(row->rel_error / g)), gap, "%s: N = %ld is on the guide",
+                       name, row->steps);
+        }
+        got = 0;
+        block++;
+      }
+      line = strchr(line, '\n');
+      line = line ? line + 1 : NULL;
+    }
+    cr_assert_eq(block, 2, "%s has one guide per expected order", name);
+    free(text);
+  }
+  adeis_report_results_free(&r);
+  free(e);
+  free(o);
+}
+
+static int have_program(const char *name)
+{
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
+  return system(cmd) == 0;
+}
+
+/* A minimal paper in another folder \input's the study's table.tex and cairolatex figure:
+ * it compiles, has one page per float (the floats are set as pages of their own) and no
+ * overfull box. */
+Test(report_latex, a_paper_takes_the_table_and_figure, .init = make_study, .fini = drop_study)
+{
+  if (!have_program("pdflatex"))
+    cr_skip_test("pdflatex is not installed (scripts/install-deps.sh installs "
+                 "texlive-latex-recommended)");
+  put_fixture();
+  put_file(study, "study.ini", study_ini);
+  cr_assert_eq(adeis_report_render(study, 1), 0, "%s", adeis_errmsg());
+  char *paper = path_in(root, "paper");
+  cr_assert_eq(mkdir(paper, 0755), 0);
+  put_file(paper, "paper.tex",
+           "\\documentclass{article}\n"
+           "\\usepackage{booktabs,graphicx,color}\n"
+           "\\graphicspath{{../demo-study/}}\n"
+           "\\makeatletter %% every float a page of its own\n"
+           "\\renewenvironment{table}[1][]{\\clearpage\\def\\@captype{table}\\centering}{\\par}\n"
+           "\\renewenvironment{figure}[1][]{\\clearpage\\def\\@captype{figure}\\centering}{\\par}\n"
+           "\\makeatother\n"
+           "\\begin{document}\n"
+           "\\begin{figure}\\input{../demo-study/convergence-latex.tex}\n"
+           "\\caption{Convergence: \\adeissetting.}\\end{figure}\n"
+           "\\input{../demo-study/table.tex}\n"
+           "\\end{document}\n");
+  char cmd[512];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && pdflatex -interaction=nonstopmode -halt-on-error paper.tex "
+           ">/dev/null 2>&1 </dev/null",
+           paper);
+  int rc = system(cmd);
+  char *log = get_file(paper, "paper.log", NULL);
+  cr_assert_not_null(log, "pdflatex wrote no log");
+  cr_assert_eq(rc, 0, "pdflatex failed:\n%s", log);
+  /* the figure and one table per gradient: 2 series fit one table each */
+  cr_assert_not_null(strstr(log, "Output written on paper.pdf (4 pages"), "%s", log);
+  cr_assert_null(strstr(log, "Overfull \\hbox"), "%s", log);
+  cr_assert_null(strstr(log, "File `convergence-latex' not found"), "%s", log);
+  size_t n;
+  char *pdf = get_file(paper, "paper.pdf", &n);
+  cr_assert(pdf && n > 1000 && memcmp(pdf, "%PDF", 4) == 0);
+  free(pdf);
+  free(log);
+  free(paper);
+}
+
+/* The study parser accepts a [labels] section (the plots read it from the copied study). */
+#include "../studies/study.h"
+
+Test(report_render, study_files_may_hold_labels, .init = make_study, .fini = drop_study)
+{
+  const char *root_dir = getenv("ADEIS_ROOT");
+  cr_assert_not_null(root_dir);
+  char text[1024];
+  snprintf(text, sizeof text,
+           "[study]\nname = labelled\nproblem = %s/problems/gaussian-3d.ini\nsteps = 8 16\n"
+           "[methods]\nadjdeis-1 = 1\n[labels]\nadjdeis-1 = AdjointDEIS-1\n",
+           root_dir);
+  put_file(study, "s.ini", text);
+  char *p = path_in(study, "s.ini");
+  adeis_study s;
+  cr_assert_eq(adeis_study_load(p, &s), 0, "%s", adeis_errmsg());
+  cr_assert_str_eq(s.name, "labelled");
+  cr_assert_eq(s.n_methods, 1);
+  adeis_study_clear(&s);
+  free(p);
+}

@@ -31,6 +31,8 @@ titles[2] = 'adjdeis-2m'
 titles_tex[2] = 'adjdeis-2m'
 T(i) = tex ? titles_tex[i] : titles[i]
 
+# The setting, for the caption of the cairolatex variant (\adeissetting).
+setting_tex = 'problem gaussian-3d $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ ODE adjoint $\cdot$ state oracle; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
 # The lines above the panels (the first is the heading).
 array top[3]
 array top_tex[3]
@@ -43,27 +45,27 @@ top_tex[3] = 'relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ o
 
 do for [fmt in formats] {
   tex = (fmt eq 'tex')
-  if (fmt eq 'png') { set terminal pngcairo size 1310,463 enhanced font 'Sans,11' }
-  if (fmt eq 'pdf') { set terminal pdfcairo size 9.85in,3.48in enhanced font 'Sans,8' }
-  if (fmt eq 'svg') { set terminal svg size 1310,463 enhanced font 'Sans,11' background rgb 'white' }
-  if (tex) { set terminal cairolatex pdf size 14.56in,5.14in }
+  if (fmt eq 'png') { set terminal pngcairo size 1310,462 enhanced font 'Sans,11' }
+  if (fmt eq 'pdf') { set terminal pdfcairo size 9.85in,3.47in enhanced font 'Sans,8' }
+  if (fmt eq 'svg') { set terminal svg size 1310,462 enhanced font 'Sans,11' background rgb 'white' }
+  if (tex) { set terminal cairolatex pdf size 4.81in,2.28in font ',7' pointscale 0.55 linewidth 0.7 }
   set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \
     (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)
   set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
-  set logscale x 2; set xrange [7.06162:116.824]; set xtics 8, 2; set mxtics 1
+  set logscale x 2; set xrange [7.06162:116.824]; set xtics 8, (tex ? 4 : 2); set mxtics 1
   set format x '%g'
   set logscale y 10; set format y tex ? '$10^{%L}$' : '10^{%L}'
   unset key
   set multiplot
-  set lmargin at screen 0.0672; set rmargin at screen 0.3252
-  set tmargin at screen 0.7646; set bmargin at screen 0.2635
-  set title (tex ? '$\partial L/\partial x_T$' : '∂L/∂x_T')
+  set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
+  set tmargin at screen (tex ? 0.8845 : 0.7641); set bmargin at screen (tex ? 0.5015 : 0.2619)
+  set title tex ? '$\partial L/\partial x_T$' : '∂L/∂x_T'
   set yrange [1e-6:1e-1]; set ytics 1e-6, 1e1, 1e-1; set mytics 10
   set xlabel (tex ? 'steps $N$' : 'steps N')
   set ylabel 'relative error'
   unset label
-  set label 10 sprintf(tex ? 'order $1$' : 'order 1') at first 64, first 0.000735646 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? 'order $2$' : 'order 2') at first 64, first 1.49428e-05 left offset 0.5,0 tc rgb '#444444' front
+  set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 64, first 0.000735646 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 64, first 1.49428e-05 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-x_T.dat' index 0 using 1:2 with lines ls 1 notitle, \
     '' index 0 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \
@@ -75,15 +77,15 @@ do for [fmt in formats] {
     '' index 1 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-x_T.dat' index 0 using 1:3 with lines lc rgb '#444444' @guide notitle, \
     'guides-x_T.dat' index 1 using 1:3 with lines lc rgb '#444444' @guide notitle
-  set lmargin at screen 0.3954; set rmargin at screen 0.6534
-  set tmargin at screen 0.7646; set bmargin at screen 0.2635
-  set title (tex ? '$\partial L/\partial z$' : '∂L/∂z')
+  set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
+  set tmargin at screen (tex ? 0.8845 : 0.7641); set bmargin at screen (tex ? 0.5015 : 0.2619)
+  set title tex ? '$\partial L/\partial z$' : '∂L/∂z'
   set yrange [1e-7:1e-2]; set ytics 1e-7, 1e1, 1e-2; set mytics 10
   set xlabel (tex ? 'steps $N$' : 'steps N')
   set ylabel ''
   unset label
-  set label 10 sprintf(tex ? 'order $1$' : 'order 1') at first 64, first 0.000272189 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? 'order $2$' : 'order 2') at first 64, first 5.50755e-06 left offset 0.5,0 tc rgb '#444444' front
+  set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 64, first 0.000272189 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 64, first 5.50755e-06 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-z.dat' index 0 using 1:2 with lines ls 1 notitle, \
     '' index 0 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \
@@ -95,15 +97,15 @@ do for [fmt in formats] {
     '' index 1 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-z.dat' index 0 using 1:3 with lines lc rgb '#444444' @guide notitle, \
     'guides-z.dat' index 1 using 1:3 with lines lc rgb '#444444' @guide notitle
-  set lmargin at screen 0.7237; set rmargin at screen 0.9817
-  set tmargin at screen 0.7646; set bmargin at screen 0.2635
-  set title (tex ? '$\partial L/\partial \theta$' : '∂L/∂θ')
+  set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
+  set tmargin at screen (tex ? 0.8845 : 0.7641); set bmargin at screen (tex ? 0.5015 : 0.2619)
+  set title tex ? '$\partial L/\partial \theta$' : '∂L/∂θ'
   set yrange [1e-6:1e-1]; set ytics 1e-6, 1e1, 1e-1; set mytics 10
   set xlabel (tex ? 'steps $N$' : 'steps N')
   set ylabel ''
   unset label
-  set label 10 sprintf(tex ? 'order $1$' : 'order 1') at first 64, first 0.00213337 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? 'order $3$' : 'order 3') at first 64, first 3.05239e-05 left offset 0.5,0 tc rgb '#444444' front
+  set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 64, first 0.00213337 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}3$' : 'order 3') at first 64, first 3.05239e-05 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-theta.dat' index 0 using 1:2 with lines ls 1 notitle, \
     '' index 0 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \
@@ -118,13 +120,14 @@ do for [fmt in formats] {
   unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border
   unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]
   set lmargin at screen 0.02; set rmargin at screen 0.98
-  set tmargin at screen 0.1382; set bmargin at screen 0.005
-  set label 91 (tex ? top_tex[1] : top[1]) at screen 0.5, screen 0.9654 center front noenhanced font ',13'
-  set label 92 (tex ? top_tex[2] : top[2]) at screen 0.5, screen 0.9244 center front noenhanced
-  set label 93 (tex ? top_tex[3] : top[3]) at screen 0.5, screen 0.8834 center front noenhanced
+  set tmargin at screen (tex ? 0.3228 : 0.1381); set bmargin at screen 0.005
+  if (!tex) { set label 91 top[1] at screen 0.5, screen 0.9654 center front noenhanced font ',13' }
+  if (!tex) { set label 92 top[2] at screen 0.5, screen 0.9242 center front noenhanced }
+  if (!tex) { set label 93 top[3] at screen 0.5, screen 0.8831 center front noenhanced }
+  if (tex) { set label 99 '\gdef\adeissetting{'.setting_tex.'}' at screen 0,0 }
   set key center center horizontal maxcols 3 Left reverse samplen 2.5 spacing 1.15 width 1 nobox noopaque noenhanced
   plot for [i=1:2] NaN with linespoints ls i title T(i), \
-    NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order, offset' : 'expected order (offset from the data)'), \
+    NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order $p$, offset' : 'expected order (offset from the data)'), \
     NaN with points pt 7 ps 1.2 lc rgb '#555555' title 'points of the order fit', \
     NaN with points pt 6 ps 1.2 lc rgb '#555555' title (tex ? 'left out: pre-asymptotic' : 'left out: pre-asymptotic')
   unset multiplot

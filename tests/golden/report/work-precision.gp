@@ -31,6 +31,8 @@ titles[2] = 'adjdeis-2m'
 titles_tex[2] = 'adjdeis-2m'
 T(i) = tex ? titles_tex[i] : titles[i]
 
+# The setting, for the caption of the cairolatex variant (\adeissetting).
+setting_tex = 'problem gaussian-3d $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ ODE adjoint $\cdot$ state oracle; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$; cost $=$ NFE $+\,1\cdot{}$NVJP: model evaluations and vector-Jacobian products, counted separately, weight 1 each'
 # The lines above the panels (the first is the heading).
 array top[4]
 array top_tex[4]
@@ -45,10 +47,10 @@ top_tex[4] = 'cost $=$ NFE $+\,1\cdot{}$NVJP: model evaluations and vector-Jacob
 
 do for [fmt in formats] {
   tex = (fmt eq 'tex')
-  if (fmt eq 'png') { set terminal pngcairo size 1310,482 enhanced font 'Sans,11' }
+  if (fmt eq 'png') { set terminal pngcairo size 1310,481 enhanced font 'Sans,11' }
   if (fmt eq 'pdf') { set terminal pdfcairo size 9.85in,3.62in enhanced font 'Sans,8' }
-  if (fmt eq 'svg') { set terminal svg size 1310,482 enhanced font 'Sans,11' background rgb 'white' }
-  if (tex) { set terminal cairolatex pdf size 14.56in,5.36in }
+  if (fmt eq 'svg') { set terminal svg size 1310,481 enhanced font 'Sans,11' background rgb 'white' }
+  if (tex) { set terminal cairolatex pdf size 4.81in,2.28in font ',7' pointscale 0.55 linewidth 0.7 }
   set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \
     (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)
   set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
@@ -57,15 +59,15 @@ do for [fmt in formats] {
   set logscale y 10; set format y tex ? '$10^{%L}$' : '10^{%L}'
   unset key
   set multiplot
-  set lmargin at screen 0.0672; set rmargin at screen 0.3252
-  set tmargin at screen 0.7344; set bmargin at screen 0.2531
-  set title (tex ? '$\partial L/\partial x_T$' : '∂L/∂x_T')
+  set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
+  set tmargin at screen (tex ? 0.8845 : 0.7339); set bmargin at screen (tex ? 0.5015 : 0.2516)
+  set title tex ? '$\partial L/\partial x_T$' : '∂L/∂x_T'
   set yrange [1e-6:1e-1]; set ytics 1e-6, 1e1, 1e-1; set mytics 10
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
   set ylabel 'relative error'
   unset label
-  set label 10 sprintf(tex ? 'order $1$' : 'order 1') at first 128, first 0.000735646 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? 'order $2$' : 'order 2') at first 128, first 1.49428e-05 left offset 0.5,0 tc rgb '#444444' front
+  set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 128, first 0.000735646 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 128, first 1.49428e-05 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-x_T.dat' index 0 using 3:2 with lines ls 1 notitle, \
     '' index 0 using 3:($8==0 ? $2 : NaN) with points ls 1 notitle, \
@@ -77,15 +79,15 @@ do for [fmt in formats] {
     '' index 1 using 3:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-x_T.dat' index 0 using 2:4 with lines lc rgb '#444444' @guide notitle, \
     'guides-x_T.dat' index 1 using 2:4 with lines lc rgb '#444444' @guide notitle
-  set lmargin at screen 0.3954; set rmargin at screen 0.6534
-  set tmargin at screen 0.7344; set bmargin at screen 0.2531
-  set title (tex ? '$\partial L/\partial z$' : '∂L/∂z')
+  set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
+  set tmargin at screen (tex ? 0.8845 : 0.7339); set bmargin at screen (tex ? 0.5015 : 0.2516)
+  set title tex ? '$\partial L/\partial z$' : '∂L/∂z'
   set yrange [1e-7:1e-2]; set ytics 1e-7, 1e1, 1e-2; set mytics 10
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
   set ylabel ''
   unset label
-  set label 10 sprintf(tex ? 'order $1$' : 'order 1') at first 128, first 0.000272189 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? 'order $2$' : 'order 2') at first 128, first 5.50755e-06 left offset 0.5,0 tc rgb '#444444' front
+  set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 128, first 0.000272189 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 128, first 5.50755e-06 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-z.dat' index 0 using 3:2 with lines ls 1 notitle, \
     '' index 0 using 3:($8==0 ? $2 : NaN) with points ls 1 notitle, \
@@ -97,15 +99,15 @@ do for [fmt in formats] {
     '' index 1 using 3:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-z.dat' index 0 using 2:4 with lines lc rgb '#444444' @guide notitle, \
     'guides-z.dat' index 1 using 2:4 with lines lc rgb '#444444' @guide notitle
-  set lmargin at screen 0.7237; set rmargin at screen 0.9817
-  set tmargin at screen 0.7344; set bmargin at screen 0.2531
-  set title (tex ? '$\partial L/\partial \theta$' : '∂L/∂θ')
+  set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
+  set tmargin at screen (tex ? 0.8845 : 0.7339); set bmargin at screen (tex ? 0.5015 : 0.2516)
+  set title tex ? '$\partial L/\partial \theta$' : '∂L/∂θ'
   set yrange [1e-6:1e-1]; set ytics 1e-6, 1e1, 1e-1; set mytics 10
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
   set ylabel ''
   unset label
-  set label 10 sprintf(tex ? 'order $1$' : 'order 1') at first 128, first 0.00213337 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? 'order $3$' : 'order 3') at first 128, first 3.05239e-05 left offset 0.5,0 tc rgb '#444444' front
+  set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 128, first 0.00213337 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}3$' : 'order 3') at first 128, first 3.05239e-05 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-theta.dat' index 0 using 3:2 with lines ls 1 notitle, \
     '' index 0 using 3:($8==0 ? $2 : NaN) with points ls 1 notitle, \
@@ -120,14 +122,15 @@ do for [fmt in formats] {
   unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border
   unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]
   set lmargin at screen 0.02; set rmargin at screen 0.98
-  set tmargin at screen 0.1328; set bmargin at screen 0.005
-  set label 91 (tex ? top_tex[1] : top[1]) at screen 0.5, screen 0.9668 center front noenhanced font ',13'
-  set label 92 (tex ? top_tex[2] : top[2]) at screen 0.5, screen 0.9274 center front noenhanced
-  set label 93 (tex ? top_tex[3] : top[3]) at screen 0.5, screen 0.8880 center front noenhanced
-  set label 94 (tex ? top_tex[4] : top[4]) at screen 0.5, screen 0.8485 center front noenhanced
+  set tmargin at screen (tex ? 0.3228 : 0.1326); set bmargin at screen 0.005
+  if (!tex) { set label 91 top[1] at screen 0.5, screen 0.9667 center front noenhanced font ',13' }
+  if (!tex) { set label 92 top[2] at screen 0.5, screen 0.9272 center front noenhanced }
+  if (!tex) { set label 93 top[3] at screen 0.5, screen 0.8877 center front noenhanced }
+  if (!tex) { set label 94 top[4] at screen 0.5, screen 0.8482 center front noenhanced }
+  if (tex) { set label 99 '\gdef\adeissetting{'.setting_tex.'}' at screen 0,0 }
   set key center center horizontal maxcols 3 Left reverse samplen 2.5 spacing 1.15 width 1 nobox noopaque noenhanced
   plot for [i=1:2] NaN with linespoints ls i title T(i), \
-    NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order, offset' : 'expected order (offset from the data)'), \
+    NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order $p$, offset' : 'expected order (offset from the data)'), \
     NaN with points pt 7 ps 1.2 lc rgb '#555555' title 'points of the order fit', \
     NaN with points pt 6 ps 1.2 lc rgb '#555555' title (tex ? 'left out: pre-asymptotic' : 'left out: pre-asymptotic')
   unset multiplot
