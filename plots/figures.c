@@ -147,7 +147,7 @@ typedef struct fmodel {
   int y_step;         /* decades between major ticks, every panel */
   guide *guides;
   size_t n_guides;
-  int any_open, any_floor;
+  int any_open, any_floor, any_roundoff;
   double min_gap; /* decades between a guide and the data */
 } fmodel;
 
@@ -209,8 +209,9 @@ static void choose_encoding(fmodel *m)
   }
 }
 
-/* Two curves coincide when most of their common points agree within 5 %. */
-static int coincide(const fmodel *m, size_t a, size_t b)
+/* Two curves coincide when most of their common points lie within tol decades (a few
+ * pixels of the panel). */
+static int coincide(const fmodel *m, size_t a, size_t b, double tol)
 {
   for (size_t k = 0; k < m->n_q; k++) {
     const adeis_report_curve *ca = &m->s->series[a].curve[m->q[k]];
@@ -223,7 +224,7 @@ static int coincide(const fmodel *m, size_t a, size_t b)
         if (x->steps != y->steps || !positive(x->rel_error) || !positive(y->rel_error))
           continue;
         common++;
-        close += fabs(log10(x->rel_error / y->rel_error)) < 0.02;
+        close += fabs(log10(x->rel_error / y->rel_error)) < tol;
       }
     if (common >= 2 && 2 * close >= common)
       return 1;
@@ -231,14 +232,26 @@ static int coincide(const fmodel *m, size_t a, size_t b)
   return 0;
 }
 
+static void panel_data_range(const fmodel *m, size_t row, adeis_report_quantity q, double *lo,
+                             double *hi);
+
 /* A colour drawn over an earlier one it coincides with gets the next layer. */
 static void assign_layers(fmodel *m)
 {
   const adeis_report_series_set *s = m->s;
+  double widest = 0;
+  for (size_t row = 0; row < m->n_rows; row++)
+    for (size_t k = 0; k < m->n_q; k++) {
+      double lo, hi;
+      panel_data_range(m, row, m->q[k], &lo, &hi);
+      if (isfinite(lo))
+        widest = fmax(widest, hi - lo);
+    }
+  double tol = 0.012 * (widest + 2); /* about 3 px */
   for (size_t i = 0; i < s->n_series; i++)
     for (size_t j = 0; j < i; j++) {
       size_t ci = m->colour_of[i], cj = m->colour_of[j];
-      if (ci != cj && m->row_of[i] == m->row_of[j] && cj < ci && coincide(m, i, j) &&
+      if (ci != cj && m->row_of[i] == m->row_of[j] && cj < ci && coincide(m, i, j, tol) &&
           m->layer[ci] <= m->layer[cj])
         m->layer[ci] = m->layer[cj] + 1;
     }
@@ -631,6 +644,8 @@ static void find_marks(fmodel *m)
     }
 }
 
+static int roundoff_drawn(const fmodel *m, long bits);
+
 static int fmodel_build(fmodel *m, adeis_report_figure fig, const adeis_report_results *r,
                         const adeis_report_series_set *s, const adeis_report_study *st)
 {
@@ -664,6 +679,8 @@ static int fmodel_build(fmodel *m, adeis_report_figure fig, const adeis_report_r
   if (rc || !m->y_lo || !m->y_hi)
     return ADEIS_ENOMEM;
   y_ranges(m);
+  for (size_t i = 0; i < s->n_series; i++)
+    m->any_roundoff |= roundoff_drawn(m, s->series[i].key.precision);
   return 0;
 }
 
@@ -1024,14 +1041,15 @@ typedef struct layout {
 
 static size_t key_entries(const fmodel *m, size_t *widest)
 {
-  *widest = 40; /* "expected order (offset from the data)" */
+  *widest = m->any_roundoff ? 52 : 40; /* "expected order (offset from the data)" */
   for (size_t c = 0; c < m->n_colours; c++) {
     char *v = field_string(m, m->colour_rep[c], m->colour_field);
     size_t w = (v ? text_width(v) : 0) + (m->layer[c] ? 28 : 0);
     *widest = w > *widest ? w : *widest;
     free(v);
   }
-  return m->n_colours + (m->n_guides > 0) + 1 + (size_t)m->any_open + (size_t)m->any_floor;
+  return m->n_colours + (m->n_guides > 0) + 1 + (size_t)m->any_open + (size_t)m->any_floor +
+         (size_t)m->any_roundoff;
 }
 
 static layout make_layout(const fmodel *m, dims d, size_t top_lines)
@@ -1388,6 +1406,53 @@ static void gp_panel(FILE *f, const fmodel *m, layout lp, layout lt, size_t row,
   fputc('\n', f);
 }
 
+/* Whether the unit roundoff of bits is drawn in some panel. */
+static int roundoff_drawn(const fmodel *m, long bits)
+{
+  for (size_t row = 0; row < m->n_rows; row++)
+    for (size_t k = 0; k < m->n_q; k++) {
+      double lo, hi;
+      panel_data_range(m, row, m->q[k], &lo, &hi);
+      for (size_t i = 0; i < m->s->n_series; i++)
+        if (m->s->series[i].key.precision == bits && m->row_of[i] == row &&
+            m->s->series[i].curve[m->q[k]].n_points && isfinite(lo) &&
+            roundoff_shown(roundoff(bits), lo, hi))
+          return 1;
+    }
+  return 0;
+}
+
+/* The legend entry of the roundoff lines, naming those that lie below the axes. */
+static void gp_roundoff_key(FILE *f, const fmodel *m)
+{
+  int any = 0;
+  for (size_t i = 0; i < m->s->n_series; i++)
+    any |= roundoff_drawn(m, m->s->series[i].key.precision);
+  if (!any)
+    return;
+  char below[256] = "", below_tex[256] = "";
+  size_t n = 0, nt = 0;
+  for (size_t i = 0; i < m->s->n_series; i++) {
+    long bits = m->s->series[i].key.precision;
+    size_t j = 0;
+    while (j < i && m->s->series[j].key.precision != bits)
+      j++;
+    if (j < i || roundoff_drawn(m, bits))
+      continue;
+    n += (size_t)snprintf(below + n, n < sizeof below ? sizeof below - n : 0,
+                          "%s2^{-%ld}", n ? ", " : "", bits);
+    nt += (size_t)snprintf(below_tex + nt, nt < sizeof below_tex ? sizeof below_tex - nt : 0,
+                           "%s$2^{-%ld}$", nt ? ", " : "", bits);
+    if (n >= sizeof below || nt >= sizeof below_tex)
+      break;
+  }
+  fprintf(f,
+          ", \\\n    NaN with lines lc rgb '#555555' dt 3 lw 1.2 title (tex ? 'unit roundoff "
+          "$2^{-\\mathrm{bits}}$%s%s' : 'unit roundoff 2^{-bits}%s%s') enhanced",
+          *below ? "; below the axes: " : "", below_tex, *below ? "; below the axes: " : "",
+          below);
+}
+
 /* Below the panels: the legend; above them: heading, setting and the error's definition. */
 static void gp_legend(FILE *f, const fmodel *m, layout l, layout lt, size_t n_top)
 {
@@ -1424,6 +1489,7 @@ static void gp_legend(FILE *f, const fmodel *m, layout l, layout lt, size_t n_to
     fputs(", \\\n    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: "
           "precision floor'",
           f);
+  gp_roundoff_key(f, m);
   fputc('\n', f);
 }
 
