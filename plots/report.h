@@ -1,5 +1,5 @@
 /* Study reports: tables and gnuplot figures from a study folder's errors.csv and
- * orders.csv (DESIGN.md, Outputs; docs/figures.md for restyling).
+ * orders.csv (docs/design.md, Outputs; docs/figures.md for the figures' rules and restyling).
  *
  * Pipeline: adeis_report_read (CSV -> rows) -> adeis_report_series_build (rows grouped per
  * series and quantity, labelled) -> writers (table.md, table.tex, .dat, .gp) ->
