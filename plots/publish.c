@@ -1,8 +1,8 @@
 /* Temporary files of a render and their publication under the final names.
  *
  * Every temporary file is created by us, with O_EXCL | O_NOFOLLOW, in the folder of its
- * final name, as `.tmp.<final-name>.<PID>.<K>` (the runner's convention: a later run removes
- * those of runs that have ended). gnuplot never opens a name in the folder: it writes
+ * final name, as `.tmp.<final-name>.<PID>.<K>` with K random (the runner's convention: a
+ * later run removes those of runs that have ended). gnuplot never opens a name in the folder: it writes
  * through /dev/fd/N to the file we created, or, for the cairolatex pair whose two names it
  * derives itself, into a private 0700 folder `.tmp.<name>-latex.<PID>.<K>` that it reaches
  * through /dev/fd/N/ as well. A figure is published only when complete (the format's
@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TMP_PREFIX ".tmp."
@@ -40,6 +42,19 @@ char *adeis_publish_concat(const char *a, const char *b, const char *c)
   return s;
 }
 
+/* K of a temporary name: 64 random bits (getrandom), so that names cannot be guessed;
+ * O_EXCL makes them safe even when they could. */
+static unsigned long long tmp_key(void)
+{
+  unsigned long long k = 0;
+  if (getrandom(&k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    k = ((unsigned long long)ts.tv_nsec << 20) ^ (unsigned long long)ts.tv_sec;
+  }
+  return k ^ atomic_fetch_add(&counter, 1);
+}
+
 /* "DIR/.tmp.NAME.PID.K" for final = "DIR/NAME" (allocated). */
 static char *tmp_path(const char *final)
 {
@@ -48,8 +63,8 @@ static char *tmp_path(const char *final)
   size_t n = strlen(final) + sizeof TMP_PREFIX + 48;
   char *p = malloc(n);
   if (p)
-    snprintf(p, n, "%.*s%s%s.%ld.%lu", (int)dir_len, final, TMP_PREFIX, final + dir_len,
-             (long)getpid(), atomic_fetch_add(&counter, 1));
+    snprintf(p, n, "%.*s%s%s.%ld.%llu", (int)dir_len, final, TMP_PREFIX, final + dir_len,
+             (long)getpid(), tmp_key());
   return p;
 }
 

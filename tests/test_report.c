@@ -721,6 +721,7 @@ Test(report_faults, disk_full_while_drawing, .init = make_study, .fini = drop_st
   free(mnt);
 }
 
+/* Links planted at the names a counter would give are never followed. */
 Test(report_faults, planted_links_at_temporary_names, .init = make_study, .fini = drop_study)
 {
   put_fixture();
@@ -941,4 +942,30 @@ Test(report_render, study_files_may_hold_labels, .init = make_study, .fini = dro
   cr_assert_eq(s.n_methods, 1);
   adeis_study_clear(&s);
   free(p);
+}
+
+/* Temporary names are ours, created exclusively, and cannot be guessed from the last one. */
+Test(report_faults, temporary_names_are_exclusive_and_unpredictable, .init = make_study,
+     .fini = drop_study)
+{
+  char *final = path_in(study, "figure.png"), *t1 = NULL, *t2 = NULL;
+  int a = adeis_publish_create(final, &t1), b = adeis_publish_create(final, &t2);
+  cr_assert(a >= 0 && b >= 0, "%s", strerror(errno));
+  char prefix[256];
+  snprintf(prefix, sizeof prefix, "%s/.tmp.figure.png.%ld.", study, (long)getpid());
+  cr_assert(strncmp(t1, prefix, strlen(prefix)) == 0, "%s", t1);
+  cr_assert(strncmp(t2, prefix, strlen(prefix)) == 0, "%s", t2);
+  unsigned long long k1 = strtoull(t1 + strlen(prefix), NULL, 10);
+  unsigned long long k2 = strtoull(t2 + strlen(prefix), NULL, 10);
+  cr_assert(k1 > k2 ? k1 - k2 > 1000000 : k2 - k1 > 1000000, "K %llu then %llu", k1, k2);
+  struct stat sb;
+  cr_assert_eq(lstat(t1, &sb), 0);
+  cr_assert(S_ISREG(sb.st_mode) && sb.st_uid == geteuid());
+  close(a);
+  close(b);
+  unlink(t1);
+  unlink(t2);
+  free(t1);
+  free(t2);
+  free(final);
 }
