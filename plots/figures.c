@@ -1087,7 +1087,7 @@ static void gp_intro(FILE *f, const fmodel *m, const char *title, int latex)
           name, name);
   fprintf(f, "if (!exists(\"outbase\")) outbase = '%s'\n", name);
   fprintf(f, "if (!exists(\"formats\")) formats = '%s'\n",
-          m->fig == ADEIS_REPORT_WORK_PRECISION ? "png pdf"
+          m->fig == ADEIS_REPORT_WORK_PRECISION ? (latex ? "png pdf tex" : "png pdf")
           : latex                               ? "png pdf svg tex"
                                                 : "png pdf svg");
   fputs("set encoding utf8\n\n", f);

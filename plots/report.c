@@ -157,7 +157,7 @@ static int outputs_open(fig_outputs *o, const char *dir, adeis_report_figure fig
       return ADEIS_ENUMERIC;
     }
   }
-  o->latex = latex && fig == ADEIS_REPORT_CONVERGENCE;
+  o->latex = latex;
   if (o->latex) {
     o->latex_base = concat(base, "-latex", "");
     if (!o->latex_base) {
@@ -336,7 +336,7 @@ static int render_figures(const char *dir, int latex)
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int k = 0; k < 2; k++) {
     st[k] = render_figure(dir, k ? ADEIS_REPORT_WORK_PRECISION : ADEIS_REPORT_CONVERGENCE,
-                          k ? 0 : latex);
+                          latex);
     snprintf(msg[k], sizeof msg[k], "%s", st[k] ? adeis_errmsg() : "");
   }
   for (int k = 0; k < 2; k++)

@@ -196,7 +196,8 @@ int adeis_report_gnuplot_run_fds(const char *dir, const char *script, const char
 /* Read DIR/errors.csv and DIR/orders.csv and write table.md, table.tex,
  * convergence.{png,pdf,svg}, work-precision.{png,pdf}, with the gnuplot scripts
  * (convergence.gp, work-precision.gp) and .dat files beside them; with latex != 0 also
- * convergence-latex.tex (+ its .pdf part) from the cairolatex terminal.
+ * convergence-latex.tex and work-precision-latex.tex (+ their .pdf parts) from the
+ * cairolatex terminal.
  * Every file is written to a temporary name and renamed. Returns 0, ADEIS_EINPUT (missing
  * folder, missing or malformed CSV: "FILE:LINE: column: what was expected") or
  * ADEIS_ENUMERIC on gnuplot failure (message with gnuplot's stderr). */

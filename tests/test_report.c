@@ -535,6 +535,11 @@ Test(report_render, golden_files_and_figures, .init = make_study, .fini = drop_s
   check_magic("convergence.pdf", "%PDF", 4, 5000);
   check_magic("work-precision.pdf", "%PDF", 4, 5000);
   check_magic("convergence-latex.pdf", "%PDF", 4, 1000);
+  check_magic("work-precision-latex.pdf", "%PDF", 4, 1000);
+  char *wp_tex = get_file(study, "work-precision-latex.tex", NULL);
+  cr_assert_not_null(wp_tex);
+  cr_assert_not_null(strstr(wp_tex, "{work-precision-latex}"), "the .tex names its final .pdf");
+  free(wp_tex);
   char *svg = get_file(study, "convergence.svg", NULL);
   cr_assert_not_null(svg);
   cr_assert_not_null(strstr(svg, "<svg"));
@@ -899,6 +904,8 @@ Test(report_latex, a_paper_takes_the_table_and_figure, .init = make_study, .fini
            "\\begin{document}\n"
            "\\begin{figure}\\input{../demo-study/convergence-latex.tex}\n"
            "\\caption{Convergence: \\adeissetting.}\\end{figure}\n"
+           "\\begin{figure}\\input{../demo-study/work-precision-latex.tex}\n"
+           "\\caption{Work against precision: \\adeissetting.}\\end{figure}\n"
            "\\input{../demo-study/table.tex}\n"
            "\\end{document}\n");
   char cmd[512];
@@ -910,10 +917,10 @@ Test(report_latex, a_paper_takes_the_table_and_figure, .init = make_study, .fini
   char *log = get_file(paper, "paper.log", NULL);
   cr_assert_not_null(log, "pdflatex wrote no log");
   cr_assert_eq(rc, 0, "pdflatex failed:\n%s", log);
-  /* the figure and one table per gradient: 2 series fit one table each */
-  cr_assert_not_null(strstr(log, "Output written on paper.pdf (4 pages"), "%s", log);
+  /* the two figures and one table per gradient: 2 series fit one table each */
+  cr_assert_not_null(strstr(log, "Output written on paper.pdf (5 pages"), "%s", log);
   cr_assert_null(strstr(log, "Overfull \\hbox"), "%s", log);
-  cr_assert_null(strstr(log, "File `convergence-latex' not found"), "%s", log);
+  cr_assert_null(strstr(log, "not found"), "%s", log);
   size_t n;
   char *pdf = get_file(paper, "paper.pdf", &n);
   cr_assert(pdf && n > 1000 && memcmp(pdf, "%PDF", 4) == 0);

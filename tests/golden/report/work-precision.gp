@@ -7,7 +7,7 @@
 # Options: gnuplot -e 'formats="png"; outbase="fig"' work-precision.gp
 
 if (!exists("outbase")) outbase = 'work-precision'
-if (!exists("formats")) formats = 'png pdf'
+if (!exists("formats")) formats = 'png pdf tex'
 set encoding utf8
 
 # One style per colour (the legend's entries); a colour drawn over one it coincides
