@@ -927,6 +927,7 @@ static size_t setting_parts(const fmodel *m, int tex, char **parts)
 typedef struct top_text {
   size_t n;
   char *plain[MAX_TOP_LINES], *tex[MAX_TOP_LINES];
+  char *caption_tex; /* the setting and definitions as one text, for deissetting */
 } top_text;
 
 static size_t text_width(const char *s)
@@ -983,31 +984,51 @@ static void top_text_build(top_text *t, const fmodel *m, const char *title, doub
   }
   head_tex[k] = '\0';
   char *hp = head, *ht = head_tex;
-  top_add(t, &hp, &ht, 1, "", "", width);
+  top_add(t, &hp, &ht, 1, "", "", width * 11 / 13);
   char *sp[8] = {0}, *st[8] = {0};
   size_t np = setting_parts(m, 0, sp), nt = setting_parts(m, 1, st);
   if (np == nt)
     top_add(t, sp, st, np, " · ", " $\\cdot$ ", width);
+  /* the definitions, in pieces that wrap on narrow figures */
+  static char *const err_plain[] = {"relative error ‖g − g_ref‖₂ / ‖g_ref‖₂",
+                                    "of the computed gradient g", "against its reference g_ref"};
+  static char *const err_tex[] = {
+      "relative error $\\|g-g_{\\mathrm{ref}}\\|_2/\\|g_{\\mathrm{ref}}\\|_2$",
+      "of the computed gradient $g$", "against its reference $g_{\\mathrm{ref}}$"};
+  static char *const cost_plain[] = {"cost = NFE + 1·NVJP:", "model evaluations and",
+                                     "vector-Jacobian products,", "counted separately,",
+                                     "weight 1 each"};
+  static char *const cost_tex[] = {"cost $=$ NFE $+\\,1\\cdot{}$NVJP:", "model evaluations and",
+                                   "vector-Jacobian products,", "counted separately,",
+                                   "weight 1 each"};
+  size_t first_def = t->n;
+  top_add(t, err_plain, err_tex, 3, " ", " ", width);
+  if (m->fig == ADEIS_REPORT_WORK_PRECISION)
+    top_add(t, cost_plain, cost_tex, 5, " ", " ", width);
+  /* the caption of the cairolatex variant: the setting; the definitions */
+  char *cap = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&cap, &len);
+  if (mem) {
+    for (size_t i = 0; i < nt && np == nt; i++)
+      fprintf(mem, "%s%s", i ? " $\\cdot$ " : "", st[i]);
+    for (size_t i = first_def; i < t->n; i++)
+      fprintf(mem, "%s%s", i == first_def ? "; " : " ", t->tex[i]);
+    if (fclose(mem) != 0) {
+      free(cap);
+      cap = NULL;
+    }
+  }
+  t->caption_tex = cap;
   for (size_t i = 0; i < np; i++)
     free(sp[i]);
   for (size_t i = 0; i < nt; i++)
     free(st[i]);
-  static char *const def_plain[] = {
-      "relative error ‖g − g_ref‖₂ / ‖g_ref‖₂ of the computed gradient g against its "
-      "reference g_ref",
-      "cost = NFE + 1·NVJP: model evaluations and vector-Jacobian products, counted "
-      "separately, weight 1 each"};
-  static char *const def_tex[] = {
-      "relative error $\\|g-g_{\\mathrm{ref}}\\|_2/\\|g_{\\mathrm{ref}}\\|_2$ of the computed "
-      "gradient $g$ against its reference $g_{\\mathrm{ref}}$",
-      "cost $=$ NFE $+\\,1\\cdot{}$NVJP: model evaluations and vector-Jacobian products, "
-      "counted separately, weight 1 each"};
-  top_add(t, def_plain, def_tex, m->fig == ADEIS_REPORT_CONVERGENCE ? 1 : 2, " · ",
-          " $\\cdot$ ", width);
 }
 
 static void top_text_free(top_text *t)
 {
+  free(t->caption_tex);
   for (size_t i = 0; i < t->n; i++) {
     free(t->plain[i]);
     free(t->tex[i]);
@@ -1034,6 +1055,7 @@ static const dims tex_dims = {114, 100, 31, 5, 13, 24, 0, 9, 3.6, 30, 2};
 typedef struct layout {
   dims d;
   double w, h;             /* px or pt */
+  double x0;               /* left of the first panel column */
   double top_h;            /* the lines above the panels */
   size_t key_cols, key_rows;
   double key_h;
@@ -1056,7 +1078,11 @@ static layout make_layout(const fmodel *m, dims d, size_t top_lines)
 {
   layout l;
   l.d = d;
-  l.w = m->n_q * d.cell_w + 2 * d.edge;
+  /* at least two columns wide (the lines above and the legend need the room); the
+   * panels centred */
+  double panels = m->n_q * d.cell_w;
+  l.w = fmax(panels, 2 * d.cell_w) + 2 * d.edge;
+  l.x0 = (l.w - panels) / 2;
   l.top_h = top_lines ? 18 + d.line_h * top_lines : 3 * d.edge;
   size_t widest, n = key_entries(m, &widest);
   l.key_cols = (size_t)((l.w - 4 * d.edge) / (d.char_w * widest + d.sample_w));
@@ -1136,18 +1162,8 @@ static void gp_styles(FILE *f, const fmodel *m)
 
 static void gp_texts(FILE *f, const top_text *t)
 {
-  fputs("# The setting, for the caption of the cairolatex variant (\\adeissetting).\n"
-        "setting_tex = '",
-        f);
-  for (size_t i = 1; i < t->n; i++) {
-    fputs(i > 1 ? "; " : "", f);
-    for (const char *p = t->tex[i]; *p; p++) {
-      if (*p == '\'')
-        fputc('\'', f);
-      fputc((unsigned char)*p < 0x20 ? ' ' : *p, f);
-    }
-  }
-  fputs("'\n", f);
+  fputs("# The setting, for the caption of the cairolatex variant (\\adeissetting).\n", f);
+  gp_text_pair(f, "setting", "", t->caption_tex ? t->caption_tex : "");
   fputs("# The lines above the panels (the first is the heading).\n", f);
   fprintf(f, "array top[%zu]\narray top_tex[%zu]\n", t->n ? t->n : 1, t->n ? t->n : 1);
   for (size_t i = 0; i < t->n; i++) {
@@ -1214,11 +1230,11 @@ static void frac(FILE *f, double p, double t) { fprintf(f, "(tex ? %.4f : %.4f)"
 
 static double place_left(layout l, size_t k)
 {
-  return (l.d.edge + k * l.d.cell_w + l.d.left) / l.w;
+  return (l.x0 + k * l.d.cell_w + l.d.left) / l.w;
 }
 static double place_right(layout l, size_t k)
 {
-  return (l.d.edge + (k + 1) * l.d.cell_w - l.d.right) / l.w;
+  return (l.x0 + (k + 1) * l.d.cell_w - l.d.right) / l.w;
 }
 static double place_top(layout l, size_t row)
 {
@@ -1505,7 +1521,7 @@ int adeis_report_gp_write(FILE *f, adeis_report_figure fig, const char *title,
     return rc;
   }
   top_text t;
-  top_text_build(&t, &m, title, m.n_q * CELL_W);
+  top_text_build(&t, &m, title, fmax(m.n_q, 2) * CELL_W);
   layout l = make_layout(&m, png_dims, t.n), lt = make_layout(&m, tex_dims, 0);
   gp_intro(f, &m, title, latex);
   gp_styles(f, &m);

@@ -36,6 +36,7 @@ titles_tex[3] = '256 bits (drawn shifted right 44 \%)'
 T(i) = tex ? titles_tex[i] : titles[i]
 
 # The setting, for the caption of the cairolatex variant (\adeissetting).
+setting = ''
 setting_tex = 'problem gaussian-3d, schedule vp-linear $\cdot$ method rk4-lambda $\cdot$ grid uniform-lambda $\cdot$ precisions: by colour $\cdot$ ODE adjoint $\cdot$ state oracle; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
 # The lines above the panels (the first is the heading).
 array top[3]

@@ -40,6 +40,7 @@ titles_tex[4] = 'edm-rho (drawn shifted right 44 \%)'
 T(i) = tex ? titles_tex[i] : titles[i]
 
 # The setting, for the caption of the cairolatex variant (\adeissetting).
+setting = ''
 setting_tex = 'problems: by row $\cdot$ method adjdeis-2m $\cdot$ grids: by colour $\cdot$ 256-bit arithmetic $\cdot$ ODE adjoint $\cdot$ state oracle; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
 # The lines above the panels (the first is the heading).
 array top[3]

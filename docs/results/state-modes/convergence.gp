@@ -32,6 +32,7 @@ titles_tex[2] = 'adjdeis-2s'
 T(i) = tex ? titles_tex[i] : titles[i]
 
 # The setting, for the caption of the cairolatex variant (\adeissetting).
+setting = ''
 setting_tex = 'problem gaussian-3d, schedule vp-linear $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ ODE adjoint $\cdot$ states: by row; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
 # The lines above the panels (the first is the heading).
 array top[3]
