@@ -282,6 +282,24 @@ static void remove_private_dir(int dirfd, const char *name)
   unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
+/* The names of earlier versions, NAME.tmp-PID-K and .NAME.tmp-PID-K.EXT, with PID no longer
+ * running (renders killed before this naming). */
+static int stale_legacy(const char *name)
+{
+  const char *t = strstr(name, ".tmp-");
+  if (!t)
+    return 0;
+  char *end;
+  errno = 0;
+  long pid = strtol(t + 5, &end, 10);
+  if (errno || pid <= 0 || end == t + 5 || *end != '-' || !(end[1] >= '0' && end[1] <= '9'))
+    return 0;
+  strtoul(end + 1, &end, 10);
+  if (*end && *end != '.')
+    return 0;
+  return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
 void adeis_publish_remove_stale(const char *dir)
 {
   int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -293,7 +311,7 @@ void adeis_publish_remove_stale(const char *dir)
   }
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
-    if (!stale(e->d_name))
+    if (!stale(e->d_name) && !stale_legacy(e->d_name))
       continue;
     struct stat sb;
     if (fstatat(dirfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)

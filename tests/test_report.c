@@ -766,6 +766,11 @@ Test(report_faults, stale_temporaries_of_ended_runs_are_removed, .init = make_st
   snprintf(dead_dir, sizeof dead_dir, ".tmp.convergence-latex.%ld.4", (long)child);
   snprintf(live_file, sizeof live_file, ".tmp.table.md.%ld.999", (long)getppid());
   put_file(study, dead_file, "half");
+  char legacy_a[128], legacy_b[128];
+  snprintf(legacy_a, sizeof legacy_a, "table.md.tmp-%ld-2", (long)child);
+  snprintf(legacy_b, sizeof legacy_b, ".convergence.tmp-%ld-0.png", (long)child);
+  put_file(study, legacy_a, "half");
+  put_file(study, legacy_b, "half");
   char *d = path_in(study, dead_dir);
   cr_assert_eq(mkdir(d, 0700), 0);
   put_file(d, "convergence-latex.pdf", "half");
@@ -775,6 +780,11 @@ Test(report_faults, stale_temporaries_of_ended_runs_are_removed, .init = make_st
   cr_assert_neq(lstat(d, &sb), 0, "the ended run's private folder is removed");
   char *f = path_in(study, dead_file), *g = path_in(study, live_file);
   cr_assert_neq(lstat(f, &sb), 0, "the ended run's file is removed");
+  char *la = path_in(study, legacy_a), *lb = path_in(study, legacy_b);
+  cr_assert_neq(lstat(la, &sb), 0, "%s (earlier naming) is removed", legacy_a);
+  cr_assert_neq(lstat(lb, &sb), 0, "%s (earlier naming) is removed", legacy_b);
+  free(la);
+  free(lb);
   cr_assert_eq(lstat(g, &sb), 0, "a running process's file is kept");
   free(f);
   free(g);
