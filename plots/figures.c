@@ -1001,8 +1001,9 @@ static void top_text_build(top_text *t, const fmodel *m, const char *title, doub
   static char *const cost_tex[] = {"cost $=$ NFE $+\\,1\\cdot{}$NVJP:", "model evaluations and",
                                    "vector-Jacobian products,", "counted separately,",
                                    "weight 1 each"};
-  size_t first_def = t->n;
+  size_t first_def = t->n, first_cost;
   top_add(t, err_plain, err_tex, 3, " ", " ", width);
+  first_cost = t->n;
   if (m->fig == ADEIS_REPORT_WORK_PRECISION)
     top_add(t, cost_plain, cost_tex, 5, " ", " ", width);
   /* the caption of the cairolatex variant: the setting; the definitions */
@@ -1013,7 +1014,7 @@ static void top_text_build(top_text *t, const fmodel *m, const char *title, doub
     for (size_t i = 0; i < nt && np == nt; i++)
       fprintf(mem, "%s%s", i ? " $\\cdot$ " : "", st[i]);
     for (size_t i = first_def; i < t->n; i++)
-      fprintf(mem, "%s%s", i == first_def ? "; " : " ", t->tex[i]);
+      fprintf(mem, "%s%s", i == first_def || i == first_cost ? "; " : " ", t->tex[i]);
     if (fclose(mem) != 0) {
       free(cap);
       cap = NULL;
@@ -1045,10 +1046,11 @@ typedef struct dims {
   double left, right, top, bottom; /* a panel's margins: tick labels, title, axis label */
   double line_h, key_row_h;       /* a line above the panels; a row of the legend */
   double char_w, sample_w, edge;  /* legend entries: a character, the sample; canvas edge */
+  int tex;                        /* the cairolatex variant */
 } dims;
 
-static const dims png_dims = {430, 310, 78, 14, 34, 44, 19, 22, 7.5, 80, 10};
-static const dims tex_dims = {114, 100, 31, 5, 13, 24, 0, 9, 3.6, 30, 2};
+static const dims png_dims = {430, 310, 78, 14, 34, 44, 19, 22, 7.5, 80, 10, 0};
+static const dims tex_dims = {114, 100, 31, 5, 13, 24, 0, 9, 3.6, 30, 2, 1};
 
 #define CELL_W (png_dims.cell_w)
 
@@ -1061,9 +1063,12 @@ typedef struct layout {
   double key_h;
 } layout;
 
-static size_t key_entries(const fmodel *m, size_t *widest)
+/* The number of legend entries and the widest one's characters (as gnuplot counts them:
+ * the raw text, LaTeX markup included in the cairolatex variant). */
+static size_t key_entries(const fmodel *m, int tex, size_t *widest)
 {
-  *widest = m->any_roundoff ? 52 : 40; /* "expected order (offset from the data)" */
+  /* "expected order (offset from the data)", the roundoff entry */
+  *widest = tex ? (m->any_roundoff ? 48 : 26) : (m->any_roundoff ? 52 : 40);
   for (size_t c = 0; c < m->n_colours; c++) {
     char *v = field_string(m, m->colour_rep[c], m->colour_field);
     size_t w = (v ? text_width(v) : 0) + (m->layer[c] ? 28 : 0);
@@ -1084,7 +1089,7 @@ static layout make_layout(const fmodel *m, dims d, size_t top_lines)
   l.w = fmax(panels, 2 * d.cell_w) + 2 * d.edge;
   l.x0 = (l.w - panels) / 2;
   l.top_h = top_lines ? 18 + d.line_h * top_lines : 3 * d.edge;
-  size_t widest, n = key_entries(m, &widest);
+  size_t widest, n = key_entries(m, d.tex, &widest);
   l.key_cols = (size_t)((l.w - 4 * d.edge) / (d.char_w * widest + d.sample_w));
   if (l.key_cols < 1)
     l.key_cols = 1;
@@ -1463,10 +1468,10 @@ static void gp_roundoff_key(FILE *f, const fmodel *m)
       break;
   }
   fprintf(f,
-          ", \\\n    NaN with lines lc rgb '#555555' dt 3 lw 1.2 title (tex ? 'unit roundoff "
-          "$2^{-\\mathrm{bits}}$%s%s' : 'unit roundoff 2^{-bits}%s%s') enhanced",
-          *below ? "; below the axes: " : "", below_tex, *below ? "; below the axes: " : "",
-          below);
+          ", \\\n    NaN with lines lc rgb '#555555' dt 3 lw 1.2 title (tex ? 'roundoff "
+          "$2^{-b}$%s%s%s' : 'unit roundoff 2^{-bits}%s%s') enhanced",
+          *below ? " (" : "", below_tex, *below ? " below)" : "",
+          *below ? "; below the axes: " : "", below);
 }
 
 /* Below the panels: the legend; above them: heading, setting and the error's definition. */

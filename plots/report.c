@@ -207,19 +207,22 @@ static int fill_latex(FILE *f, const void *ctx)
   const latex_text *t = ctx;
   fprintf(f,
           "%% %s-latex.tex: written by adeis through gnuplot's cairolatex terminal; the lines\n"
-          "%% are in %s-latex.pdf. Needs \\usepackage{graphicx,color}. Scaled to \\adeiswidth\n"
-          "%% (default \\linewidth: \\newcommand\\adeiswidth{0.8\\linewidth} before the first\n"
-          "%% \\input changes it). \\input from another folder, add that folder to\n"
-          "%% \\graphicspath, e.g. \\graphicspath{{results/NAME/}}. After the \\input,\n"
-          "%% \\adeissetting holds the setting (problem, grid, precision, ...) for the caption.\n"
+          "%% are in %s-latex.pdf beside it, found through \\CurrentFilePath when this file is\n"
+          "%% \\input from another folder (LaTeX 2021-06 or later; older: \\graphicspath).\n"
+          "%% Needs \\usepackage{graphicx,color}. Scaled to \\adeiswidth (default \\linewidth:\n"
+          "%% \\newcommand\\adeiswidth{0.8\\linewidth} before the first \\input changes it).\n"
+          "%% After the \\input, \\adeissetting holds the setting for the caption.\n"
           "\\providecommand\\adeiswidth{\\linewidth}%%\n"
+          "\\ifdefined\\CurrentFilePath\n"
+          "  \\edef\\adeisgraphicsdir{\\ifx\\CurrentFilePath\\empty\\else\\CurrentFilePath/\\fi}%%\n"
+          "\\else\n  \\def\\adeisgraphicsdir{}%%\n\\fi\n"
           "\\ifdefined\\adeisfigurebox\\else\\newsavebox\\adeisfigurebox\\fi\n"
           "\\begin{lrbox}{\\adeisfigurebox}\\scriptsize%%\n",
           t->name, t->name);
   size_t lf = strlen(t->from);
   for (const char *p = t->text; *p; p++) {
     if (p[0] == '{' && strncmp(p + 1, t->from, lf) == 0 && p[lf + 1] == '}') {
-      fprintf(f, "{%s-latex}", t->name);
+      fprintf(f, "{\\adeisgraphicsdir %s-latex}", t->name);
       p += lf + 1;
     } else {
       fputc(*p, f);

@@ -538,7 +538,8 @@ Test(report_render, golden_files_and_figures, .init = make_study, .fini = drop_s
   check_magic("work-precision-latex.pdf", "%PDF", 4, 1000);
   char *wp_tex = get_file(study, "work-precision-latex.tex", NULL);
   cr_assert_not_null(wp_tex);
-  cr_assert_not_null(strstr(wp_tex, "{work-precision-latex}"), "the .tex names its final .pdf");
+  cr_assert_not_null(strstr(wp_tex, "{\\adeisgraphicsdir work-precision-latex}"),
+                     "the .tex names its final .pdf");
   free(wp_tex);
   char *svg = get_file(study, "convergence.svg", NULL);
   cr_assert_not_null(svg);
@@ -546,7 +547,7 @@ Test(report_render, golden_files_and_figures, .init = make_study, .fini = drop_s
   free(svg);
   char *tex = get_file(study, "convergence-latex.tex", NULL);
   cr_assert_not_null(tex);
-  cr_assert_not_null(strstr(tex, "{convergence-latex}"), "the .tex names its final .pdf");
+  cr_assert_not_null(strstr(tex, "{\\adeisgraphicsdir convergence-latex}"), "the .tex names its final .pdf");
   cr_assert_null(strstr(tex, ".tmp."));
   cr_assert_null(strstr(tex, "/dev/fd"));
   free(tex);
@@ -890,9 +891,9 @@ static int have_program(const char *name)
   return system(cmd) == 0;
 }
 
-/* A minimal paper in another folder \input's the study's table.tex and cairolatex figure:
- * it compiles, has one page per float (the floats are set as pages of their own) and no
- * overfull box. */
+/* A minimal paper in another folder \input's the study's table.tex and cairolatex figures:
+ * it compiles (the figures find their PDF parts without \graphicspath), has one page per
+ * float (the floats are set as pages of their own) and no overfull box. */
 Test(report_latex, a_paper_takes_the_table_and_figure, .init = make_study, .fini = drop_study)
 {
   if (!have_program("pdflatex"))
@@ -906,7 +907,6 @@ Test(report_latex, a_paper_takes_the_table_and_figure, .init = make_study, .fini
   put_file(paper, "paper.tex",
            "\\documentclass{article}\n"
            "\\usepackage{booktabs,graphicx,color}\n"
-           "\\graphicspath{{../demo-study/}}\n"
            "\\makeatletter %% every float a page of its own\n"
            "\\renewenvironment{table}[1][]{\\clearpage\\def\\@captype{table}\\centering}{\\par}\n"
            "\\renewenvironment{figure}[1][]{\\clearpage\\def\\@captype{figure}\\centering}{\\par}\n"

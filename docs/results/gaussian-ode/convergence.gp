@@ -65,7 +65,7 @@ do for [fmt in formats] {
   if (fmt eq 'png') { set terminal pngcairo size 1310,484 enhanced font 'Sans,11' }
   if (fmt eq 'pdf') { set terminal pdfcairo size 9.85in,3.64in enhanced font 'Sans,8' }
   if (fmt eq 'svg') { set terminal svg size 1310,484 enhanced font 'Sans,11' background rgb 'white' }
-  if (tex) { set terminal cairolatex pdf size 4.81in,2.78in font ',7' pointscale 0.55 linewidth 0.7 }
+  if (tex) { set terminal cairolatex pdf size 4.81in,2.28in font ',7' pointscale 0.55 linewidth 0.7 }
   set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \
     (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)
   set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
@@ -75,7 +75,7 @@ do for [fmt in formats] {
   unset key
   set multiplot
   set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
-  set tmargin at screen (tex ? 0.9052 : 0.7748); set bmargin at screen (tex ? 0.5910 : 0.2955)
+  set tmargin at screen (tex ? 0.8845 : 0.7748); set bmargin at screen (tex ? 0.5015 : 0.2955)
   set title tex ? '$\partial L/\partial x_T$' : '∂L/∂x_T'
   set yrange [1e-18:1e6]; set ytics 1e-18, 1e3, 1e6; set mytics 3
   set xlabel (tex ? 'steps $N$' : 'steps N')
@@ -113,7 +113,7 @@ do for [fmt in formats] {
     'guides-x_T.dat' index 1 using 1:3 with lines lc rgb '#444444' @guide notitle, \
     'guides-x_T.dat' index 2 using 1:3 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
-  set tmargin at screen (tex ? 0.9052 : 0.7748); set bmargin at screen (tex ? 0.5910 : 0.2955)
+  set tmargin at screen (tex ? 0.8845 : 0.7748); set bmargin at screen (tex ? 0.5015 : 0.2955)
   set title tex ? '$\partial L/\partial z$' : '∂L/∂z'
   set yrange [1e-21:1e3]; set ytics 1e-21, 1e3, 1e3; set mytics 3
   set xlabel (tex ? 'steps $N$' : 'steps N')
@@ -151,7 +151,7 @@ do for [fmt in formats] {
     'guides-z.dat' index 1 using 1:3 with lines lc rgb '#444444' @guide notitle, \
     'guides-z.dat' index 2 using 1:3 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
-  set tmargin at screen (tex ? 0.9052 : 0.7748); set bmargin at screen (tex ? 0.5910 : 0.2955)
+  set tmargin at screen (tex ? 0.8845 : 0.7748); set bmargin at screen (tex ? 0.5015 : 0.2955)
   set title tex ? '$\partial L/\partial \theta$' : '∂L/∂θ'
   set yrange [1e-21:1e3]; set ytics 1e-21, 1e3, 1e3; set mytics 3
   set xlabel (tex ? 'steps $N$' : 'steps N')
@@ -191,7 +191,7 @@ do for [fmt in formats] {
   unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border
   unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]
   set lmargin at screen 0.02; set rmargin at screen 0.98
-  set tmargin at screen (tex ? 0.4444 : 0.1773); set bmargin at screen 0.005
+  set tmargin at screen (tex ? 0.3228 : 0.1773); set bmargin at screen 0.005
   if (!tex) { set label 91 top[1] at screen 0.5, screen 0.9669 center front noenhanced font ',13' }
   if (!tex) { set label 92 top[2] at screen 0.5, screen 0.9277 center front noenhanced }
   if (!tex) { set label 93 top[3] at screen 0.5, screen 0.8884 center front noenhanced }

@@ -49,7 +49,7 @@ T(i) = tex ? titles_tex[i] : titles[i]
 
 # The setting, for the caption of the cairolatex variant (\adeissetting).
 setting = ''
-setting_tex = 'problem gaussian-3d, schedule vp-linear $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ SDE adjoint $\cdot$ state cached; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$ cost $=$ NFE $+\,1\cdot{}$NVJP: model evaluations and vector-Jacobian products, counted separately, weight 1 each'
+setting_tex = 'problem gaussian-3d, schedule vp-linear $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ SDE adjoint $\cdot$ state cached; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$; cost $=$ NFE $+\,1\cdot{}$NVJP: model evaluations and vector-Jacobian products, counted separately, weight 1 each'
 # The lines above the panels (the first is the heading).
 array top[5]
 array top_tex[5]

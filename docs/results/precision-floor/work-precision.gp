@@ -37,7 +37,7 @@ T(i) = tex ? titles_tex[i] : titles[i]
 
 # The setting, for the caption of the cairolatex variant (\adeissetting).
 setting = ''
-setting_tex = 'problem gaussian-3d, schedule vp-linear $\cdot$ method rk4-lambda $\cdot$ grid uniform-lambda $\cdot$ precisions: by colour $\cdot$ ODE adjoint $\cdot$ state oracle; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$ cost $=$ NFE $+\,1\cdot{}$NVJP: model evaluations and vector-Jacobian products, counted separately, weight 1 each'
+setting_tex = 'problem gaussian-3d, schedule vp-linear $\cdot$ method rk4-lambda $\cdot$ grid uniform-lambda $\cdot$ precisions: by colour $\cdot$ ODE adjoint $\cdot$ state oracle; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$; cost $=$ NFE $+\,1\cdot{}$NVJP: model evaluations and vector-Jacobian products, counted separately, weight 1 each'
 # The lines above the panels (the first is the heading).
 array top[4]
 array top_tex[4]
@@ -151,7 +151,7 @@ do for [fmt in formats] {
     NaN with points pt 7 ps 1.2 lc rgb '#555555' title 'points of the order fit', \
     NaN with points pt 6 ps 1.2 lc rgb '#555555' title (tex ? 'left out: pre-asymptotic' : 'left out: pre-asymptotic'), \
     NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: precision floor', \
-    NaN with lines lc rgb '#555555' dt 3 lw 1.2 title (tex ? 'unit roundoff $2^{-\mathrm{bits}}$; below the axes: $2^{-113}$, $2^{-256}$' : 'unit roundoff 2^{-bits}; below the axes: 2^{-113}, 2^{-256}') enhanced
+    NaN with lines lc rgb '#555555' dt 3 lw 1.2 title (tex ? 'roundoff $2^{-b}$ ($2^{-113}$, $2^{-256}$ below)' : 'unit roundoff 2^{-bits}; below the axes: 2^{-113}, 2^{-256}') enhanced
   unset multiplot
   set output
 }

@@ -49,7 +49,7 @@ do for [fmt in formats] {
   if (fmt eq 'png') { set terminal pngcairo size 1310,1082 enhanced font 'Sans,11' }
   if (fmt eq 'pdf') { set terminal pdfcairo size 9.85in,8.14in enhanced font 'Sans,8' }
   if (fmt eq 'svg') { set terminal svg size 1310,1082 enhanced font 'Sans,11' background rgb 'white' }
-  if (tex) { set terminal cairolatex pdf size 4.81in,5.06in font ',7' pointscale 0.55 linewidth 0.7 }
+  if (tex) { set terminal cairolatex pdf size 4.81in,4.81in font ',7' pointscale 0.55 linewidth 0.7 }
   set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \
     (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)
   set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
@@ -59,7 +59,7 @@ do for [fmt in formats] {
   unset key
   set multiplot
   set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
-  set tmargin at screen (tex ? 0.9479 : 0.8993); set bmargin at screen (tex ? 0.7750 : 0.6848)
+  set tmargin at screen (tex ? 0.9452 : 0.8993); set bmargin at screen (tex ? 0.7633 : 0.6848)
   set title tex ? '$\partial L/\partial x_T$: '.'oracle' : '∂L/∂x_T'.'  ·  '.'state oracle'
   set yrange [1e-8:1e6]; set ytics 1e-8, 1e2, 1e6; set mytics 2
   set xlabel ''
@@ -77,7 +77,7 @@ do for [fmt in formats] {
     '' index 3 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-x_T.dat' index 0 using 1:3 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
-  set tmargin at screen (tex ? 0.9479 : 0.8993); set bmargin at screen (tex ? 0.7750 : 0.6848)
+  set tmargin at screen (tex ? 0.9452 : 0.8993); set bmargin at screen (tex ? 0.7633 : 0.6848)
   set title tex ? '$\partial L/\partial z$: '.'oracle' : '∂L/∂z'.'  ·  '.'state oracle'
   set yrange [1e-12:1e2]; set ytics 1e-12, 1e2, 1e2; set mytics 2
   set xlabel ''
@@ -95,7 +95,7 @@ do for [fmt in formats] {
     '' index 3 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-z.dat' index 0 using 1:3 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
-  set tmargin at screen (tex ? 0.9479 : 0.8993); set bmargin at screen (tex ? 0.7750 : 0.6848)
+  set tmargin at screen (tex ? 0.9452 : 0.8993); set bmargin at screen (tex ? 0.7633 : 0.6848)
   set title tex ? '$\partial L/\partial \theta$: '.'oracle' : '∂L/∂θ'.'  ·  '.'state oracle'
   set yrange [1e-12:1e2]; set ytics 1e-12, 1e2, 1e2; set mytics 2
   set xlabel ''
@@ -113,7 +113,7 @@ do for [fmt in formats] {
     '' index 3 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-theta.dat' index 0 using 1:3 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
-  set tmargin at screen (tex ? 0.6735 : 0.6128); set bmargin at screen (tex ? 0.5007 : 0.3983)
+  set tmargin at screen (tex ? 0.6566 : 0.6128); set bmargin at screen (tex ? 0.4747 : 0.3983)
   set title tex ? 'cached' : '∂L/∂x_T'.'  ·  '.'state cached'
   set yrange [1e-8:1e6]; set ytics 1e-8, 1e2, 1e6; set mytics 2
   set xlabel ''
@@ -131,7 +131,7 @@ do for [fmt in formats] {
     '' index 4 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-x_T.dat' index 1 using 1:3 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
-  set tmargin at screen (tex ? 0.6735 : 0.6128); set bmargin at screen (tex ? 0.5007 : 0.3983)
+  set tmargin at screen (tex ? 0.6566 : 0.6128); set bmargin at screen (tex ? 0.4747 : 0.3983)
   set title tex ? 'cached' : '∂L/∂z'.'  ·  '.'state cached'
   set yrange [1e-12:1e2]; set ytics 1e-12, 1e2, 1e2; set mytics 2
   set xlabel ''
@@ -149,7 +149,7 @@ do for [fmt in formats] {
     '' index 4 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-z.dat' index 1 using 1:3 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
-  set tmargin at screen (tex ? 0.6735 : 0.6128); set bmargin at screen (tex ? 0.5007 : 0.3983)
+  set tmargin at screen (tex ? 0.6566 : 0.6128); set bmargin at screen (tex ? 0.4747 : 0.3983)
   set title tex ? 'cached' : '∂L/∂θ'.'  ·  '.'state cached'
   set yrange [1e-12:1e2]; set ytics 1e-12, 1e2, 1e2; set mytics 2
   set xlabel ''
@@ -167,7 +167,7 @@ do for [fmt in formats] {
     '' index 4 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-theta.dat' index 1 using 1:3 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
-  set tmargin at screen (tex ? 0.3992 : 0.3262); set bmargin at screen (tex ? 0.2263 : 0.1118)
+  set tmargin at screen (tex ? 0.3680 : 0.3262); set bmargin at screen (tex ? 0.1861 : 0.1118)
   set title tex ? 'backsolve' : '∂L/∂x_T'.'  ·  '.'state backsolve'
   set yrange [1e-8:1e6]; set ytics 1e-8, 1e2, 1e6; set mytics 2
   set xlabel (tex ? 'steps $N$' : 'steps N')
@@ -185,7 +185,7 @@ do for [fmt in formats] {
     '' index 5 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-x_T.dat' index 2 using 1:3 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
-  set tmargin at screen (tex ? 0.3992 : 0.3262); set bmargin at screen (tex ? 0.2263 : 0.1118)
+  set tmargin at screen (tex ? 0.3680 : 0.3262); set bmargin at screen (tex ? 0.1861 : 0.1118)
   set title tex ? 'backsolve' : '∂L/∂z'.'  ·  '.'state backsolve'
   set yrange [1e-12:1e2]; set ytics 1e-12, 1e2, 1e2; set mytics 2
   set xlabel (tex ? 'steps $N$' : 'steps N')
@@ -203,7 +203,7 @@ do for [fmt in formats] {
     '' index 5 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-z.dat' index 2 using 1:3 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
-  set tmargin at screen (tex ? 0.3992 : 0.3262); set bmargin at screen (tex ? 0.2263 : 0.1118)
+  set tmargin at screen (tex ? 0.3680 : 0.3262); set bmargin at screen (tex ? 0.1861 : 0.1118)
   set title tex ? 'backsolve' : '∂L/∂θ'.'  ·  '.'state backsolve'
   set yrange [1e-12:1e2]; set ytics 1e-12, 1e2, 1e2; set mytics 2
   set xlabel (tex ? 'steps $N$' : 'steps N')
@@ -223,7 +223,7 @@ do for [fmt in formats] {
   unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border
   unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]
   set lmargin at screen 0.02; set rmargin at screen 0.98
-  set tmargin at screen (tex ? 0.1457 : 0.0590); set bmargin at screen 0.005
+  set tmargin at screen (tex ? 0.1013 : 0.0590); set bmargin at screen 0.005
   if (!tex) { set label 91 top[1] at screen 0.5, screen 0.9852 center front noenhanced font ',13' }
   if (!tex) { set label 92 top[2] at screen 0.5, screen 0.9677 center front noenhanced }
   if (!tex) { set label 93 top[3] at screen 0.5, screen 0.9501 center front noenhanced }

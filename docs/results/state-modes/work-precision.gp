@@ -33,7 +33,7 @@ T(i) = tex ? titles_tex[i] : titles[i]
 
 # The setting, for the caption of the cairolatex variant (\adeissetting).
 setting = ''
-setting_tex = 'problem gaussian-3d, schedule vp-linear $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ ODE adjoint $\cdot$ states: by row; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$ cost $=$ NFE $+\,1\cdot{}$NVJP: model evaluations and vector-Jacobian products, counted separately, weight 1 each'
+setting_tex = 'problem gaussian-3d, schedule vp-linear $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ ODE adjoint $\cdot$ states: by row; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$; cost $=$ NFE $+\,1\cdot{}$NVJP: model evaluations and vector-Jacobian products, counted separately, weight 1 each'
 # The lines above the panels (the first is the heading).
 array top[4]
 array top_tex[4]
@@ -51,7 +51,7 @@ do for [fmt in formats] {
   if (fmt eq 'png') { set terminal pngcairo size 1310,1101 enhanced font 'Sans,11' }
   if (fmt eq 'pdf') { set terminal pdfcairo size 9.85in,8.28in enhanced font 'Sans,8' }
   if (fmt eq 'svg') { set terminal svg size 1310,1101 enhanced font 'Sans,11' background rgb 'white' }
-  if (tex) { set terminal cairolatex pdf size 4.81in,5.06in font ',7' pointscale 0.55 linewidth 0.7 }
+  if (tex) { set terminal cairolatex pdf size 4.81in,4.81in font ',7' pointscale 0.55 linewidth 0.7 }
   set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \
     (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)
   set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
@@ -61,7 +61,7 @@ do for [fmt in formats] {
   unset key
   set multiplot
   set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
-  set tmargin at screen (tex ? 0.9479 : 0.8837); set bmargin at screen (tex ? 0.7750 : 0.6730)
+  set tmargin at screen (tex ? 0.9452 : 0.8837); set bmargin at screen (tex ? 0.7633 : 0.6730)
   set title tex ? '$\partial L/\partial x_T$: '.'oracle' : '∂L/∂x_T'.'  ·  '.'state oracle'
   set yrange [1e-6:1e6]; set ytics 1e-6, 1e2, 1e6; set mytics 2
   set xlabel ''
@@ -79,7 +79,7 @@ do for [fmt in formats] {
     '' index 3 using 3:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-x_T.dat' index 0 using 2:4 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
-  set tmargin at screen (tex ? 0.9479 : 0.8837); set bmargin at screen (tex ? 0.7750 : 0.6730)
+  set tmargin at screen (tex ? 0.9452 : 0.8837); set bmargin at screen (tex ? 0.7633 : 0.6730)
   set title tex ? '$\partial L/\partial z$: '.'oracle' : '∂L/∂z'.'  ·  '.'state oracle'
   set yrange [1e-10:1e2]; set ytics 1e-10, 1e2, 1e2; set mytics 2
   set xlabel ''
@@ -97,7 +97,7 @@ do for [fmt in formats] {
     '' index 3 using 3:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-z.dat' index 0 using 2:4 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
-  set tmargin at screen (tex ? 0.9479 : 0.8837); set bmargin at screen (tex ? 0.7750 : 0.6730)
+  set tmargin at screen (tex ? 0.9452 : 0.8837); set bmargin at screen (tex ? 0.7633 : 0.6730)
   set title tex ? '$\partial L/\partial \theta$: '.'oracle' : '∂L/∂θ'.'  ·  '.'state oracle'
   set yrange [1e-10:1e2]; set ytics 1e-10, 1e2, 1e2; set mytics 2
   set xlabel ''
@@ -115,7 +115,7 @@ do for [fmt in formats] {
     '' index 3 using 3:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-theta.dat' index 0 using 2:4 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
-  set tmargin at screen (tex ? 0.6735 : 0.6022); set bmargin at screen (tex ? 0.5007 : 0.3915)
+  set tmargin at screen (tex ? 0.6566 : 0.6022); set bmargin at screen (tex ? 0.4747 : 0.3915)
   set title tex ? 'cached' : '∂L/∂x_T'.'  ·  '.'state cached'
   set yrange [1e-6:1e6]; set ytics 1e-6, 1e2, 1e6; set mytics 2
   set xlabel ''
@@ -133,7 +133,7 @@ do for [fmt in formats] {
     '' index 4 using 3:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-x_T.dat' index 1 using 2:4 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
-  set tmargin at screen (tex ? 0.6735 : 0.6022); set bmargin at screen (tex ? 0.5007 : 0.3915)
+  set tmargin at screen (tex ? 0.6566 : 0.6022); set bmargin at screen (tex ? 0.4747 : 0.3915)
   set title tex ? 'cached' : '∂L/∂z'.'  ·  '.'state cached'
   set yrange [1e-10:1e2]; set ytics 1e-10, 1e2, 1e2; set mytics 2
   set xlabel ''
@@ -151,7 +151,7 @@ do for [fmt in formats] {
     '' index 4 using 3:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-z.dat' index 1 using 2:4 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
-  set tmargin at screen (tex ? 0.6735 : 0.6022); set bmargin at screen (tex ? 0.5007 : 0.3915)
+  set tmargin at screen (tex ? 0.6566 : 0.6022); set bmargin at screen (tex ? 0.4747 : 0.3915)
   set title tex ? 'cached' : '∂L/∂θ'.'  ·  '.'state cached'
   set yrange [1e-10:1e2]; set ytics 1e-10, 1e2, 1e2; set mytics 2
   set xlabel ''
@@ -169,7 +169,7 @@ do for [fmt in formats] {
     '' index 4 using 3:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-theta.dat' index 1 using 2:4 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
-  set tmargin at screen (tex ? 0.3992 : 0.3206); set bmargin at screen (tex ? 0.2263 : 0.1099)
+  set tmargin at screen (tex ? 0.3680 : 0.3206); set bmargin at screen (tex ? 0.1861 : 0.1099)
   set title tex ? 'backsolve' : '∂L/∂x_T'.'  ·  '.'state backsolve'
   set yrange [1e-6:1e6]; set ytics 1e-6, 1e2, 1e6; set mytics 2
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
@@ -187,7 +187,7 @@ do for [fmt in formats] {
     '' index 5 using 3:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-x_T.dat' index 2 using 2:4 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
-  set tmargin at screen (tex ? 0.3992 : 0.3206); set bmargin at screen (tex ? 0.2263 : 0.1099)
+  set tmargin at screen (tex ? 0.3680 : 0.3206); set bmargin at screen (tex ? 0.1861 : 0.1099)
   set title tex ? 'backsolve' : '∂L/∂z'.'  ·  '.'state backsolve'
   set yrange [1e-10:1e2]; set ytics 1e-10, 1e2, 1e2; set mytics 2
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
@@ -205,7 +205,7 @@ do for [fmt in formats] {
     '' index 5 using 3:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-z.dat' index 2 using 2:4 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
-  set tmargin at screen (tex ? 0.3992 : 0.3206); set bmargin at screen (tex ? 0.2263 : 0.1099)
+  set tmargin at screen (tex ? 0.3680 : 0.3206); set bmargin at screen (tex ? 0.1861 : 0.1099)
   set title tex ? 'backsolve' : '∂L/∂θ'.'  ·  '.'state backsolve'
   set yrange [1e-10:1e2]; set ytics 1e-10, 1e2, 1e2; set mytics 2
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
@@ -225,7 +225,7 @@ do for [fmt in formats] {
   unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border
   unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]
   set lmargin at screen 0.02; set rmargin at screen 0.98
-  set tmargin at screen (tex ? 0.1457 : 0.0579); set bmargin at screen 0.005
+  set tmargin at screen (tex ? 0.1013 : 0.0579); set bmargin at screen 0.005
   if (!tex) { set label 91 top[1] at screen 0.5, screen 0.9855 center front noenhanced font ',13' }
   if (!tex) { set label 92 top[2] at screen 0.5, screen 0.9682 center front noenhanced }
   if (!tex) { set label 93 top[3] at screen 0.5, screen 0.9510 center front noenhanced }

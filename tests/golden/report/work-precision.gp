@@ -33,7 +33,7 @@ T(i) = tex ? titles_tex[i] : titles[i]
 
 # The setting, for the caption of the cairolatex variant (\adeissetting).
 setting = ''
-setting_tex = 'problem gaussian-3d $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ ODE adjoint $\cdot$ state oracle; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$ cost $=$ NFE $+\,1\cdot{}$NVJP: model evaluations and vector-Jacobian products, counted separately, weight 1 each'
+setting_tex = 'problem gaussian-3d $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ ODE adjoint $\cdot$ state oracle; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$; cost $=$ NFE $+\,1\cdot{}$NVJP: model evaluations and vector-Jacobian products, counted separately, weight 1 each'
 # The lines above the panels (the first is the heading).
 array top[4]
 array top_tex[4]
@@ -51,7 +51,7 @@ do for [fmt in formats] {
   if (fmt eq 'png') { set terminal pngcairo size 1310,481 enhanced font 'Sans,11' }
   if (fmt eq 'pdf') { set terminal pdfcairo size 9.85in,3.62in enhanced font 'Sans,8' }
   if (fmt eq 'svg') { set terminal svg size 1310,481 enhanced font 'Sans,11' background rgb 'white' }
-  if (tex) { set terminal cairolatex pdf size 4.81in,2.28in font ',7' pointscale 0.55 linewidth 0.7 }
+  if (tex) { set terminal cairolatex pdf size 4.81in,2.03in font ',7' pointscale 0.55 linewidth 0.7 }
   set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \
     (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)
   set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
@@ -61,7 +61,7 @@ do for [fmt in formats] {
   unset key
   set multiplot
   set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
-  set tmargin at screen (tex ? 0.8845 : 0.7339); set bmargin at screen (tex ? 0.5015 : 0.2516)
+  set tmargin at screen (tex ? 0.8703 : 0.7339); set bmargin at screen (tex ? 0.4403 : 0.2516)
   set title tex ? '$\partial L/\partial x_T$' : '∂L/∂x_T'
   set yrange [1e-6:1e-1]; set ytics 1e-6, 1e1, 1e-1; set mytics 10
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
@@ -81,7 +81,7 @@ do for [fmt in formats] {
     'guides-x_T.dat' index 0 using 2:4 with lines lc rgb '#444444' @guide notitle, \
     'guides-x_T.dat' index 1 using 2:4 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
-  set tmargin at screen (tex ? 0.8845 : 0.7339); set bmargin at screen (tex ? 0.5015 : 0.2516)
+  set tmargin at screen (tex ? 0.8703 : 0.7339); set bmargin at screen (tex ? 0.4403 : 0.2516)
   set title tex ? '$\partial L/\partial z$' : '∂L/∂z'
   set yrange [1e-7:1e-2]; set ytics 1e-7, 1e1, 1e-2; set mytics 10
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
@@ -101,7 +101,7 @@ do for [fmt in formats] {
     'guides-z.dat' index 0 using 2:4 with lines lc rgb '#444444' @guide notitle, \
     'guides-z.dat' index 1 using 2:4 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
-  set tmargin at screen (tex ? 0.8845 : 0.7339); set bmargin at screen (tex ? 0.5015 : 0.2516)
+  set tmargin at screen (tex ? 0.8703 : 0.7339); set bmargin at screen (tex ? 0.4403 : 0.2516)
   set title tex ? '$\partial L/\partial \theta$' : '∂L/∂θ'
   set yrange [1e-6:1e-1]; set ytics 1e-6, 1e1, 1e-1; set mytics 10
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
@@ -123,7 +123,7 @@ do for [fmt in formats] {
   unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border
   unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]
   set lmargin at screen 0.02; set rmargin at screen 0.98
-  set tmargin at screen (tex ? 0.3228 : 0.1326); set bmargin at screen 0.005
+  set tmargin at screen (tex ? 0.2396 : 0.1326); set bmargin at screen 0.005
   if (!tex) { set label 91 top[1] at screen 0.5, screen 0.9667 center front noenhanced font ',13' }
   if (!tex) { set label 92 top[2] at screen 0.5, screen 0.9272 center front noenhanced }
   if (!tex) { set label 93 top[3] at screen 0.5, screen 0.8877 center front noenhanced }
