@@ -1,6 +1,7 @@
-/* Figure data (errors-Q.dat, guides-Q.dat) and the gnuplot scripts that draw them
- * (convergence.gp, work-precision.gp). The scripts name their files relative to their
- * own folder, so `gnuplot convergence.gp` re-runs them there.
+/* The gnuplot scripts convergence.gp and work-precision.gp, written from the figure's
+ * model (figmodel.h) and drawing errors-Q.dat and guides-Q.dat (figmodel.c). The scripts
+ * name their files relative to their own folder, so `gnuplot convergence.gp` re-runs them
+ * there.
  *
  * The rules the figures follow (docs/figures.md, "What a figure shows"):
  * - colour encodes the method (or, with one method, the field with most values); the other
@@ -14,7 +15,7 @@
  * - every panel spans the same number of decades with the same ticks; the ranges are
  *   padded so no mark touches the frame; the legend and the setting sit outside the
  *   panels. */
-#include "report.h"
+#include "figmodel.h"
 
 #include "../core/status.h"
 
@@ -32,43 +33,10 @@ static const int open_pt[] = {6, 4, 8, 10, 12, 14};
 #define N_SHAPES (sizeof filled_pt / sizeof *filled_pt)
 #define FLOOR_PT 2 /* a cross */
 #define GUIDE_COLOUR "#444444"
-#define DODGE 1.2 /* x factor per layer of coinciding curves */
 
 static const char *const panel_titles[ADEIS_REPORT_N_QUANTITIES] = {"∂L/∂x_T", "∂L/∂z", "∂L/∂θ"};
 static const char *const panel_titles_tex[ADEIS_REPORT_N_QUANTITIES] = {
     "$\\partial L/\\partial x_T$", "$\\partial L/\\partial z$", "$\\partial L/\\partial \\theta$"};
-
-const char *adeis_report_figure_name(adeis_report_figure fig)
-{
-  return fig == ADEIS_REPORT_CONVERGENCE ? "convergence" : "work-precision";
-}
-
-static long cost(const adeis_report_error_row *row)
-{
-  return row->nfe + ADEIS_REPORT_VJP_WEIGHT * row->nvjp;
-}
-
-static int positive(double e) { return isfinite(e) && e > 0; }
-
-static int is_used(const adeis_report_order_row *o, long n)
-{
-  for (size_t i = 0; o && i < o->n_used; i++)
-    if (o->used[i] == n)
-      return 1;
-  return 0;
-}
-
-/* 0: a point of the fit (or of a series without one), 1: left out (pre-asymptotic or
- * another reason), 2: left out at a floor. */
-static int point_mark(const adeis_report_order_row *o, long n)
-{
-  if (!o || is_used(o, n))
-    return 0;
-  for (size_t i = 0; i < o->n_excluded; i++)
-    if (o->excluded[i].n == n)
-      return strstr(o->excluded[i].reason, "floor") ? 2 : 1;
-  return 1;
-}
 
 static int write_status(FILE *f)
 {
@@ -84,681 +52,6 @@ static void comment_text(FILE *f, const char *s)
 {
   for (; *s; s++)
     fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
-}
-
-/* ---- the figure's model: colours, rows, layers, ranges, guides ---- */
-
-enum field { F_METHOD, F_PROBLEM, F_GRID, F_STATE, F_PRECISION, F_SDE, N_FIELDS };
-static const char *const field_names[N_FIELDS] = {"method", "problem", "grid",
-                                                  "state",  "precision", "adjoint"};
-
-static int field_equal(const adeis_report_key *a, const adeis_report_key *b, int f)
-{
-  switch (f) {
-  case F_METHOD: return strcmp(a->method, b->method) == 0;
-  case F_PROBLEM: return strcmp(a->problem, b->problem) == 0;
-  case F_GRID: return strcmp(a->grid, b->grid) == 0;
-  case F_STATE: return strcmp(a->state, b->state) == 0;
-  case F_PRECISION: return a->precision == b->precision;
-  default: return a->sde == b->sde;
-  }
-}
-
-/* The value of field f of k as shown (display names from [labels]). */
-static void field_text(FILE *m, const adeis_report_key *k, int f, const adeis_report_study *st)
-{
-  const char *sched;
-  switch (f) {
-  case F_METHOD: fputs(adeis_report_display(st, k->method), m); break;
-  case F_PROBLEM:
-    fputs(adeis_report_display(st, k->problem), m);
-    if ((sched = adeis_report_schedule(st, k->problem)) && strcmp(sched, k->problem) != 0)
-      fprintf(m, " (%s)", sched);
-    break;
-  case F_GRID: fputs(adeis_report_display(st, k->grid), m); break;
-  case F_STATE: fputs(adeis_report_display(st, k->state), m); break;
-  case F_PRECISION: fprintf(m, "%ld bits", k->precision); break;
-  default: fputs(k->sde ? "SDE" : "ODE", m);
-  }
-}
-
-/* One guide per expected order per panel, over the fitted ranges of its series. */
-typedef struct guide {
-  size_t row;
-  adeis_report_quantity q;
-  double xa, xb, ya, yb; /* log10 of the ends (x: N or cost) */
-  double order;
-} guide;
-
-typedef struct fmodel {
-  adeis_report_figure fig;
-  const adeis_report_results *r;
-  const adeis_report_series_set *s;
-  const adeis_report_study *st;
-  int varies[N_FIELDS];
-  int colour_field, row_field[N_FIELDS];
-  size_t n_colours, n_rows;
-  size_t *colour_of, *row_of, *colour_rep, *row_rep; /* per series; representatives */
-  int *layer;                                        /* per colour */
-  size_t n_q;
-  adeis_report_quantity q[ADEIS_REPORT_N_QUANTITIES];
-  double x_lo, x_hi;  /* log10 of the axis range */
-  int *y_lo, *y_hi;   /* per panel (row * n_q + column), decades */
-  int y_step;         /* decades between major ticks, every panel */
-  guide *guides;
-  size_t n_guides;
-  int any_open, any_floor, any_roundoff;
-  double min_gap; /* decades between a guide and the data */
-} fmodel;
-
-static double xval(const fmodel *m, const adeis_report_error_row *row)
-{
-  return m->fig == ADEIS_REPORT_CONVERGENCE ? (double)row->steps : (double)cost(row);
-}
-
-static size_t n_values(const adeis_report_series_set *s, int f)
-{
-  size_t n = 0;
-  for (size_t i = 0; i < s->n_series; i++) {
-    size_t j = 0;
-    while (j < i && !field_equal(&s->series[j].key, &s->series[i].key, f))
-      j++;
-    n += j == i;
-  }
-  return n;
-}
-
-static int same_row(const fmodel *m, size_t a, size_t b)
-{
-  for (int f = 0; f < N_FIELDS; f++)
-    if (m->row_field[f] && !field_equal(&m->s->series[a].key, &m->s->series[b].key, f))
-      return 0;
-  return 1;
-}
-
-/* Colour by the method when methods vary, else by the varying field with most values;
- * every other varying field makes rows. */
-static void choose_encoding(fmodel *m)
-{
-  const adeis_report_series_set *s = m->s;
-  size_t nv[N_FIELDS];
-  for (int f = 0; f < N_FIELDS; f++) {
-    nv[f] = n_values(s, f);
-    m->varies[f] = nv[f] > 1;
-  }
-  m->colour_field = F_METHOD;
-  if (!m->varies[F_METHOD])
-    for (int f = 1; f < N_FIELDS; f++)
-      if (m->varies[f] && (m->colour_field == F_METHOD || nv[f] > nv[m->colour_field]))
-        m->colour_field = f;
-  for (int f = 0; f < N_FIELDS; f++)
-    m->row_field[f] = m->varies[f] && f != m->colour_field;
-  for (size_t i = 0; i < s->n_series; i++) {
-    size_t c = 0, r = 0;
-    while (c < m->n_colours &&
-           !field_equal(&s->series[m->colour_rep[c]].key, &s->series[i].key, m->colour_field))
-      c++;
-    if (c == m->n_colours)
-      m->colour_rep[m->n_colours++] = i;
-    while (r < m->n_rows && !same_row(m, m->row_rep[r], i))
-      r++;
-    if (r == m->n_rows)
-      m->row_rep[m->n_rows++] = i;
-    m->colour_of[i] = c;
-    m->row_of[i] = r;
-  }
-}
-
-/* Two curves coincide when most of their common points lie within tol decades (a few
- * pixels of the panel). */
-static int coincide(const fmodel *m, size_t a, size_t b, double tol)
-{
-  for (size_t k = 0; k < m->n_q; k++) {
-    const adeis_report_curve *ca = &m->s->series[a].curve[m->q[k]];
-    const adeis_report_curve *cb = &m->s->series[b].curve[m->q[k]];
-    size_t common = 0, close = 0;
-    for (size_t i = 0; i < ca->n_points; i++)
-      for (size_t j = 0; j < cb->n_points; j++) {
-        const adeis_report_error_row *x = &m->r->errors[ca->points[i]];
-        const adeis_report_error_row *y = &m->r->errors[cb->points[j]];
-        if (x->steps != y->steps || !positive(x->rel_error) || !positive(y->rel_error))
-          continue;
-        common++;
-        close += fabs(log10(x->rel_error / y->rel_error)) < tol;
-      }
-    if (common >= 2 && 2 * close >= common)
-      return 1;
-  }
-  return 0;
-}
-
-static void panel_data_range(const fmodel *m, size_t row, adeis_report_quantity q, double *lo,
-                             double *hi);
-
-/* A colour drawn over an earlier one it coincides with gets the next layer. */
-static void assign_layers(fmodel *m)
-{
-  const adeis_report_series_set *s = m->s;
-  double widest = 0;
-  for (size_t row = 0; row < m->n_rows; row++)
-    for (size_t k = 0; k < m->n_q; k++) {
-      double lo, hi;
-      panel_data_range(m, row, m->q[k], &lo, &hi);
-      if (isfinite(lo))
-        widest = fmax(widest, hi - lo);
-    }
-  double tol = 0.012 * (widest + 2); /* about 3 px */
-  for (size_t i = 0; i < s->n_series; i++)
-    for (size_t j = 0; j < i; j++) {
-      size_t ci = m->colour_of[i], cj = m->colour_of[j];
-      if (ci != cj && m->row_of[i] == m->row_of[j] && cj < ci && coincide(m, i, j, tol) &&
-          m->layer[ci] <= m->layer[cj])
-        m->layer[ci] = m->layer[cj] + 1;
-    }
-}
-
-static void panel_data_range(const fmodel *m, size_t row, adeis_report_quantity q, double *lo,
-                             double *hi);
-
-/* log10 of the unit roundoff 2^-bits. */
-static double roundoff(long bits) { return -(double)bits * log10(2.0); }
-
-/* The unit roundoff of a precision in the panel is drawn when within a decade of its data. */
-static int roundoff_shown(double u, double dlo, double dhi) { return u >= dlo - 1 && u <= dhi; }
-
-/* ---- obstacles: what a guide must keep clear of (log10 coordinates) ---- */
-
-typedef struct pts {
-  double *x, *y;
-  size_t n, cap;
-} pts;
-
-static int pts_add(pts *p, double x, double y)
-{
-  if (p->n == p->cap) {
-    size_t cap = p->cap ? 2 * p->cap : 64;
-    double *nx = realloc(p->x, cap * sizeof *nx);
-    if (!nx)
-      return ADEIS_ENOMEM;
-    p->x = nx;
-    double *ny = realloc(p->y, cap * sizeof *ny);
-    if (!ny)
-      return ADEIS_ENOMEM;
-    p->y = ny;
-    p->cap = cap;
-  }
-  p->x[p->n] = x;
-  p->y[p->n++] = y;
-  return 0;
-}
-
-/* A segment sampled at 25 points. */
-static int pts_segment(pts *p, double x0, double y0, double x1, double y1)
-{
-  int rc = 0;
-  for (int k = 0; k <= 24 && !rc; k++)
-    rc = pts_add(p, x0 + (x1 - x0) * k / 24.0, y0 + (y1 - y0) * k / 24.0);
-  return rc;
-}
-
-/* The curves of the panel (row, q). */
-static int panel_obstacles(const fmodel *m, size_t row, adeis_report_quantity q, pts *p,
-                           double *dlo, double *dhi)
-{
-  int rc = 0;
-  *dlo = INFINITY;
-  *dhi = -INFINITY;
-  for (size_t i = 0; i < m->s->n_series && !rc; i++) {
-    const adeis_report_curve *c = &m->s->series[i].curve[q];
-    if (m->row_of[i] != row)
-      continue;
-    double px = NAN, py = NAN;
-    for (size_t j = 0; j < c->n_points && !rc; j++) {
-      const adeis_report_error_row *row_j = &m->r->errors[c->points[j]];
-      if (!positive(row_j->rel_error)) {
-        px = NAN;
-        continue;
-      }
-      double x = log10(xval(m, row_j)) + m->layer[m->colour_of[i]] * log10(DODGE);
-      double y = log10(row_j->rel_error);
-      *dlo = fmin(*dlo, y);
-      *dhi = fmax(*dhi, y);
-      rc = isnan(px) ? pts_add(p, x, y) : pts_segment(p, px, py, x, y);
-      px = x;
-      py = y;
-    }
-  }
-  for (size_t i = 0; i < m->s->n_series && !rc; i++) { /* the lines of the unit roundoff */
-    double u = roundoff(m->s->series[i].key.precision);
-    if (m->row_of[i] == row && m->s->series[i].curve[q].n_points && isfinite(*dlo) &&
-        roundoff_shown(u, *dlo, *dhi))
-      rc = pts_segment(p, m->x_lo, u, m->x_hi + 1, u);
-  }
-  return rc;
-}
-
-/* ---- guides: the expected slope beside the data ---- */
-
-/* The centre of series i's used points and their x range (log10); 0 when it has no
- * fitted range of two points or more. */
-static int fit_centre(const fmodel *m, size_t i, adeis_report_quantity q, double *cx, double *cy,
-                      double *xa, double *xb)
-{
-  const adeis_report_curve *c = &m->s->series[i].curve[q];
-  if (m->row_of[i] >= m->n_rows || !c->order || !isfinite(c->order->expected))
-    return 0;
-  double sx = 0, sy = 0;
-  size_t n = 0;
-  *xa = INFINITY;
-  *xb = -INFINITY;
-  for (size_t j = 0; j < c->n_points; j++) {
-    const adeis_report_error_row *row = &m->r->errors[c->points[j]];
-    if (!is_used(c->order, row->steps) || !positive(row->rel_error) || xval(m, row) <= 0)
-      continue;
-    double x = log10(xval(m, row));
-    sx += x;
-    sy += log10(row->rel_error);
-    *xa = fmin(*xa, x);
-    *xb = fmax(*xb, x);
-    n++;
-  }
-  if (n < 2 || !(*xb > *xa))
-    return 0;
-  *cx = sx / n;
-  *cy = sy / n;
-  return 1;
-}
-
-/* The smallest vertical distance between the guide (with its label, a level stretch of
- * width label_w after its end) and the obstacles. */
-static double clearance(const guide *g, const pts *p, double label_w, double pad)
-{
-  double best = INFINITY, slope = (g->yb - g->ya) / (g->xb - g->xa);
-  for (size_t k = 0; k < p->n; k++) {
-    double x = p->x[k];
-    if (x < g->xa - pad || x > g->xb + label_w)
-      continue;
-    double gy = x <= g->xa ? g->ya : x >= g->xb ? g->yb : g->ya + slope * (x - g->xa);
-    /* the label, a line of text, needs 1.7 times the room of the dashed line */
-    best = fmin(best, fabs(p->y[k] - gy) / (x > g->xb - pad ? 1.7 : 1.0));
-  }
-  return best;
-}
-
-/* The guide of order p in panel (row, q): a line of slope -p over the union of the fitted
- * ranges of the panel's series expecting p, through the centre of one of them shifted by
- * an offset; the first (smallest offset, each anchor in turn, below before above) that
- * keeps min_gap decades from every curve, earlier guide and label, and stays within
- * a decade of the data; else the one with the widest gap. 0 when no series has a range. */
-static int place_guide(const fmodel *m, size_t row, adeis_report_quantity q, double p, pts *obst,
-                       double dlo, double dhi, double min_gap, double label_w, double pad,
-                       double max_len, guide *out)
-{
-  static const double steps[] = {1.0, 1.3, 1.6, 2.0, 2.5, 3.1, 3.8, 4.6};
-  double xa = INFINITY, xb = -INFINITY, cx, cy, a, b;
-  for (size_t i = 0; i < m->s->n_series; i++)
-    if (m->row_of[i] == row && fit_centre(m, i, q, &cx, &cy, &a, &b) &&
-        m->s->series[i].curve[q].order->expected == p) {
-      xa = fmin(xa, a);
-      xb = fmax(xb, b);
-    }
-  if (!isfinite(xa))
-    return 0;
-  /* at most max_len long: at the end of the fitted ranges, at their start or centre */
-  double len = fmin(xb - xa, max_len);
-  const double starts[] = {xb - len, xa, (xa + xb - len) / 2};
-  double best_gap = -1;
-  int found = 0;
-  for (size_t k = 0; k < 2 * (sizeof steps / sizeof *steps) && !found; k++) {
-    double d = (k % 2 ? 1 : -1) * steps[k / 2] * min_gap;
-    for (size_t w = 0; w < 3 && !found; w++)
-      for (size_t i = 0; i < m->s->n_series && !found; i++) {
-        if (m->row_of[i] != row || !fit_centre(m, i, q, &cx, &cy, &a, &b) ||
-            m->s->series[i].curve[q].order->expected != p)
-          continue;
-        double ga = starts[w], gb = starts[w] + len;
-        guide g = {row, q, ga, gb, cy - p * (ga - cx) + d, cy - p * (gb - cx) + d, p};
-        if (fmin(g.ya, g.yb) < dlo - 2.5 || fmax(g.ya, g.yb) > dhi + 2.5)
-          continue;
-        double gap = clearance(&g, obst, label_w, pad);
-        found = gap >= min_gap;
-        if (found || gap > best_gap) {
-          best_gap = gap;
-          *out = g;
-        }
-      }
-  }
-  if (best_gap < 0)
-    return 0;
-  int rc = pts_segment(obst, out->xa, out->ya, out->xb, out->yb);
-  rc = rc ? rc : pts_segment(obst, out->xb, out->yb, out->xb + label_w, out->yb);
-  return rc ? -1 : 1;
-}
-
-static int add_guide(fmodel *m, const guide *g)
-{
-  guide *gs = realloc(m->guides, (m->n_guides + 1) * sizeof *gs);
-  if (!gs)
-    return ADEIS_ENOMEM;
-  m->guides = gs;
-  m->guides[m->n_guides++] = *g;
-  return 0;
-}
-
-/* The x axis: the data's range padded, with room on the right for the guide labels. */
-static void x_range(fmodel *m)
-{
-  double lo = INFINITY, hi = -INFINITY;
-  for (size_t i = 0; i < m->s->n_series; i++)
-    for (size_t k = 0; k < m->n_q; k++) {
-      const adeis_report_curve *c = &m->s->series[i].curve[m->q[k]];
-      for (size_t j = 0; j < c->n_points; j++) {
-        double x = xval(m, &m->r->errors[c->points[j]]);
-        if (x > 0) {
-          lo = fmin(lo, log10(x));
-          hi = fmax(hi, log10(x));
-        }
-      }
-    }
-  if (!isfinite(lo)) {
-    lo = 0;
-    hi = 1;
-  }
-  double span = hi > lo ? hi - lo : 1;
-  m->x_lo = lo - 0.06 * span;
-  m->x_hi = hi + 0.06 * span;
-}
-
-#define LABEL_FRACTION 0.17 /* of the axis: the width of an "order p" label */
-
-/* The distinct expected orders of the panel's series, in order of first appearance. */
-static size_t panel_orders(const fmodel *m, size_t row, adeis_report_quantity q, double *orders)
-{
-  size_t n = 0;
-  for (size_t i = 0; i < m->s->n_series; i++) {
-    const adeis_report_order_row *o = m->s->series[i].curve[q].order;
-    if (m->row_of[i] != row || !m->s->series[i].curve[q].n_points || !o || !isfinite(o->expected))
-      continue;
-    size_t k = 0;
-    while (k < n && orders[k] != o->expected)
-      k++;
-    if (k == n)
-      orders[n++] = o->expected;
-  }
-  return n;
-}
-
-static int place_guides(fmodel *m)
-{
-  double label_w = LABEL_FRACTION * (m->x_hi - m->x_lo) * 1.25;
-  double pad = 0.03 * (m->x_hi - m->x_lo);
-  /* a text line is about 6 % of a panel's height, which spans the widest data range */
-  double widest = 0;
-  for (size_t row = 0; row < m->n_rows; row++)
-    for (size_t k = 0; k < m->n_q; k++) {
-      double lo, hi;
-      panel_data_range(m, row, m->q[k], &lo, &hi);
-      if (isfinite(lo))
-        widest = fmax(widest, hi - lo);
-    }
-  double min_gap = m->min_gap = 0.036 * (widest + 2); /* about 8 px of a panel */
-  double *orders = malloc((m->s->n_series ? m->s->n_series : 1) * sizeof *orders);
-  int rc = orders ? 0 : ADEIS_ENOMEM, any = 0;
-  for (size_t row = 0; row < m->n_rows && !rc; row++)
-    for (size_t k = 0; k < m->n_q && !rc; k++) {
-      pts p = {0};
-      double dlo, dhi;
-      rc = panel_obstacles(m, row, m->q[k], &p, &dlo, &dhi);
-      size_t n = rc ? 0 : panel_orders(m, row, m->q[k], orders);
-      for (size_t j = 0; j < n && !rc; j++) {
-        guide g;
-        int placed = place_guide(m, row, m->q[k], orders[j], &p, dlo, dhi, min_gap, label_w,
-                                 pad, 0.42 * (m->x_hi - m->x_lo), &g);
-        rc = placed < 0 ? ADEIS_ENOMEM : placed ? add_guide(m, &g) : 0;
-        any |= placed > 0;
-      }
-      free(p.x);
-      free(p.y);
-    }
-  free(orders);
-  if (any) /* room for the labels right of the last point */
-    m->x_hi += LABEL_FRACTION * (m->x_hi - m->x_lo) / (1 - LABEL_FRACTION);
-  return rc;
-}
-
-/* ---- y ranges: padded, aligned to one tick step, the same span in every panel ---- */
-
-static void panel_data_range(const fmodel *m, size_t row, adeis_report_quantity q, double *lo,
-                             double *hi)
-{
-  *lo = INFINITY;
-  *hi = -INFINITY;
-  for (size_t i = 0; i < m->s->n_series; i++) {
-    const adeis_report_curve *c = &m->s->series[i].curve[q];
-    if (m->row_of[i] != row)
-      continue;
-    for (size_t j = 0; j < c->n_points; j++) {
-      double e = m->r->errors[c->points[j]].rel_error;
-      if (positive(e)) {
-        *lo = fmin(*lo, log10(e));
-        *hi = fmax(*hi, log10(e));
-      }
-    }
-  }
-}
-
-static void panel_range(const fmodel *m, size_t row, size_t k, double *lo, double *hi)
-{
-  adeis_report_quantity q = m->q[k];
-  panel_data_range(m, row, q, lo, hi);
-  if (!isfinite(*lo)) {
-    *lo = -16;
-    *hi = 0;
-    return;
-  }
-  double dlo = *lo, dhi = *hi;
-  for (size_t g = 0; g < m->n_guides; g++)
-    if (m->guides[g].row == row && m->guides[g].q == q) { /* its label: a text line high */
-      *lo = fmin(*lo, fmin(m->guides[g].ya, m->guides[g].yb - m->min_gap));
-      *hi = fmax(*hi, fmax(m->guides[g].ya, m->guides[g].yb + m->min_gap));
-    }
-  for (size_t i = 0; i < m->s->n_series; i++) {
-    double u = roundoff(m->s->series[i].key.precision);
-    if (m->row_of[i] == row && m->s->series[i].curve[q].n_points && roundoff_shown(u, dlo, dhi))
-      *lo = fmin(*lo, u);
-  }
-}
-
-static void y_ranges(fmodel *m)
-{
-  size_t n = m->n_rows * m->n_q;
-  double *lo = malloc(n * sizeof *lo), *hi = malloc(n * sizeof *hi);
-  if (!lo || !hi) {
-    free(lo);
-    free(hi);
-    return;
-  }
-  for (size_t row = 0; row < m->n_rows; row++)
-    for (size_t k = 0; k < m->n_q; k++)
-      panel_range(m, row, k, &lo[row * m->n_q + k], &hi[row * m->n_q + k]);
-  /* with rows, a column shares its range: one gradient compared across the variants */
-  for (size_t k = 0; k < m->n_q; k++)
-    for (size_t row = 1; row < m->n_rows; row++) {
-      lo[k] = fmin(lo[k], lo[row * m->n_q + k]);
-      hi[k] = fmax(hi[k], hi[row * m->n_q + k]);
-    }
-  double widest = 0;
-  for (size_t k = 0; k < m->n_q; k++) {
-    lo[k] = floor(lo[k] - 0.3); /* no mark on the frame */
-    hi[k] = ceil(hi[k] + 0.3);
-    widest = fmax(widest, hi[k] - lo[k]);
-  }
-  m->y_step = (int)ceil(widest / 8);
-  if (m->y_step < 1)
-    m->y_step = 1;
-  int step = m->y_step, span = 0;
-  for (size_t k = 0; k < m->n_q; k++) {
-    int a = (int)floor(lo[k] / step) * step, b = (int)ceil(hi[k] / step) * step;
-    span = b - a > span ? b - a : span;
-  }
-  for (size_t k = 0; k < m->n_q; k++) {
-    /* the common span, centred on the panel's own range and aligned to the ticks */
-    int a = (int)floor((lo[k] + hi[k] - span) / 2 / step) * step;
-    if (a + span < hi[k])
-      a += step;
-    if (a > lo[k]) /* cannot happen with span >= the aligned own range; keep it safe */
-      a = (int)floor(lo[k] / step) * step;
-    for (size_t row = 0; row < m->n_rows; row++) {
-      m->y_lo[row * m->n_q + k] = a;
-      m->y_hi[row * m->n_q + k] = a + span;
-    }
-  }
-  free(lo);
-  free(hi);
-}
-
-static void fmodel_free(fmodel *m)
-{
-  free(m->colour_of);
-  free(m->row_of);
-  free(m->colour_rep);
-  free(m->row_rep);
-  free(m->layer);
-  free(m->y_lo);
-  free(m->y_hi);
-  free(m->guides);
-  memset(m, 0, sizeof *m);
-}
-
-static void find_marks(fmodel *m)
-{
-  for (size_t i = 0; i < m->s->n_series; i++)
-    for (size_t k = 0; k < m->n_q; k++) {
-      const adeis_report_curve *c = &m->s->series[i].curve[m->q[k]];
-      for (size_t j = 0; j < c->n_points; j++) {
-        const adeis_report_error_row *row = &m->r->errors[c->points[j]];
-        int mark = positive(row->rel_error) ? point_mark(c->order, row->steps) : 0;
-        m->any_open |= mark == 1;
-        m->any_floor |= mark == 2;
-      }
-    }
-}
-
-static int roundoff_drawn(const fmodel *m, long bits);
-
-static int fmodel_build(fmodel *m, adeis_report_figure fig, const adeis_report_results *r,
-                        const adeis_report_series_set *s, const adeis_report_study *st)
-{
-  memset(m, 0, sizeof *m);
-  m->fig = fig;
-  m->r = r;
-  m->s = s;
-  m->st = st;
-  size_t n = s->n_series ? s->n_series : 1;
-  m->colour_of = calloc(n, sizeof *m->colour_of);
-  m->row_of = calloc(n, sizeof *m->row_of);
-  m->colour_rep = calloc(n, sizeof *m->colour_rep);
-  m->row_rep = calloc(n, sizeof *m->row_rep);
-  m->layer = calloc(n, sizeof *m->layer);
-  for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES; q++)
-    if (s->has[q])
-      m->q[m->n_q++] = (adeis_report_quantity)q;
-  if (!m->colour_of || !m->row_of || !m->colour_rep || !m->row_rep || !m->layer)
-    return ADEIS_ENOMEM;
-  choose_encoding(m);
-  if (!m->n_rows)
-    m->n_rows = 1;
-  if (!m->n_q)
-    m->n_q = 1; /* no data at all: one empty panel */
-  assign_layers(m);
-  find_marks(m);
-  x_range(m);
-  int rc = place_guides(m);
-  m->y_lo = calloc(m->n_rows * m->n_q, sizeof *m->y_lo);
-  m->y_hi = calloc(m->n_rows * m->n_q, sizeof *m->y_hi);
-  if (rc || !m->y_lo || !m->y_hi)
-    return ADEIS_ENOMEM;
-  y_ranges(m);
-  for (size_t i = 0; i < s->n_series; i++)
-    m->any_roundoff |= roundoff_drawn(m, s->series[i].key.precision);
-  return 0;
-}
-
-/* ---- errors-Q.dat ---- */
-
-static void dat_block(FILE *f, const adeis_report_results *r, const adeis_report_series *se,
-                      adeis_report_quantity q, size_t index)
-{
-  const adeis_report_curve *c = &se->curve[q];
-  fprintf(f, "%s# index %zu: ", index ? "\n\n" : "", index);
-  comment_text(f, se->label);
-  fputc('\n', f);
-  for (size_t j = 0; j < c->n_points; j++) {
-    const adeis_report_error_row *row = &r->errors[c->points[j]];
-    if (isfinite(row->rel_error))
-      fprintf(f, "%ld %.6e", row->steps, row->rel_error);
-    else
-      fprintf(f, "%ld NaN", row->steps);
-    fprintf(f, " %ld %ld %ld %.6f %d %d\n", cost(row), row->nfe, row->nvjp, row->seconds,
-            is_used(c->order, row->steps), point_mark(c->order, row->steps));
-  }
-}
-
-int adeis_report_dat_write(FILE *f, const adeis_report_results *r, const adeis_report_series_set *s,
-                           adeis_report_quantity q)
-{
-  fprintf(f, "# errors-%s.dat: relative error of dL/d%s, written by adeis from errors.csv\n",
-          adeis_report_quantity_name(q), adeis_report_quantity_name(q));
-  fprintf(f,
-          "# one gnuplot index block per series; NaN: no finite error\n"
-          "# columns: N rel_error cost NFE NVJP seconds used_in_fit mark\n"
-          "# cost = NFE + %d * NVJP; mark: 0 used in the fit (or no fit), 1 left out\n"
-          "# (pre-asymptotic or other), 2 left out at a floor\n",
-          ADEIS_REPORT_VJP_WEIGHT);
-  size_t index = 0;
-  for (size_t i = 0; i < s->n_series; i++)
-    if (s->series[i].curve[q].n_points)
-      dat_block(f, r, &s->series[i], q, index++);
-  return write_status(f);
-}
-
-/* ---- guides-Q.dat ---- */
-
-int adeis_report_guides_write(FILE *f, const adeis_report_results *r,
-                              const adeis_report_series_set *s, adeis_report_quantity q)
-{
-  fprintf(f,
-          "# guides-%s.dat: lines of the expected order (orders.csv) over each series'\n"
-          "# fitted range, offset from the data, written by adeis; one gnuplot index\n"
-          "# block per guide, in the order of the figures' panels\n"
-          "# columns: N cost error_in_convergence error_in_work-precision\n",
-          adeis_report_quantity_name(q));
-  fmodel conv, wp;
-  int rc = fmodel_build(&conv, ADEIS_REPORT_CONVERGENCE, r, s, NULL);
-  rc = rc ? rc : fmodel_build(&wp, ADEIS_REPORT_WORK_PRECISION, r, s, NULL);
-  size_t index = 0;
-  for (size_t g = 0; !rc && g < conv.n_guides; g++) {
-    const guide *a = &conv.guides[g], *b = NULL;
-    for (size_t h = 0; h < wp.n_guides; h++)
-      if (wp.guides[h].row == a->row && wp.guides[h].q == a->q && wp.guides[h].order == a->order)
-        b = &wp.guides[h];
-    if (a->q != q || !b)
-      continue;
-    fprintf(f, "%s# index %zu: ", index ? "\n\n" : "", index);
-    index++;
-    fprintf(f, "order %g, panel row %zu\n", a->order, a->row + 1);
-    fprintf(f, "%.6e %.6e %.6e %.6e\n", pow(10, a->xa), pow(10, b->xa), pow(10, a->ya),
-            pow(10, b->ya));
-    fprintf(f, "%.6e %.6e %.6e %.6e\n", pow(10, a->xb), pow(10, b->xb), pow(10, a->yb),
-            pow(10, b->yb));
-  }
-  fmodel_free(&conv);
-  fmodel_free(&wp);
-  if (rc) {
-    adeis_set_error("out of memory");
-    return rc;
-  }
-  return write_status(f);
 }
 
 /* ---- the scripts ---- */
@@ -828,14 +121,14 @@ static void gp_text_pair(FILE *f, const char *name, const char *plain, const cha
 }
 
 /* The value of f for series i, in a memory buffer (caller frees). */
-static char *field_string(const fmodel *m, size_t i, int f)
+static char *field_string(const adeis_fig_model *m, size_t i, int f)
 {
   char *buf = NULL;
   size_t len = 0;
   FILE *mem = open_memstream(&buf, &len);
   if (!mem)
     return NULL;
-  field_text(mem, &m->s->series[i].key, f, m->st);
+  adeis_fig_field_text(mem, &m->s->series[i].key, f, m->st);
   if (fclose(mem) != 0) {
     free(buf);
     return NULL;
@@ -844,7 +137,7 @@ static char *field_string(const fmodel *m, size_t i, int f)
 }
 
 /* "state cached, grid uniform-t" (with names) or "cached, uniform-t": the row's fields. */
-static char *row_string(const fmodel *m, size_t r, int names)
+static char *row_string(const adeis_fig_model *m, size_t r, int names)
 {
   char *buf = NULL;
   size_t len = 0;
@@ -852,10 +145,11 @@ static char *row_string(const fmodel *m, size_t r, int names)
   if (!mem)
     return NULL;
   int first = 1;
-  for (int f = 0; f < N_FIELDS; f++)
+  for (int f = 0; f < ADEIS_FIG_N_FIELDS; f++)
     if (m->row_field[f]) {
-      fprintf(mem, "%s%s%s", first ? "" : ", ", names ? field_names[f] : "", names ? " " : "");
-      field_text(mem, &m->s->series[m->row_rep[r]].key, f, m->st);
+      fprintf(mem, "%s%s%s", first ? "" : ", ", names ? adeis_fig_field_names[f] : "",
+              names ? " " : "");
+      adeis_fig_field_text(mem, &m->s->series[m->row_rep[r]].key, f, m->st);
       first = 0;
     }
   if (fclose(mem) != 0) {
@@ -867,11 +161,12 @@ static char *row_string(const fmodel *m, size_t r, int names)
 
 /* The setting: per field its single value, or how its values are told apart; one part
  * per field (allocated), plain or for LaTeX. */
-static size_t setting_parts(const fmodel *m, int tex, char **parts)
+static size_t setting_parts(const adeis_fig_model *m, int tex, char **parts)
 {
-  static const int order[] = {F_PROBLEM, F_METHOD, F_GRID, F_PRECISION, F_SDE, F_STATE};
-  static const char *const plural[N_FIELDS] = {"methods", "problems",   "grids",
-                                               "states",  "precisions", "adjoints"};
+  static const int order[] = {ADEIS_FIG_PROBLEM,   ADEIS_FIG_METHOD, ADEIS_FIG_GRID,
+                              ADEIS_FIG_PRECISION, ADEIS_FIG_SDE,    ADEIS_FIG_STATE};
+  static const char *const plural[ADEIS_FIG_N_FIELDS] = {"methods", "problems",   "grids",
+                                                         "states",  "precisions", "adjoints"};
   const adeis_report_key *key = m->s->n_series ? &m->s->series[0].key : NULL;
   size_t n = 0;
   for (size_t k = 0; key && k < sizeof order / sizeof *order; k++) {
@@ -883,18 +178,18 @@ static size_t setting_parts(const fmodel *m, int tex, char **parts)
       break;
     if (m->varies[f])
       fprintf(mem, "%s: %s", plural[f], f == m->colour_field ? "by colour" : "by row");
-    else if (f == F_SDE)
+    else if (f == ADEIS_FIG_SDE)
       fprintf(mem, "%s adjoint", key->sde ? "SDE" : "ODE");
-    else if (f == F_PRECISION)
+    else if (f == ADEIS_FIG_PRECISION)
       fprintf(mem, "%ld-bit arithmetic", key->precision);
-    else if (f == F_PROBLEM) {
+    else if (f == ADEIS_FIG_PROBLEM) {
       const char *sched = adeis_report_schedule(m->st, key->problem);
       fprintf(mem, "problem %s", adeis_report_display(m->st, key->problem));
       if (sched)
         fprintf(mem, ", schedule %s", sched);
     } else {
-      fprintf(mem, "%s ", field_names[f]);
-      field_text(mem, key, f, m->st);
+      fprintf(mem, "%s ", adeis_fig_field_names[f]);
+      adeis_fig_field_text(mem, key, f, m->st);
     }
     if (fclose(mem) != 0) {
       free(buf);
@@ -969,7 +264,8 @@ static void top_add(top_text *t, char *const *plain, char *const *tex, size_t n,
   }
 }
 
-static void top_text_build(top_text *t, const fmodel *m, const char *title, double width_px)
+static void top_text_build(top_text *t, const adeis_fig_model *m, const char *title,
+                           double width_px)
 {
   memset(t, 0, sizeof *t);
   size_t width = (size_t)(width_px / 7.4);
@@ -1042,11 +338,11 @@ static void top_text_free(top_text *t)
 /* The canvas in px for PNG (PDF and SVG scale it) and in pt for the cairolatex variant,
  * whose text is \scriptsize: the same arrangement at print size. */
 typedef struct dims {
-  double cell_w, cell_h;          /* one panel with its margins */
+  double cell_w, cell_h;           /* one panel with its margins */
   double left, right, top, bottom; /* a panel's margins: tick labels, title, axis label */
-  double line_h, key_row_h;       /* a line above the panels; a row of the legend */
-  double char_w, sample_w, edge;  /* legend entries: a character, the sample; canvas edge */
-  int tex;                        /* the cairolatex variant */
+  double line_h, key_row_h;        /* a line above the panels; a row of the legend */
+  double char_w, sample_w, edge;   /* legend entries: a character, the sample; canvas edge */
+  int tex;                         /* the cairolatex variant */
 } dims;
 
 static const dims png_dims = {430, 310, 78, 14, 34, 44, 19, 22, 7.5, 80, 10, 0};
@@ -1056,16 +352,16 @@ static const dims tex_dims = {114, 100, 31, 5, 13, 24, 0, 9, 3.6, 30, 2, 1};
 
 typedef struct layout {
   dims d;
-  double w, h;             /* px or pt */
-  double x0;               /* left of the first panel column */
-  double top_h;            /* the lines above the panels */
+  double w, h;  /* px or pt */
+  double x0;    /* left of the first panel column */
+  double top_h; /* the lines above the panels */
   size_t key_cols, key_rows;
   double key_h;
 } layout;
 
 /* The number of legend entries and the widest one's characters (as gnuplot counts them:
  * the raw text, LaTeX markup included in the cairolatex variant). */
-static size_t key_entries(const fmodel *m, int tex, size_t *widest)
+static size_t key_entries(const adeis_fig_model *m, int tex, size_t *widest)
 {
   /* "expected order (offset from the data)", the roundoff entry */
   *widest = tex ? (m->any_roundoff ? 48 : 26) : (m->any_roundoff ? 52 : 40);
@@ -1079,7 +375,7 @@ static size_t key_entries(const fmodel *m, int tex, size_t *widest)
          (size_t)m->any_roundoff;
 }
 
-static layout make_layout(const fmodel *m, dims d, size_t top_lines)
+static layout make_layout(const adeis_fig_model *m, dims d, size_t top_lines)
 {
   layout l;
   l.d = d;
@@ -1101,7 +397,7 @@ static layout make_layout(const fmodel *m, dims d, size_t top_lines)
 
 /* ---- script sections ---- */
 
-static void gp_intro(FILE *f, const fmodel *m, const char *title, int latex)
+static void gp_intro(FILE *f, const adeis_fig_model *m, const char *title, int latex)
 {
   const char *name = adeis_report_figure_name(m->fig);
   fprintf(f, "# %s.gp: relative error against %s, one panel per gradient%s, for the study\n# ",
@@ -1124,7 +420,7 @@ static void gp_intro(FILE *f, const fmodel *m, const char *title, int latex)
   fputs("set encoding utf8\n\n", f);
 }
 
-static void gp_styles(FILE *f, const fmodel *m)
+static void gp_styles(FILE *f, const adeis_fig_model *m)
 {
   fputs("# One style per colour (the legend's entries); a colour drawn over one it coincides\n"
         "# with is thinner, dashed, has smaller marks and is shifted right by the factor\n"
@@ -1142,7 +438,7 @@ static void gp_styles(FILE *f, const fmodel *m)
     fprintf(f, "set style line %zu lc rgb '%s' lw %.2f dt %d pt %d ps %.2f\n", c + 1,
             colours[c % N_COLOURS], lw, layer ? 2 : 1, filled_pt[c % N_SHAPES], ps);
     fprintf(f, "open_pt[%zu] = %d; dodge[%zu] = %.4g\n", c + 1, open_pt[c % N_SHAPES], c + 1,
-            pow(DODGE, layer));
+            pow(ADEIS_FIG_DODGE, layer));
   }
   fprintf(f, "floor_pt = %d\nguide = 'dt (10,6) lw 1.5'\n\n", FLOOR_PT);
   fputs("# Legend titles (by colour); _tex for the cairolatex variant.\n", f);
@@ -1152,7 +448,7 @@ static void gp_styles(FILE *f, const fmodel *m)
     char *v = field_string(m, m->colour_rep[c], m->colour_field), t[256];
     if (m->layer[c])
       snprintf(t, sizeof t, "%s (drawn shifted right %.0f %%)", v ? v : "",
-               (pow(DODGE, m->layer[c]) - 1) * 100);
+               (pow(ADEIS_FIG_DODGE, m->layer[c]) - 1) * 100);
     else
       snprintf(t, sizeof t, "%s", v ? v : "");
     fprintf(f, "titles[%zu] = ", c + 1);
@@ -1203,7 +499,7 @@ static void gp_terminals(FILE *f, layout l, layout lt)
         f);
 }
 
-static void gp_axes(FILE *f, const fmodel *m)
+static void gp_axes(FILE *f, const adeis_fig_model *m)
 {
   fputs("  set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1\n", f);
   if (m->fig == ADEIS_REPORT_CONVERGENCE) {
@@ -1233,10 +529,7 @@ static void gp_axes(FILE *f, const fmodel *m)
 /* A screen fraction for the two layouts: (tex ? t : p). */
 static void frac(FILE *f, double p, double t) { fprintf(f, "(tex ? %.4f : %.4f)", t, p); }
 
-static double place_left(layout l, size_t k)
-{
-  return (l.x0 + k * l.d.cell_w + l.d.left) / l.w;
-}
+static double place_left(layout l, size_t k) { return (l.x0 + k * l.d.cell_w + l.d.left) / l.w; }
 static double place_right(layout l, size_t k)
 {
   return (l.x0 + (k + 1) * l.d.cell_w - l.d.right) / l.w;
@@ -1265,11 +558,11 @@ static void gp_place(FILE *f, layout lp, layout lt, size_t row, size_t k)
   fputc('\n', f);
 }
 
-static void gp_guide_labels(FILE *f, const fmodel *m, size_t row, adeis_report_quantity q)
+static void gp_guide_labels(FILE *f, const adeis_fig_model *m, size_t row, adeis_report_quantity q)
 {
   int tag = 10;
   for (size_t g = 0; g < m->n_guides; g++) {
-    const guide *gd = &m->guides[g];
+    const adeis_fig_guide *gd = &m->guides[g];
     if (gd->row != row || gd->q != q)
       continue;
     fprintf(f,
@@ -1280,43 +573,45 @@ static void gp_guide_labels(FILE *f, const fmodel *m, size_t row, adeis_report_q
 }
 
 /* Lines of the unit roundoff 2^-bits of each precision in the panel that lies near its data. */
-static void gp_roundoff(FILE *f, const fmodel *m, size_t row, adeis_report_quantity q, int *first)
+static void gp_roundoff(FILE *f, const adeis_fig_model *m, size_t row, adeis_report_quantity q,
+                        int *first)
 {
   double dlo, dhi;
-  panel_data_range(m, row, q, &dlo, &dhi);
+  adeis_fig_panel_data_range(m, row, q, &dlo, &dhi);
   for (size_t i = 0; i < m->s->n_series; i++) {
     long bits = m->s->series[i].key.precision;
-    double u = roundoff(bits);
+    double u = adeis_fig_roundoff(bits);
     size_t j = 0;
     while (j < i && m->s->series[j].key.precision != bits)
       j++;
-    if (j < i || m->row_of[i] != row || !m->s->series[i].curve[q].n_points ||
-        !isfinite(dlo) || !roundoff_shown(u, dlo, dhi))
+    if (j < i || m->row_of[i] != row || !m->s->series[i].curve[q].n_points || !isfinite(dlo) ||
+        !adeis_fig_roundoff_shown(u, dlo, dhi))
       continue;
-    const char *col = m->colour_field == F_PRECISION ? colours[m->colour_of[i] % N_COLOURS]
-                                                     : "#555555";
+    const char *col =
+        m->colour_field == ADEIS_FIG_PRECISION ? colours[m->colour_of[i] % N_COLOURS] : "#555555";
     fprintf(f, "%s \\\n    %.6e with lines lc rgb '%s' dt 3 lw 1.2 notitle", *first ? "" : ",",
             pow(10, u), col);
     *first = 0;
   }
 }
 
-static void gp_roundoff_labels(FILE *f, const fmodel *m, size_t row, adeis_report_quantity q)
+static void gp_roundoff_labels(FILE *f, const adeis_fig_model *m, size_t row,
+                               adeis_report_quantity q)
 {
   double dlo, dhi;
-  panel_data_range(m, row, q, &dlo, &dhi);
+  adeis_fig_panel_data_range(m, row, q, &dlo, &dhi);
   int tag = 40;
   for (size_t i = 0; i < m->s->n_series; i++) {
     long bits = m->s->series[i].key.precision;
-    double u = roundoff(bits);
+    double u = adeis_fig_roundoff(bits);
     size_t j = 0;
     while (j < i && m->s->series[j].key.precision != bits)
       j++;
-    if (j < i || m->row_of[i] != row || !m->s->series[i].curve[q].n_points ||
-        !isfinite(dlo) || !roundoff_shown(u, dlo, dhi))
+    if (j < i || m->row_of[i] != row || !m->s->series[i].curve[q].n_points || !isfinite(dlo) ||
+        !adeis_fig_roundoff_shown(u, dlo, dhi))
       continue;
-    const char *col = m->colour_field == F_PRECISION ? colours[m->colour_of[i] % N_COLOURS]
-                                                     : "#555555";
+    const char *col =
+        m->colour_field == ADEIS_FIG_PRECISION ? colours[m->colour_of[i] % N_COLOURS] : "#555555";
     fprintf(f,
             "  set label %d (tex ? '$2^{-%ld}$' : '2^{-%ld}') at graph 0.03, first %.6e "
             "offset 0,0.7 tc rgb '%s' front\n",
@@ -1324,17 +619,17 @@ static void gp_roundoff_labels(FILE *f, const fmodel *m, size_t row, adeis_repor
   }
 }
 
-static int panel_has_data(const fmodel *m, size_t row, adeis_report_quantity q)
+static int panel_has_data(const adeis_fig_model *m, size_t row, adeis_report_quantity q)
 {
   for (size_t i = 0; i < m->s->n_series; i++)
     for (size_t j = 0; m->row_of[i] == row && j < m->s->series[i].curve[q].n_points; j++)
-      if (positive(m->r->errors[m->s->series[i].curve[q].points[j]].rel_error))
+      if (adeis_fig_positive(m->r->errors[m->s->series[i].curve[q].points[j]].rel_error))
         return 1;
   return 0;
 }
 
 /* The index of series i's block in errors-Q.dat and of its guide in guides-Q.dat. */
-static size_t dat_index(const fmodel *m, size_t i, adeis_report_quantity q)
+static size_t dat_index(const adeis_fig_model *m, size_t i, adeis_report_quantity q)
 {
   size_t k = 0;
   for (size_t j = 0; j < i; j++)
@@ -1342,7 +637,8 @@ static size_t dat_index(const fmodel *m, size_t i, adeis_report_quantity q)
   return k;
 }
 
-static void gp_series(FILE *f, const fmodel *m, size_t i, adeis_report_quantity q, int *first)
+static void gp_series(FILE *f, const adeis_fig_model *m, size_t i, adeis_report_quantity q,
+                      int *first)
 {
   const char *qn = adeis_report_quantity_name(q);
   int col = m->fig == ADEIS_REPORT_CONVERGENCE ? 1 : 3;
@@ -1363,7 +659,7 @@ static void gp_series(FILE *f, const fmodel *m, size_t i, adeis_report_quantity 
   *first = 0;
 }
 
-static void gp_panel(FILE *f, const fmodel *m, layout lp, layout lt, size_t row, size_t k)
+static void gp_panel(FILE *f, const adeis_fig_model *m, layout lp, layout lt, size_t row, size_t k)
 {
   adeis_report_quantity q = m->q[k];
   size_t p = row * m->n_q + k;
@@ -1388,9 +684,8 @@ static void gp_panel(FILE *f, const fmodel *m, layout lp, layout lt, size_t row,
   fputc('\n', f);
   free(rs);
   free(rv);
-  fprintf(f, "  set yrange [1e%d:1e%d]; set ytics 1e%d, 1e%d, 1e%d; set mytics %d\n",
-          m->y_lo[p], m->y_hi[p], m->y_lo[p], m->y_step, m->y_hi[p],
-          m->y_step == 1 ? 10 : m->y_step);
+  fprintf(f, "  set yrange [1e%d:1e%d]; set ytics 1e%d, 1e%d, 1e%d; set mytics %d\n", m->y_lo[p],
+          m->y_hi[p], m->y_lo[p], m->y_step, m->y_hi[p], m->y_step == 1 ? 10 : m->y_step);
   fprintf(f, "  set xlabel %s\n",
           row + 1 < m->n_rows ? "''"
           : m->fig == ADEIS_REPORT_CONVERGENCE
@@ -1412,8 +707,9 @@ static void gp_panel(FILE *f, const fmodel *m, layout lp, layout lt, size_t row,
     if (m->guides[g].q != q)
       continue;
     if (m->guides[g].row == row) {
-      fprintf(f, "%s \\\n    'guides-%s.dat' index %zu using %d:%d with lines lc rgb '%s' "
-                 "@guide notitle",
+      fprintf(f,
+              "%s \\\n    'guides-%s.dat' index %zu using %d:%d with lines lc rgb '%s' "
+              "@guide notitle",
               first ? "" : ",", adeis_report_quantity_name(q), gi,
               m->fig == ADEIS_REPORT_CONVERGENCE ? 1 : 2,
               m->fig == ADEIS_REPORT_CONVERGENCE ? 3 : 4, GUIDE_COLOUR);
@@ -1427,28 +723,12 @@ static void gp_panel(FILE *f, const fmodel *m, layout lp, layout lt, size_t row,
   fputc('\n', f);
 }
 
-/* Whether the unit roundoff of bits is drawn in some panel. */
-static int roundoff_drawn(const fmodel *m, long bits)
-{
-  for (size_t row = 0; row < m->n_rows; row++)
-    for (size_t k = 0; k < m->n_q; k++) {
-      double lo, hi;
-      panel_data_range(m, row, m->q[k], &lo, &hi);
-      for (size_t i = 0; i < m->s->n_series; i++)
-        if (m->s->series[i].key.precision == bits && m->row_of[i] == row &&
-            m->s->series[i].curve[m->q[k]].n_points && isfinite(lo) &&
-            roundoff_shown(roundoff(bits), lo, hi))
-          return 1;
-    }
-  return 0;
-}
-
 /* The legend entry of the roundoff lines, naming those that lie below the axes. */
-static void gp_roundoff_key(FILE *f, const fmodel *m)
+static void gp_roundoff_key(FILE *f, const adeis_fig_model *m)
 {
   int any = 0;
   for (size_t i = 0; i < m->s->n_series; i++)
-    any |= roundoff_drawn(m, m->s->series[i].key.precision);
+    any |= adeis_fig_roundoff_drawn(m, m->s->series[i].key.precision);
   if (!any)
     return;
   char below[256] = "", below_tex[256] = "";
@@ -1458,10 +738,10 @@ static void gp_roundoff_key(FILE *f, const fmodel *m)
     size_t j = 0;
     while (j < i && m->s->series[j].key.precision != bits)
       j++;
-    if (j < i || roundoff_drawn(m, bits))
+    if (j < i || adeis_fig_roundoff_drawn(m, bits))
       continue;
-    n += (size_t)snprintf(below + n, n < sizeof below ? sizeof below - n : 0,
-                          "%s2^{-%ld}", n ? ", " : "", bits);
+    n += (size_t)snprintf(below + n, n < sizeof below ? sizeof below - n : 0, "%s2^{-%ld}",
+                          n ? ", " : "", bits);
     nt += (size_t)snprintf(below_tex + nt, nt < sizeof below_tex ? sizeof below_tex - nt : 0,
                            "%s$2^{-%ld}$", nt ? ", " : "", bits);
     if (n >= sizeof below || nt >= sizeof below_tex)
@@ -1475,7 +755,7 @@ static void gp_roundoff_key(FILE *f, const fmodel *m)
 }
 
 /* Below the panels: the legend; above them: heading, setting and the error's definition. */
-static void gp_legend(FILE *f, const fmodel *m, layout l, layout lt, size_t n_top)
+static void gp_legend(FILE *f, const adeis_fig_model *m, layout l, layout lt, size_t n_top)
 {
   fputs("  unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border\n"
         "  unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]\n",
@@ -1489,15 +769,15 @@ static void gp_legend(FILE *f, const fmodel *m, layout l, layout lt, size_t n_to
             "noenhanced%s }\n",
             91 + i, i + 1, 1 - (16 + l.d.line_h * i) / l.h, i ? "" : " font ',13'");
   /* the cairolatex figure hands the setting to the document, for its caption */
-  fputs("  if (tex) { set label 99 '\\gdef\\adeissetting{'.setting_tex.'}' at screen 0,0 }\n",
-        f);
+  fputs("  if (tex) { set label 99 '\\gdef\\adeissetting{'.setting_tex.'}' at screen 0,0 }\n", f);
   fprintf(f,
           "  set key center center horizontal maxcols %zu Left reverse "
           "samplen 2.5 spacing 1.15 width 1 nobox noopaque noenhanced\n",
           l.key_cols);
   fprintf(f, "  plot for [i=1:%zu] NaN with linespoints ls i title T(i)", m->n_colours);
   if (m->n_guides)
-    fputs(", \\\n    NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order $p$, offset' "
+    fputs(", \\\n    NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order $p$, "
+          "offset' "
           ": 'expected order (offset from the data)')",
           f);
   fputs(", \\\n    NaN with points pt 7 ps 1.2 lc rgb '#555555' title 'points of the order fit'",
@@ -1518,10 +798,10 @@ int adeis_report_gp_write(FILE *f, adeis_report_figure fig, const char *title,
                           const adeis_report_results *r, const adeis_report_series_set *s,
                           const adeis_report_study *st, int latex)
 {
-  fmodel m;
-  int rc = fmodel_build(&m, fig, r, s, st);
+  adeis_fig_model m;
+  int rc = adeis_fig_model_build(&m, fig, r, s, st);
   if (rc) {
-    fmodel_free(&m);
+    adeis_fig_model_free(&m);
     adeis_set_error("out of memory");
     return rc;
   }
@@ -1541,6 +821,6 @@ int adeis_report_gp_write(FILE *f, adeis_report_figure fig, const char *title,
   gp_legend(f, &m, l, lt, t.n);
   fputs("  unset multiplot\n  set output\n}\n", f);
   top_text_free(&t);
-  fmodel_free(&m);
+  adeis_fig_model_free(&m);
   return write_status(f);
 }

@@ -2,14 +2,14 @@
  *
  * Every temporary file is created by us, with O_EXCL | O_NOFOLLOW, in the folder of its
  * final name, as `.tmp.<final-name>.<PID>.<K>` with K random (the runner's convention: a
- * later run removes those of runs that have ended). gnuplot never opens a name in the folder: it writes
- * through /dev/fd/N to the file we created, or, for the cairolatex pair whose two names it
+ * later run removes those of runs that have ended). gnuplot never opens a name in the folder: it
+ * writes through /dev/fd/N to the file we created, or, for the cairolatex pair whose two names it
  * derives itself, into a private 0700 folder `.tmp.<name>-latex.<PID>.<K>` that it reaches
  * through /dev/fd/N/ as well. A figure is published only when complete (the format's
  * trailer), fsynced, and renamed. */
 #define _DEFAULT_SOURCE /* fchmod, d_type */
-#include "report.h"
 #include "publish.h"
+#include "report.h"
 
 #include "../core/status.h"
 
@@ -20,8 +20,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -145,7 +145,8 @@ static int starts_with(int fd, const char *magic, size_t n)
 
 const char *adeis_publish_incomplete(int fd, adeis_publish_format fmt)
 {
-  static const char png_end[] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', (char)0xAE, 0x42, 0x60, (char)0x82};
+  static const char png_end[] = {0,   0,   0,          0,    'I',  'E',
+                                 'N', 'D', (char)0xAE, 0x42, 0x60, (char)0x82};
   char buf[64];
   off_t size = 0;
   ssize_t n = tail(fd, buf, sizeof buf, fmt != ADEIS_FMT_PNG, &size);
@@ -163,7 +164,8 @@ const char *adeis_publish_incomplete(int fd, adeis_publish_format fmt)
       return "does not start as a PDF file";
     return ends_with(buf, n, "%%EOF", 5) ? NULL : "has no closing %%EOF";
   case ADEIS_FMT_SVG: return ends_with(buf, n, "</svg>", 6) ? NULL : "has no closing </svg>";
-  case ADEIS_FMT_TEX: return ends_with(buf, n, "\\endgroup", 9) ? NULL : "has no closing \\endgroup";
+  case ADEIS_FMT_TEX:
+    return ends_with(buf, n, "\\endgroup", 9) ? NULL : "has no closing \\endgroup";
   }
   return "is of an unknown format";
 }
@@ -324,7 +326,4 @@ void adeis_publish_remove_stale(const char *dir)
   closedir(d);
 }
 
-void adeis_publish_remove_private_dir(const char *path)
-{
-  remove_private_dir(AT_FDCWD, path);
-}
+void adeis_publish_remove_private_dir(const char *path) { remove_private_dir(AT_FDCWD, path); }

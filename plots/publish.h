@@ -4,7 +4,10 @@
 #define ADEIS_PUBLISH_H
 
 typedef enum adeis_publish_format {
-  ADEIS_FMT_PNG, ADEIS_FMT_PDF, ADEIS_FMT_SVG, ADEIS_FMT_TEX
+  ADEIS_FMT_PNG,
+  ADEIS_FMT_PDF,
+  ADEIS_FMT_SVG,
+  ADEIS_FMT_TEX
 } adeis_publish_format;
 
 /* a + b + c, allocated (NULL when out of memory). */

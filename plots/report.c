@@ -106,10 +106,10 @@ typedef struct fig_outputs {
   int fd[MAX_FIG_FILES + 1];
   char *tmp[MAX_FIG_FILES], *final[MAX_FIG_FILES];
   int published[MAX_FIG_FILES];
-  int latex;               /* the pair goes through the private folder below */
-  char *latex_dir;         /* DIR/.tmp.NAME-latex.PID.K */
+  int latex;       /* the pair goes through the private folder below */
+  char *latex_dir; /* DIR/.tmp.NAME-latex.PID.K */
   int latex_fd;
-  char *latex_base;        /* DIR/NAME-latex */
+  char *latex_base; /* DIR/NAME-latex */
 } fig_outputs;
 
 static void outputs_close(fig_outputs *o)
@@ -166,8 +166,8 @@ static int outputs_open(fig_outputs *o, const char *dir, adeis_report_figure fig
     }
     o->latex_fd = adeis_publish_private_dir(o->latex_base, &o->latex_dir);
     if (o->latex_fd < 0) {
-      adeis_set_error("%s: cannot create a private temporary folder beside it: %s",
-                      o->latex_base, strerror(errno));
+      adeis_set_error("%s: cannot create a private temporary folder beside it: %s", o->latex_base,
+                      strerror(errno));
       free(base);
       return ADEIS_ENUMERIC;
     }
@@ -187,8 +187,7 @@ static char *outputs_setup(const fig_outputs *o, const char *name)
   for (size_t i = 0; i < o->n; i++)
     fprintf(m, "out_%s='/dev/fd/%d'; ", o->files[i].fmt, o->fd[i]);
   if (o->latex)
-    fprintf(m, "out_tex='/dev/fd/%d/%s-latex.tex'; ",
-            o->latex_fd, name);
+    fprintf(m, "out_tex='/dev/fd/%d/%s-latex.tex'; ", o->latex_fd, name);
   if (fclose(m) != 0) {
     free(s);
     return NULL;
@@ -205,20 +204,21 @@ typedef struct latex_text {
 static int fill_latex(FILE *f, const void *ctx)
 {
   const latex_text *t = ctx;
-  fprintf(f,
-          "%% %s-latex.tex: written by adeis through gnuplot's cairolatex terminal; the lines\n"
-          "%% are in %s-latex.pdf beside it, found through \\CurrentFilePath when this file is\n"
-          "%% \\input from another folder (LaTeX 2021-06 or later; older: \\graphicspath).\n"
-          "%% Needs \\usepackage{graphicx,color}. Scaled to \\adeiswidth (default \\linewidth:\n"
-          "%% \\newcommand\\adeiswidth{0.8\\linewidth} before the first \\input changes it).\n"
-          "%% After the \\input, \\adeissetting holds the setting for the caption.\n"
-          "\\providecommand\\adeiswidth{\\linewidth}%%\n"
-          "\\ifdefined\\CurrentFilePath\n"
-          "  \\edef\\adeisgraphicsdir{\\ifx\\CurrentFilePath\\empty\\else\\CurrentFilePath/\\fi}%%\n"
-          "\\else\n  \\def\\adeisgraphicsdir{}%%\n\\fi\n"
-          "\\ifdefined\\adeisfigurebox\\else\\newsavebox\\adeisfigurebox\\fi\n"
-          "\\begin{lrbox}{\\adeisfigurebox}\\scriptsize%%\n",
-          t->name, t->name);
+  fprintf(
+      f,
+      "%% %s-latex.tex: written by adeis through gnuplot's cairolatex terminal; the lines\n"
+      "%% are in %s-latex.pdf beside it, found through \\CurrentFilePath when this file is\n"
+      "%% \\input from another folder (LaTeX 2021-06 or later; older: \\graphicspath).\n"
+      "%% Needs \\usepackage{graphicx,color}. Scaled to \\adeiswidth (default \\linewidth:\n"
+      "%% \\newcommand\\adeiswidth{0.8\\linewidth} before the first \\input changes it).\n"
+      "%% After the \\input, \\adeissetting holds the setting for the caption.\n"
+      "\\providecommand\\adeiswidth{\\linewidth}%%\n"
+      "\\ifdefined\\CurrentFilePath\n"
+      "  \\edef\\adeisgraphicsdir{\\ifx\\CurrentFilePath\\empty\\else\\CurrentFilePath/\\fi}%%\n"
+      "\\else\n  \\def\\adeisgraphicsdir{}%%\n\\fi\n"
+      "\\ifdefined\\adeisfigurebox\\else\\newsavebox\\adeisfigurebox\\fi\n"
+      "\\begin{lrbox}{\\adeisfigurebox}\\scriptsize%%\n",
+      t->name, t->name);
   size_t lf = strlen(t->from);
   for (const char *p = t->text; *p; p++) {
     if (p[0] == '{' && strncmp(p + 1, t->from, lf) == 0 && p[lf + 1] == '}') {
@@ -257,7 +257,8 @@ static int publish_latex(fig_outputs *o, const char *name)
   snprintf(tex_name, sizeof tex_name, "%s-latex.tex", name);
   int pdf = openat(o->latex_fd, pdf_name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   int tex = openat(o->latex_fd, tex_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  char *pdf_tmp = concat(o->latex_dir, "/", pdf_name), *pdf_final = concat(o->latex_base, ".pdf", "");
+  char *pdf_tmp = concat(o->latex_dir, "/", pdf_name),
+       *pdf_final = concat(o->latex_base, ".pdf", "");
   char *tex_final = concat(o->latex_base, ".tex", ""), *text = NULL;
   char from[64];
   snprintf(from, sizeof from, "/dev/fd/%d/%s-latex", o->latex_fd, name);
@@ -338,8 +339,7 @@ static int render_figures(const char *dir, int latex)
   int threads = omp_get_max_threads() > 1 ? 2 : 1;
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int k = 0; k < 2; k++) {
-    st[k] = render_figure(dir, k ? ADEIS_REPORT_WORK_PRECISION : ADEIS_REPORT_CONVERGENCE,
-                          latex);
+    st[k] = render_figure(dir, k ? ADEIS_REPORT_WORK_PRECISION : ADEIS_REPORT_CONVERGENCE, latex);
     snprintf(msg[k], sizeof msg[k], "%s", st[k] ? adeis_errmsg() : "");
   }
   for (int k = 0; k < 2; k++)

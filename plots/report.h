@@ -106,10 +106,10 @@ void adeis_report_series_free(adeis_report_series_set *s);
 /* ---- the study beyond the CSV files (plots/study_info.c) ---- */
 
 typedef struct adeis_report_study {
-  char *name;                      /* [study] name from DIR/study.ini; NULL without one */
-  size_t n_labels;                 /* [labels]: name = display name */
+  char *name;      /* [study] name from DIR/study.ini; NULL without one */
+  size_t n_labels; /* [labels]: name = display name */
   char **label_key, **label_text;
-  size_t n_schedules;              /* problem -> schedule name, from DIR/PROBLEM.ini */
+  size_t n_schedules; /* problem -> schedule name, from DIR/PROBLEM.ini */
   char **schedule_problem, **schedule_name;
 } adeis_report_study;
 

@@ -9,8 +9,8 @@
  *
  * A missing study.ini is not an error (a folder of CSV files alone still renders, under
  * its folder's name); a malformed one is (ADEIS_EINPUT, "FILE:LINE: key: what"). */
-#include "report.h"
 #include "publish.h"
+#include "report.h"
 
 #include "../analytic/problem.h"
 #include "../core/inifile.h"
@@ -59,8 +59,8 @@ static int add_label(info_ctx *c, const char *key, const char *text)
       return 0;
     }
   if (!*text) {
-    adeis_ini_fail(&c->ini, c->ini.lineno, "labels", "'%.40s': expected a display name, got nothing",
-                   key);
+    adeis_ini_fail(&c->ini, c->ini.lineno, "labels",
+                   "'%.40s': expected a display name, got nothing", key);
     return 0;
   }
   char **k = realloc(st->label_key, (st->n_labels + 1) * sizeof *k);
@@ -100,8 +100,9 @@ static int read_study_ini(adeis_report_study *st, const char *path)
 {
   FILE *f = fopen(path, "r");
   if (!f)
-    return errno == ENOENT ? 0 : (adeis_set_error("%s: cannot open: %s", path, strerror(errno)),
-                                  ADEIS_EINPUT);
+    return errno == ENOENT
+               ? 0
+               : (adeis_set_error("%s: cannot open: %s", path, strerror(errno)), ADEIS_EINPUT);
   info_ctx c = {.st = st};
   adeis_ini_reader_init(&c.ini, path, f, sections, SEC_COUNT);
   int rc = adeis_ini_parse(&c.ini, read_line, &c, on_key, &c);
@@ -123,7 +124,8 @@ static int add_schedule(adeis_report_study *st, const char *dir, const char *pro
   for (size_t i = 0; i < st->n_schedules; i++)
     if (strcmp(st->schedule_problem[i], problem) == 0)
       return 0;
-  char *path = adeis_publish_concat(dir, "/", problem), *ini = path ? adeis_publish_concat(path, ".ini", "") : NULL;
+  char *path = adeis_publish_concat(dir, "/", problem),
+       *ini = path ? adeis_publish_concat(path, ".ini", "") : NULL;
   free(path);
   if (!ini)
     return ADEIS_ENOMEM;
