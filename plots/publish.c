@@ -220,10 +220,17 @@ int adeis_report_write_atomic(const char *path, int (*fill)(FILE *f, const void 
     free(tmp);
     return ADEIS_ENOMEM;
   }
+  errno = 0;
   int st = fill(f, ctx);
+  /* a write that failed while filling (stdio flushes as it goes) is reported as one, with
+   * its cause, whatever fill said */
+  if (ferror(f)) {
+    adeis_set_error("%s: cannot write: %s", path, strerror(errno ? errno : EIO));
+    st = ADEIS_ENUMERIC;
+  }
   /* on disk before the rename, so a crash leaves the old file or the new one, never an
    * empty one; a full disk is a failed write (exit 3), named */
-  if (!st && (fflush(f) != 0 || ferror(f) || fchmod(fd, 0644) != 0 || fsync(fd) != 0)) {
+  if (!st && (fflush(f) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0)) {
     adeis_set_error("%s: cannot write: %s", path, strerror(errno ? errno : EIO));
     st = ADEIS_ENUMERIC;
   }
