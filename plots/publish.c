@@ -7,7 +7,7 @@
  * derives itself, into a private 0700 folder `.tmp.<name>-latex.<PID>.<K>` that it reaches
  * through /dev/fd/N/ as well. A figure is published only when complete (the format's
  * trailer), fsynced, and renamed. */
-#define _DEFAULT_SOURCE /* fchmod, d_type */
+#define _DEFAULT_SOURCE /* getrandom, fdopendir */
 #include "publish.h"
 #include "report.h"
 
@@ -103,6 +103,8 @@ int adeis_publish_private_dir(const char *final, char **tmp)
       int err = fd >= 0 ? EPERM : errno;
       if (fd >= 0)
         close(fd);
+      free(*tmp); /* not ours to clean up: leave whatever is there alone */
+      *tmp = NULL;
       errno = err;
       return -1;
     }
@@ -189,7 +191,7 @@ int adeis_publish_file(int fd, const char *tmp, const char *final, adeis_publish
                     gnuplot_err ? gnuplot_err : "");
     return ADEIS_ENUMERIC;
   }
-  if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+  if (fsync(fd) != 0) {
     adeis_set_error("%s: cannot write: %s", final, strerror(errno));
     return ADEIS_ENUMERIC;
   }
@@ -230,7 +232,7 @@ int adeis_report_write_atomic(const char *path, int (*fill)(FILE *f, const void 
   }
   /* on disk before the rename, so a crash leaves the old file or the new one, never an
    * empty one; a full disk is a failed write (exit 3), named */
-  if (!st && (fflush(f) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0)) {
+  if (!st && (fflush(f) != 0 || fsync(fd) != 0)) {
     adeis_set_error("%s: cannot write: %s", path, strerror(errno ? errno : EIO));
     st = ADEIS_ENUMERIC;
   }
