@@ -19,8 +19,8 @@
 
 #define LINE_MAX_CHARS 190   /* under inih's INI_MAX_LINE (200) */
 
-enum section_id { SEC_NONE = -1, SEC_STUDY, SEC_METHODS, SEC_CHECK, SEC_COUNT };
-static const char *const section_names[SEC_COUNT] = {"study", "methods", "check"};
+enum section_id { SEC_NONE = -1, SEC_STUDY, SEC_METHODS, SEC_CHECK, SEC_LABELS, SEC_COUNT };
+static const char *const section_names[SEC_COUNT] = {"study", "methods", "check", "labels"};
 
 enum key_id {
   K_NAME, K_PROBLEM, K_PRECISION, K_GRID, K_STATE, K_SDE, K_QUANTITIES, K_STEPS, K_TOLERANCE,
@@ -156,6 +156,10 @@ static int on_key(void *user, const char *section, const char *name, const char 
   if (sec == SEC_NONE) {
     adeis_ini_fail(&c->ini, c->ini.lineno, "file",
                    "'%.40s' before any section; expected [study] first", name);
+    return 1;
+  }
+  if (sec == SEC_LABELS) { /* display names, read by the plots from the copied study.ini */
+    c->last = NULL;
     return 1;
   }
   raw *r = sec == SEC_METHODS ? new_method(c, name) : new_key(c, sec, name);
