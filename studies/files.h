@@ -29,7 +29,7 @@ int adeis_file_read(const char *path, char **out, size_t *len);
  * (nothing is left at the temporary name and dir/name is untouched). */
 int adeis_file_write_atomic(const char *dir, const char *name, const char *data, size_t len);
 
-/* mkdir -p. Returns 0, or -1 with errno set. */
+/* mkdir -p. Returns 0, or -1 with errno set (EINVAL for the empty path). */
 int adeis_mkdir_p(const char *path);
 
 /* Remove files named ADEIS_TMP_PREFIX* in dir (left by a killed run). */

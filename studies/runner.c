@@ -420,13 +420,8 @@ static int write_orders(run_ctx *c, const adeis_study_outcome *out)
 /* study.ini and the problem files, byte for byte. */
 static int copy_inputs(run_ctx *c)
 {
-  char *text;
-  size_t len;
-  if (adeis_file_read(c->s->path, &text, &len))
-    return io_error("cannot read the study file", c->s->path);
-  adeis_sbuf b = {.s = text, .len = len, .cap = len + 1};
+  adeis_sbuf b = {.s = c->s->text, .len = c->s->text_len};  /* as read: a pipe is read once */
   int rc = write_file(c, "study.ini", &b);
-  adeis_sbuf_free(&b);
   for (size_t i = 0; i < c->s->n_problems && !rc; i++) {
     adeis_sbuf pb = {.s = c->input[i], .len = c->input_len[i]};
     rc = write_file(c, c->s->problems[i].file, &pb);

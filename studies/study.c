@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define LINE_MAX_CHARS 190   /* under inih's INI_MAX_LINE (200) */
 
@@ -51,6 +52,8 @@ typedef struct parse_ctx {
   raw *methods;
   size_t n_methods, cap_methods;
   raw *last;      /* the value a continuation line extends */
+  const char *base;  /* problem paths are relative to its folder; NULL: to the current
+                      * folder (a study read from a pipe has no folder of its own) */
 } parse_ctx;
 
 _Static_assert(SEC_COUNT <= ADEIS_INI_MAX_SECTIONS, "too many sections for adeis_ini_reader");
@@ -66,13 +69,13 @@ static char *read_line(char *str, int num, void *stream)
   char *s = adeis_ini_next_line(&c->ini, &indented);
   if (!s)
     return NULL;
+  adeis_ini_classify(&c->ini, s, indented && c->last);   /* empties '#' comments */
   if (strlen(s) > LINE_MAX_CHARS || num < LINE_MAX_CHARS + 4) {
     adeis_ini_fail(&c->ini, c->ini.lineno, "file",
                    "line longer than %d characters; continue a list on indented lines",
                    LINE_MAX_CHARS);
     *s = '\0';
   }
-  adeis_ini_classify(&c->ini, s, indented && c->last);
   snprintf(str, (size_t)num, "%s%s\n", c->ini.cont ? " " : "", s);
   return str;
 }
@@ -386,10 +389,11 @@ static void check_name(parse_ctx *c)
 
 /* ---- problems ---- */
 
-/* path relative to the study file's folder (absolute paths kept). */
+/* path relative to the study file's folder (absolute paths kept; study_path NULL: relative
+ * to the current folder). */
 static char *resolve(const char *study_path, const char *p)
 {
-  const char *slash = strrchr(study_path, '/');
+  const char *slash = study_path ? strrchr(study_path, '/') : NULL;
   if (p[0] == '/' || !slash)
     return strdup(p);
   size_t d = (size_t)(slash - study_path) + 1;
@@ -404,7 +408,7 @@ static char *resolve(const char *study_path, const char *p)
 static int load_problem(parse_ctx *c, const char *word, adeis_study_problem *p)
 {
   int line = c->val[K_PROBLEM].line;
-  p->path = resolve(c->ini.path, word);
+  p->path = resolve(c->base, word);
   const char *b = p->path ? strrchr(p->path, '/') : NULL;
   p->file = p->path ? strdup(b ? b + 1 : p->path) : NULL;
   p->name = p->path ? stem(p->path) : NULL;
@@ -426,8 +430,11 @@ static int load_problem(parse_ctx *c, const char *word, adeis_study_problem *p)
   if (rc == ADEIS_ENOMEM)
     adeis_ini_fail_oom(&c->ini);
   else if (rc)
-    adeis_ini_fail(&c->ini, line, LABEL(K_PROBLEM),
-                   "cannot use '%.60s' (paths are relative to the study file's folder): %s", word,
+    adeis_ini_fail(&c->ini, line, LABEL(K_PROBLEM), "cannot use '%s' (%s): %s", word,
+                   !c->base ? "the study file is a pipe or device: relative paths are read "
+                              "from the current folder"
+                   : word[0] == '/' ? "an absolute path"
+                   : "relative paths are read from the study file's folder",
                    adeis_errmsg());
   return rc ? -1 : 0;
 }
@@ -615,15 +622,72 @@ static void ctx_clear(parse_ctx *c)
   adeis_ini_reader_clear(&c->ini);
 }
 
-int adeis_study_load(const char *path, adeis_study *s)
+/* The whole file into s->text, up to ADEIS_STUDY_FILE_MAX bytes; reading stops after a NUL
+ * byte (the line reader reports it with its line), so /dev/zero ends quickly. */
+/* *regular: whether problem paths can be relative to the file's folder. */
+static int read_study_text(const char *path, adeis_study *s, int *regular)
 {
-  memset(s, 0, sizeof *s);
-  FILE *f = fopen(path, "r");
+  FILE *f = fopen(path, "rb");
   if (!f) {
     adeis_set_error("%s:0: file: cannot open (%s)", path, strerror(errno));
     return ADEIS_EINPUT;
   }
-  parse_ctx c = {.s = s};
+  /* /dev/stdin and /dev/fd/N (a shell's <(...)) name no folder of the study's, even when
+   * they stand for a regular file */
+  struct stat st;
+  *regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+             strncmp(path, "/dev/", 5) != 0 && strncmp(path, "/proc/", 6) != 0;
+  size_t cap = 4096, n = 0;
+  char *t = malloc(cap);
+  int rc = t ? ADEIS_OK : ADEIS_ENOMEM, ch;
+  while (rc == ADEIS_OK && (ch = getc(f)) != EOF) {
+    if (n + 1 == cap) {
+      char *more = n >= ADEIS_STUDY_FILE_MAX ? NULL : realloc(t, 2 * cap);
+      if (!more) {
+        rc = n >= ADEIS_STUDY_FILE_MAX ? ADEIS_EINPUT : ADEIS_ENOMEM;
+        break;
+      }
+      t = more;
+      cap *= 2;
+    }
+    t[n++] = (char)ch;
+    if (ch == '\0')
+      break;
+  }
+  if (rc == ADEIS_OK && ferror(f)) {
+    adeis_set_error("%s:0: file: cannot read (%s)", path, strerror(errno ? errno : EIO));
+    rc = ADEIS_EINPUT;
+  } else if (rc == ADEIS_EINPUT) {
+    adeis_set_error("%s:0: file: larger than %lu MiB; expected a study file", path,
+                    ADEIS_STUDY_FILE_MAX >> 20);
+  } else if (rc == ADEIS_ENOMEM) {
+    adeis_set_error("%s:0: file: out of memory", path);
+  }
+  fclose(f);
+  if (rc) {
+    free(t);
+    return rc;
+  }
+  t[n] = '\0';
+  s->text = t;
+  s->text_len = n;
+  return ADEIS_OK;
+}
+
+int adeis_study_load(const char *path, adeis_study *s)
+{
+  memset(s, 0, sizeof *s);
+  int regular = 1;
+  int rc = read_study_text(path, s, &regular);
+  if (rc)
+    return rc;
+  FILE *f = fmemopen(s->text, s->text_len, "r");   /* parsed from the bytes kept */
+  if (!f) {
+    adeis_set_error("%s:0: file: out of memory", path);
+    adeis_study_clear(s);
+    return ADEIS_ENOMEM;
+  }
+  parse_ctx c = {.s = s, .base = regular ? path : NULL};
   adeis_ini_reader_init(&c.ini, path, f, section_names, SEC_COUNT);
   c.ini.unique_sections = 1;
   if (!(s->path = strdup(path)))
@@ -657,6 +721,7 @@ void adeis_study_clear(adeis_study *s)
   free(s->precisions);
   free(s->steps);
   free(s->path);
+  free(s->text);
   free(s->name);
   memset(s, 0, sizeof *s);
 }

@@ -12,6 +12,7 @@
 #define ADEIS_STUDY_NAME_MAX 100
 #define ADEIS_STUDY_ORDER_MAX 20
 #define ADEIS_STUDY_TOL_DEFAULT 0.1
+#define ADEIS_STUDY_FILE_MAX (16UL << 20)   /* longest study file read, in bytes */
 
 typedef struct adeis_study_problem {
   char *path;                 /* as opened: relative to the study file's folder, or absolute */
@@ -28,6 +29,8 @@ typedef struct adeis_study_method {
 
 typedef struct adeis_study {
   char *path;                 /* the study file */
+  char *text;                 /* its bytes as read (once: a pipe cannot be read again) */
+  size_t text_len;
   char *name;
   size_t n_problems;
   adeis_study_problem *problems;
@@ -47,7 +50,8 @@ typedef struct adeis_study {
   double tolerance;           /* [check] tolerance on |fitted - expected| */
 } adeis_study;
 
-/* Parse and validate a study file and load its problem files.
+/* Read a study file once (s->text: the runner copies these bytes, so a pipe works),
+ * parse and validate it and load its problem files.
  * Returns 0, ADEIS_EINPUT (adeis_errmsg() = "FILE:LINE: section.key: ...") or ADEIS_ENOMEM.
  * s is always safe to clear afterwards. */
 int adeis_study_load(const char *path, adeis_study *s);
