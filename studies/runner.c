@@ -330,9 +330,9 @@ static int fit_row(run_ctx *c, adeis_order_row *r, size_t qi, double *N, double 
   }
   int rc = adeis_order_estimate(N, e, s->n_steps, s->precisions[r->precision], 1.0,
                                 ADEIS_ORDER_PRE_TOL, &r->fit);
-  double expected = (double)s->methods[r->method].expected;
-  r->ok = !rc && r->fit.used >= ADEIS_ORDER_MIN_POINTS &&
-          fabs(r->fit.fitted - expected) <= s->tolerance;
+  double expected, tol;
+  adeis_order_row_expectation(s, r, &expected, &tol);
+  r->ok = !rc && r->fit.used >= ADEIS_ORDER_MIN_POINTS && fabs(r->fit.fitted - expected) <= tol;
   return rc;
 }
 
@@ -398,10 +398,12 @@ static void order_row(const adeis_study *s, const adeis_order_row *r, adeis_sbuf
   char fitted[32], se[32];
   fmt_num(fitted, sizeof fitted, "%.4f", r->fit.fitted);
   fmt_num(se, sizeof se, "%.4f", r->fit.se);
-  adeis_sbuf_printf(b, "%s,%s,%s,%s,%ld,%d,%s,%ld,%s,%s,%s,", s->problems[r->problem].name,
+  double expected, tol;
+  adeis_order_row_expectation(s, r, &expected, &tol);
+  adeis_sbuf_printf(b, "%s,%s,%s,%s,%ld,%d,%s,%g,%s,%s,%s,", s->problems[r->problem].name,
                     s->methods[r->method].method->name, adeis_grid_name(s->grids[r->grid]),
                     adeis_state_name(s->states[r->state]), s->precisions[r->precision], s->sde,
-                    adeis_quantity_names[r->quantity], s->methods[r->method].expected, fitted, se,
+                    adeis_quantity_names[r->quantity], expected, fitted, se,
                     r->ok ? "ok" : "FAIL");
   order_lists(s, &r->fit, b);
 }
@@ -508,12 +510,24 @@ void adeis_study_check_line(const adeis_study *s, const adeis_order_row *r, char
 {
   char fitted[32];
   fmt_num(fitted, sizeof fitted, "%.3f", r->fit.fitted);
-  snprintf(buf, n, "%-4s %s %s %s %s %s %ld %s fitted %s expected %ld tol %g used %zu",
+  double expected, tol;
+  adeis_order_row_expectation(s, r, &expected, &tol);
+  snprintf(buf, n, "%-4s %s %s %s %s %s %ld %s fitted %s expected %g tol %g used %zu",
            r->ok ? "ok" : "FAIL", s->name, s->problems[r->problem].name,
            s->methods[r->method].method->name, adeis_grid_name(s->grids[r->grid]),
            adeis_state_name(s->states[r->state]), s->precisions[r->precision],
-           adeis_quantity_names[r->quantity], fitted, s->methods[r->method].expected,
-           s->tolerance, r->fit.used);
+           adeis_quantity_names[r->quantity], fitted, expected, tol, r->fit.used);
+}
+
+void adeis_order_row_expectation(const adeis_study *s, const adeis_order_row *r,
+                                 double *expected, double *tolerance)
+{
+  size_t index[ADEIS_STUDY_DIM_COUNT] = {
+    [ADEIS_STUDY_DIM_PROBLEM] = r->problem, [ADEIS_STUDY_DIM_METHOD] = r->method,
+    [ADEIS_STUDY_DIM_GRID] = r->grid,       [ADEIS_STUDY_DIM_STATE] = r->state,
+    [ADEIS_STUDY_DIM_PRECISION] = r->precision,
+    [ADEIS_STUDY_DIM_QUANTITY] = (size_t)r->quantity};
+  adeis_study_expectation(s, index, expected, tolerance);
 }
 
 int adeis_study_render(const char *dir, int latex) { return adeis_report_render(dir, latex); }

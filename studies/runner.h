@@ -37,7 +37,8 @@ typedef struct adeis_order_row {
   size_t problem, method, grid, state, precision;
   int quantity;
   adeis_order_fit fit;
-  int ok;            /* used >= 3 and |fitted - expected| <= tolerance */
+  int ok;            /* used >= 3 and |fitted - expected| <= tolerance (of the row:
+                      * adeis_order_row_expectation) */
 } adeis_order_row;
 
 typedef struct adeis_study_outcome {
@@ -53,6 +54,11 @@ typedef struct adeis_study_outcome {
  * out is always safe to clear afterwards. */
 int adeis_study_run(const adeis_study *s, const adeis_run_opts *o, adeis_study_outcome *out);
 void adeis_study_outcome_clear(adeis_study_outcome *out);
+
+/* The order row r is checked against and its tolerance: the method's order and
+ * check.tolerance, or those of the study's last matching expect line (adeis_study_expectation). */
+void adeis_order_row_expectation(const adeis_study *s, const adeis_order_row *r,
+                                 double *expected, double *tolerance);
 
 /* The greppable check line of one row, without a newline:
  * "ok   STUDY PROBLEM METHOD GRID STATE PREC QUANTITY fitted F expected E tol T used U". */

@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,8 @@ typedef struct parse_ctx {
   raw val[KEY_COUNT];
   raw *methods;
   size_t n_methods, cap_methods;
+  raw *expects;   /* [check] expect lines: name = the words after "expect" */
+  size_t n_expects, cap_expects;
   raw *last;      /* the value a continuation line extends */
   const char *base;  /* problem paths are relative to its folder; NULL: to the current
                       * folder (a study read from a pipe has no folder of its own) */
@@ -96,32 +99,47 @@ static int append(parse_ctx *c, raw *r, const char *more)
   return 1;
 }
 
-static raw *new_method(parse_ctx *c, const char *name)
+/* A new named entry of a list (methods, expect lines); a name given twice is an error. */
+static raw *new_entry(parse_ctx *c, raw **list, size_t *n, size_t *cap, const char *name,
+                      const char *key, const char *what)
 {
-  for (size_t i = 0; i < c->n_methods; i++)
-    if (strcmp(c->methods[i].name, name) == 0) {
-      adeis_ini_fail(&c->ini, c->ini.lineno, "methods",
-                     "method '%s' given twice (first on line %d)", name, c->methods[i].line);
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp((*list)[i].name, name) == 0) {
+      adeis_ini_fail(&c->ini, c->ini.lineno, key, "%s '%.60s' given twice (first on line %d)",
+                     what, name, (*list)[i].line);
       return NULL;
     }
-  if (c->n_methods == c->cap_methods) {
-    size_t cap = c->cap_methods ? 2 * c->cap_methods : 8;
-    raw *p = realloc(c->methods, cap * sizeof *p);
+  if (*n == *cap) {
+    size_t more = *cap ? 2 * *cap : 8;
+    raw *p = realloc(*list, more * sizeof *p);
     if (!p) {
       adeis_ini_fail_oom(&c->ini);
       return NULL;
     }
-    c->methods = p;
-    c->cap_methods = cap;
+    *list = p;
+    *cap = more;
   }
-  raw *r = &c->methods[c->n_methods];
+  raw *r = &(*list)[*n];
   *r = (raw){.name = strdup(name), .line = c->ini.lineno};
   if (!r->name) {
     adeis_ini_fail_oom(&c->ini);
     return NULL;
   }
-  c->n_methods++;
+  (*n)++;
   return r;
+}
+
+static raw *new_method(parse_ctx *c, const char *name)
+{
+  return new_entry(c, &c->methods, &c->n_methods, &c->cap_methods, name, "methods", "method");
+}
+
+/* "expect WORDS" in [check]: WORDS (blanks made single), or NULL for another key. */
+static const char *expect_words(const char *name)
+{
+  if (strncmp(name, "expect", 6) != 0 || (name[6] && !isspace((unsigned char)name[6])))
+    return NULL;
+  return name + 6 + strspn(name + 6, " \t");
 }
 
 static raw *new_key(parse_ctx *c, int sec, const char *name)
@@ -142,7 +160,7 @@ static raw *new_key(parse_ctx *c, int sec, const char *name)
   adeis_ini_fail(&c->ini, c->ini.lineno, where, sec == SEC_STUDY
                  ? "unknown key; expected name, problem, precision, grid, state, sde, quantities "
                    "or steps"
-                 : "unknown key; expected tolerance");
+                 : "unknown key; expected tolerance or 'expect SERIES = ORDER [TOLERANCE]'");
   return NULL;
 }
 
@@ -161,7 +179,11 @@ static int on_key(void *user, const char *section, const char *name, const char 
                    "'%.40s' before any section; expected [study] first", name);
     return 1;
   }
-  raw *r = sec == SEC_METHODS ? new_method(c, name) : new_key(c, sec, name);
+  const char *words = sec == SEC_CHECK ? expect_words(name) : NULL;
+  raw *r = sec == SEC_METHODS ? new_method(c, name)
+           : words ? new_entry(c, &c->expects, &c->n_expects, &c->cap_expects, words,
+                               "check.expect", "expect line for")
+           : new_key(c, sec, name);
   if (!r)
     return 1;
   if (!(r->text = strdup(value)))
@@ -532,6 +554,149 @@ static void check_methods(parse_ctx *c)
     check_compatible(c, &s->methods[i]);
 }
 
+/* ---- expect lines ---- */
+
+static const char *const dim_names[ADEIS_STUDY_DIM_COUNT] = {
+  "problem", "method", "grid", "state", "precision", "quantity"};
+
+/* Index of word in dimension d of the study, -1 if none. */
+static long dim_index(const adeis_study *s, int d, const char *w)
+{
+  long bits;
+  switch (d) {
+  case ADEIS_STUDY_DIM_PROBLEM:
+    for (size_t i = 0; i < s->n_problems; i++)
+      if (strcmp(s->problems[i].name, w) == 0)
+        return (long)i;
+    return -1;
+  case ADEIS_STUDY_DIM_METHOD:
+    for (size_t i = 0; i < s->n_methods; i++)
+      if (strcmp(s->methods[i].method->name, w) == 0)
+        return (long)i;
+    return -1;
+  case ADEIS_STUDY_DIM_GRID:
+    for (size_t i = 0; i < s->n_grids; i++)
+      if (strcmp(adeis_grid_name(s->grids[i]), w) == 0)
+        return (long)i;
+    return -1;
+  case ADEIS_STUDY_DIM_STATE:
+    for (size_t i = 0; i < s->n_states; i++)
+      if (strcmp(adeis_state_name(s->states[i]), w) == 0)
+        return (long)i;
+    return -1;
+  case ADEIS_STUDY_DIM_PRECISION:
+    for (size_t i = 0; i < s->n_precisions && parse_long(w, 0, LONG_MAX, &bits) == 0; i++)
+      if (s->precisions[i] == bits)
+        return (long)i;
+    return -1;
+  default:
+    for (size_t i = 0; i < s->n_quantities; i++)
+      if (strcmp(adeis_quantity_names[s->quantities[i]], w) == 0)
+        return s->quantities[i];
+    return -1;
+  }
+}
+
+/* One word of an expect line into e->index; reports unknown, ambiguous and repeated words. */
+static int expect_word(parse_ctx *c, const raw *r, const char *w, adeis_study_expect *e)
+{
+  int found = -1;
+  for (int d = 0; d < ADEIS_STUDY_DIM_COUNT; d++) {
+    long i = dim_index(c->s, d, w);
+    if (i < 0)
+      continue;
+    if (found >= 0) {
+      adeis_ini_fail(&c->ini, r->line, "check.expect", "'%.60s' is both a %s and a %s of the "
+                     "study; rename the problem file", w, dim_names[found], dim_names[d]);
+      return -1;
+    }
+    if (e->index[d] >= 0) {
+      adeis_ini_fail(&c->ini, r->line, "check.expect", "two %ss named ('%.60s'); expected at "
+                     "most one word per kind", dim_names[d], w);
+      return -1;
+    }
+    e->index[d] = i;
+    found = d;
+  }
+  if (found < 0)
+    adeis_ini_fail(&c->ini, r->line, "check.expect", "'%.60s' is no problem, method, grid, "
+                   "state, precision or quantity of this study", w);
+  return found < 0 ? -1 : 0;
+}
+
+/* "ORDER [TOLERANCE]" of an expect line. */
+static void expect_value(parse_ctx *c, const raw *r, adeis_study_expect *e)
+{
+  char a[64] = "", b[64] = "", extra[8] = "";
+  const char *t = r->text;
+  next_word(&t, a, sizeof a);
+  next_word(&t, b, sizeof b);
+  next_word(&t, extra, sizeof extra);
+  char *end;
+  errno = 0;
+  e->order = strtod(a, &end);
+  int ok = *a && !*end && !errno && isfinite(e->order) && e->order >= 0 &&
+           e->order <= ADEIS_STUDY_ORDER_MAX && !*extra;
+  e->tolerance = c->s->tolerance;
+  if (ok && *b) {
+    errno = 0;
+    e->tolerance = strtod(b, &end);
+    ok = !*end && !errno && isfinite(e->tolerance) && e->tolerance > 0 &&
+         e->tolerance <= ADEIS_STUDY_ORDER_MAX;
+  }
+  if (!ok)
+    adeis_ini_fail(&c->ini, r->line, "check.expect", "expected 'ORDER [TOLERANCE]', numbers in "
+                   "0..%d (the tolerance above 0), got '%.60s'", ADEIS_STUDY_ORDER_MAX, r->text);
+}
+
+static void check_expects(parse_ctx *c)
+{
+  adeis_study *s = c->s;
+  if (c->n_expects == 0)
+    return;
+  if (!(s->expects = calloc(c->n_expects, sizeof *s->expects))) {
+    adeis_ini_fail_oom(&c->ini);
+    return;
+  }
+  s->n_expects = c->n_expects;
+  for (size_t k = 0; k < c->n_expects && !c->ini.has_error; k++) {
+    const raw *r = &c->expects[k];
+    adeis_study_expect *e = &s->expects[k];
+    e->line = r->line;
+    for (int d = 0; d < ADEIS_STUDY_DIM_COUNT; d++)
+      e->index[d] = -1;
+    const char *t = r->name;
+    char w[128];
+    size_t n = 0;
+    while (!c->ini.has_error && next_word(&t, w, sizeof w)) {
+      n++;
+      expect_word(c, r, w, e);
+    }
+    if (!c->ini.has_error && n == 0)
+      adeis_ini_fail(&c->ini, r->line, "check.expect", "expected 'expect WORDS = ORDER' naming "
+                     "the series, e.g. 'expect ve-edm uniform-t = 1.6'");
+    if (!c->ini.has_error)
+      expect_value(c, r, e);
+  }
+}
+
+void adeis_study_expectation(const adeis_study *s, const size_t index[ADEIS_STUDY_DIM_COUNT],
+                             double *order, double *tolerance)
+{
+  *order = (double)s->methods[index[ADEIS_STUDY_DIM_METHOD]].expected;
+  *tolerance = s->tolerance;
+  for (size_t k = 0; k < s->n_expects; k++) {
+    const adeis_study_expect *e = &s->expects[k];
+    int match = 1;
+    for (int d = 0; d < ADEIS_STUDY_DIM_COUNT; d++)
+      match &= e->index[d] < 0 || (size_t)e->index[d] == index[d];
+    if (match) {
+      *order = e->order;
+      *tolerance = e->tolerance;
+    }
+  }
+}
+
 /* ---- the whole file ---- */
 
 static void check_modes(parse_ctx *c)
@@ -597,6 +762,8 @@ static void check_all(parse_ctx *c)
     check_methods(c);
   if (!c->ini.has_error)
     check_problems(c);
+  if (!c->ini.has_error)
+    check_expects(c);
 }
 
 static void parse_file(parse_ctx *c)
@@ -619,6 +786,11 @@ static void ctx_clear(parse_ctx *c)
     free(c->methods[i].text);
   }
   free(c->methods);
+  for (size_t i = 0; i < c->n_expects; i++) {
+    free(c->expects[i].name);
+    free(c->expects[i].text);
+  }
+  free(c->expects);
   adeis_ini_reader_clear(&c->ini);
 }
 
@@ -716,6 +888,7 @@ void adeis_study_clear(adeis_study *s)
   }
   free(s->problems);
   free(s->methods);
+  free(s->expects);
   free(s->grids);
   free(s->states);
   free(s->precisions);

@@ -27,6 +27,19 @@ typedef struct adeis_study_method {
   int line;
 } adeis_study_method;
 
+/* A [check] line "expect WORDS = ORDER [TOLERANCE]": the series matching every word (a
+ * problem, method, grid, state, precision or quantity of the study) are checked against
+ * ORDER instead of their method's order (docs/studies.md). */
+enum { ADEIS_STUDY_DIM_PROBLEM, ADEIS_STUDY_DIM_METHOD, ADEIS_STUDY_DIM_GRID,
+       ADEIS_STUDY_DIM_STATE, ADEIS_STUDY_DIM_PRECISION, ADEIS_STUDY_DIM_QUANTITY,
+       ADEIS_STUDY_DIM_COUNT };
+
+typedef struct adeis_study_expect {
+  long index[ADEIS_STUDY_DIM_COUNT];  /* index into the study's list (quantity: ADEIS_Q_*), -1 = any */
+  double order, tolerance;
+  int line;
+} adeis_study_expect;
+
 typedef struct adeis_study {
   char *path;                 /* the study file */
   char *text;                 /* its bytes as read (once: a pipe cannot be read again) */
@@ -48,6 +61,8 @@ typedef struct adeis_study {
   int quantities[ADEIS_Q_COUNT];  /* ADEIS_Q_* in study-file order */
   int sde;
   double tolerance;           /* [check] tolerance on |fitted - expected| */
+  size_t n_expects;
+  adeis_study_expect *expects;  /* [check] expect lines, in file order */
 } adeis_study;
 
 /* Read a study file once (s->text: the runner copies these bytes, so a pipe works),
@@ -56,5 +71,11 @@ typedef struct adeis_study {
  * s is always safe to clear afterwards. */
 int adeis_study_load(const char *path, adeis_study *s);
 void adeis_study_clear(adeis_study *s);
+
+/* The order a series (indices into the study's lists, quantity ADEIS_Q_*) is checked
+ * against and the tolerance: those of the last [check] expect line matching it, else its
+ * method's order and check.tolerance. */
+void adeis_study_expectation(const adeis_study *s, const size_t index[ADEIS_STUDY_DIM_COUNT],
+                             double *order, double *tolerance);
 
 #endif

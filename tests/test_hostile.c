@@ -431,3 +431,113 @@ Test(hostile, study_comments_of_any_length_and_empty_keys)
   free(study);
   free(problem);
 }
+
+/* ---- [check] expect lines ---- */
+
+static const char expect_study[] = "[study]\nname = chk\nproblem = p/g.ini\nprecision = 53\n"
+                                   "grid = uniform-lambda uniform-t\nquantities = x_T theta\n"
+                                   "steps = 256 512 1024 2048\n[methods]\nadjdeis-2m = 2\n"
+                                   "euler-t = 1\n[check]\ntolerance = 0.1\n";
+
+static int load_with(const char *extra, adeis_study *s)
+{
+  char text[1024];
+  snprintf(text, sizeof text, "%s%s", expect_study, extra);
+  free(put("p/g.ini", problem_ini));
+  char *path = put("s.ini", text);
+  int rc = adeis_study_load(path, s);
+  free(path);
+  return rc;
+}
+
+Test(hostile, expect_lines_parse_and_select_series)
+{
+  adeis_study s;
+  cr_assert_eq(load_with("expect euler-t uniform-t = 0.9\nexpect  g  theta 53 = 1.5 0.3\n", &s), 0,
+               "%s", adeis_errmsg());
+  cr_assert_eq(s.n_expects, 2);
+  const adeis_study_expect *e = &s.expects[0];
+  cr_expect_eq(e->line, 13);
+  cr_expect_eq(e->index[ADEIS_STUDY_DIM_METHOD], 1);
+  cr_expect_eq(e->index[ADEIS_STUDY_DIM_GRID], 1);
+  cr_expect_eq(e->index[ADEIS_STUDY_DIM_PROBLEM], -1);
+  cr_expect_eq(e->index[ADEIS_STUDY_DIM_QUANTITY], -1);
+  cr_expect(e->order == 0.9 && e->tolerance == 0.1, "the study's tolerance by default");
+  e = &s.expects[1];
+  cr_expect_eq(e->index[ADEIS_STUDY_DIM_PROBLEM], 0);
+  cr_expect_eq(e->index[ADEIS_STUDY_DIM_PRECISION], 0);
+  cr_expect_eq(e->index[ADEIS_STUDY_DIM_QUANTITY], ADEIS_Q_THETA);
+  cr_expect(e->order == 1.5 && e->tolerance == 0.3);
+  /* problem, method, grid, state, precision, quantity */
+  double order, tol;
+  adeis_study_expectation(&s, (size_t[]){0, 1, 1, 0, 0, ADEIS_Q_X_T}, &order, &tol);
+  cr_expect(order == 0.9 && tol == 0.1, "euler-t uniform-t x_T: %g %g", order, tol);
+  adeis_study_expectation(&s, (size_t[]){0, 1, 1, 0, 0, ADEIS_Q_THETA}, &order, &tol);
+  cr_expect(order == 1.5 && tol == 0.3, "the last matching line wins: %g %g", order, tol);
+  adeis_study_expectation(&s, (size_t[]){0, 0, 0, 0, 0, ADEIS_Q_X_T}, &order, &tol);
+  cr_expect(order == 2 && tol == 0.1, "no line matches: the method's order: %g %g", order, tol);
+  adeis_study_expectation(&s, (size_t[]){0, 1, 0, 0, 0, ADEIS_Q_X_T}, &order, &tol);
+  cr_expect(order == 1 && tol == 0.1, "%g %g", order, tol);
+  adeis_study_clear(&s);
+}
+
+Test(hostile, expect_lines_errors_name_the_line)
+{
+  const char *extra[] = {"expect rk4 = 2\n", "expect uniform-t uniform-lambda = 2\n",
+                         "expect = 2\n", "expect g = two\n", "expect g = 2 0\n",
+                         "expect g = 2 0.1 7\n", "expect g = 1\nexpect g = 2\n",
+                         "expected g = 2\n"};
+  const char *want[] = {
+    "s.ini:13: check.expect: 'rk4' is no problem, method, grid, state, precision or quantity",
+    "s.ini:13: check.expect: two grids named ('uniform-lambda')",
+    "s.ini:13: check.expect: expected 'expect WORDS = ORDER'",
+    "s.ini:13: check.expect: expected 'ORDER [TOLERANCE]'",
+    "s.ini:13: check.expect: expected 'ORDER [TOLERANCE]'",
+    "s.ini:13: check.expect: expected 'ORDER [TOLERANCE]'",
+    "s.ini:14: check.expect: expect line for 'g' given twice (first on line 13)",
+    "s.ini:13: check.expected g: unknown key; expected tolerance or 'expect SERIES"};
+  for (size_t i = 0; i < sizeof extra / sizeof *extra; i++) {
+    adeis_study s;
+    cr_expect_eq(load_with(extra[i], &s), ADEIS_EINPUT, "accepted: %s", extra[i]);
+    cr_expect_not_null(strstr(adeis_errmsg(), want[i]), "%s: '%s' lacks '%s'", extra[i],
+                       adeis_errmsg(), want[i]);
+    adeis_study_clear(&s);
+  }
+}
+
+Test(hostile, expect_line_decides_the_check)
+{
+  /* adjdeis-2m claimed order 3: FAIL; an expect line for it, order 2: ok, and orders.csv and
+   * the check line show the expectation used */
+  char text[1024];
+  snprintf(text, sizeof text, "%s", expect_study);
+  char *at = strstr(text, "adjdeis-2m = 2");
+  at[13] = '3';
+  at = strstr(text, " uniform-t\n");   /* uniform-lambda only: asymptotic from N = 256 */
+  memmove(at, at + 10, strlen(at + 10) + 1);
+  free(put("p/g.ini", problem_ini));
+  char *bad = put("bad.ini", text);
+  strcat(text, "; the method's order is 2: the study states it here\nexpect adjdeis-2m = 2\n");
+  char *good = put("good.ini", text);
+  run_result r = run_in(scratch, (const char *[]){"check", bad, "--quiet", NULL});
+  cr_expect_eq(r.code, 1, "%s%s", r.out, r.err);
+  cr_expect_not_null(strstr(r.out, "FAIL chk g adjdeis-2m uniform-lambda oracle 53 x_T fitted 2."),
+                     "%s", r.out);
+  run_free(&r);
+  r = run_in(scratch, (const char *[]){"check", good, "--quiet", NULL});
+  cr_expect_eq(r.code, 0, "%s%s", r.out, r.err);
+  cr_expect_null(strstr(r.out, "FAIL"), "%s", r.out);
+  cr_expect_not_null(strstr(r.out, "ok   chk g adjdeis-2m uniform-lambda oracle 53 theta fitted 2."),
+                     "%s", r.out);
+  cr_expect_not_null(strstr(r.out, "expected 2 tol 0.1"), "%s", r.out);
+  run_free(&r);
+  char *orders_path = path_of("results/chk/orders.csv"), *orders = slurp(orders_path);
+  cr_assert_not_null(orders);
+  cr_expect_not_null(strstr(orders, "\ng,adjdeis-2m,uniform-lambda,oracle,53,0,x_T,2,2."), "%s",
+                     orders);
+  cr_expect_not_null(strstr(orders, "\ng,euler-t,uniform-lambda,oracle,53,0,x_T,1,"), "%s", orders);
+  free(orders);
+  free(orders_path);
+  free(bad);
+  free(good);
+}
