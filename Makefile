@@ -3,6 +3,8 @@
 # make check      builds and runs every test (SAN=1: under ASan + UBSan)
 # make bench      runs the benchmarks and writes docs/benchmarks.md
 # make install PREFIX=/usr/local
+# make fuzz        builds the libFuzzer targets of fuzz/ with clang in build-fuzz/ and runs
+#                  each for FUZZ_SECONDS (default 60) seconds (docs/reliability.md)
 CC ?= cc
 PREFIX ?= /usr/local
 PKGS := gsl mpfr inih
@@ -37,7 +39,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 HEADERS := $(wildcard core/*.h analytic/*.h solvers/*.h studies/*.h plots/*.h cli/*.h tests/*.h)
 
-.PHONY: all deps check bench demo install clean
+.PHONY: all deps check bench demo install clean fuzz fuzz-build
 all: $(BUILD)/libadeis.a $(BUILD)/adeis
 
 deps:
@@ -87,5 +89,25 @@ install: all
 	done
 	sed -e 's|@PREFIX@|$(PREFIX)|' adeis.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/adeis.pc
 
+# ---- fuzzing: the parsers again, built by clang with libFuzzer, ASan and UBSan ----
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build-fuzz
+FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+  -DADEIS_FUZZ_ROOT='"$(CURDIR)"'
+FUZZ_LIB_SRC := $(sort $(wildcard core/*.c analytic/*.c solvers/*.c)) studies/study.c fuzz/fuzz_file.c
+FUZZ_TARGETS := inifile problem study
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(HEADERS) fuzz/fuzz_file.h | deps
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz: $(FUZZ_CC) is missing; run scripts/install-fuzz-deps.sh" >&2; exit 2; }
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(DEP_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(DEP_LIBS)
+
+fuzz: fuzz-build
+	bash scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
