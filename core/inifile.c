@@ -202,7 +202,13 @@ char *adeis_ini_next_line(adeis_ini_reader *r, int *indented)
   adeis_ini_cut_comment(s);
   adeis_ini_rstrip(s);
   *indented = isspace((unsigned char)*s) != 0;
-  return adeis_ini_lskip(s);
+  s = adeis_ini_lskip(s);
+  /* inih drops a BOM at the start of the first line it is handed, so a BOM left there
+   * (after blanks, or a second one) must go too, or inih would see another line than the
+   * one classified (" \xEF\xBB\xBF= 3" would reach the handler with an empty key) */
+  while (r->lineno == 1 && strncmp(s, UTF8_BOM, 3) == 0)
+    s = adeis_ini_lskip(s + 3);
+  return s;
 }
 
 void adeis_ini_classify(adeis_ini_reader *r, char *s, int may_continue)

@@ -568,3 +568,30 @@ Test(inifile, fail_keeps_the_reason_of_a_message_naming_a_long_path)
   cr_assert_not_null(strstr(r.msg, " [...] "));
   free(path);
 }
+
+/* Found by fuzz_inifile (make fuzz): a BOM after blanks on line 1 was left to inih, which
+ * drops a BOM at the start of its first line, so the handler got the key "" of ":l..". */
+Test(inifile, fuzz_bom_after_blanks_on_line_1)
+{
+  seen t;
+  parse_text(&t, " \xEF\xBB\xBF  :l\xFF\xFF ");
+  adeis_ini_parse(&t.r, feed, &t, note, &t);
+  cr_assert_str_eq(t.log, "", "no key '' reaches the handler");
+  cr_assert_str_eq(t.r.msg, "dir/f.ini:1: file: expected a key name before ':', got ':l\xFF\xFF'");
+  reader_done(&t.r);
+
+  parse_text(&t, "\xEF\xBB\xBF\xEF\xBB\xBF = 3\n");
+  adeis_ini_parse(&t.r, feed, &t, note, &t);
+  cr_assert_str_eq(t.log, "");
+  cr_assert_str_eq(t.r.msg, "dir/f.ini:1: file: expected a key name before '=', got '= 3'");
+  reader_done(&t.r);
+
+  /* the section line inih would see after dropping the BOM is the one classified */
+  parse_text(&t, "  \xEF\xBB\xBF[ check ]\ntolerance = 1\n\xEF\xBB\xBF[study]\n");
+  adeis_ini_parse(&t.r, feed, &t, note, &t);
+  cr_assert_eq(t.r.section_line[2], 1);
+  cr_assert_str_eq(t.log, "2 check.tolerance=1|");
+  cr_assert_str_eq(t.r.msg, "dir/f.ini:3: file: expected 'key = value', '[section]' or a comment, "
+                            "got '\xEF\xBB\xBF[study]'", "a BOM after line 1 is text");
+  reader_done(&t.r);
+}
