@@ -93,18 +93,24 @@ install: all
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
-FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-  -DADEIS_FUZZ_ROOT='"$(CURDIR)"'
+FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
+  -fno-sanitize-recover=undefined -fno-omit-frame-pointer -DADEIS_FUZZ_ROOT='"$(CURDIR)"'
+FUZZ_SAN := address,undefined
 FUZZ_LIB_SRC := $(sort $(wildcard core/*.c analytic/*.c solvers/*.c)) studies/study.c fuzz/fuzz_file.c
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_TARGETS := inifile problem study
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
-$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(HEADERS) fuzz/fuzz_file.h | deps
+# the library's sources with coverage for libFuzzer (fuzzer-no-link), the targets linked with it
+$(FUZZ_BUILD)/%.o: %.c $(HEADERS) fuzz/fuzz_file.h | deps
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz: $(FUZZ_CC) is missing; run scripts/install-fuzz-deps.sh" >&2; exit 2; }
-	@mkdir -p $(FUZZ_BUILD)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(DEP_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(DEP_LIBS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) $(DEP_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz_file.h | deps
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $(DEP_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) \
+	  $(DEP_LIBS)
 
 fuzz: fuzz-build
 	bash scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)

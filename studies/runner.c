@@ -32,7 +32,7 @@ typedef struct run_ctx {
   /* the first failure */
   int fail_rc;
   size_t fail_index;
-  char fail_msg[1536];
+  char fail_msg[ADEIS_ERRMSG_MAX];
 } run_ctx;
 
 void adeis_run_opts_init(adeis_run_opts *o)
@@ -161,7 +161,11 @@ static void note_failure(run_ctx *c, size_t i, int rc, const char *what)
   if (!c->fail_rc || i < c->fail_index) {
     c->fail_rc = rc;
     c->fail_index = i;
-    snprintf(c->fail_msg, sizeof c->fail_msg, "%s: %s", where, what);
+    adeis_sbuf m = {0};
+    adeis_sbuf_printf(&m, "%s: %s", where, what);
+    /* a long path keeps the reason after it */
+    adeis_abbreviate_middle(c->fail_msg, sizeof c->fail_msg, m.s ? m.s : "out of memory");
+    adeis_sbuf_free(&m);
   }
 }
 
@@ -211,9 +215,10 @@ static int run_point(run_ctx *c, size_t i)
   char name[600];
   adeis_point_file_name(c->s, &p, name, sizeof name);
   if (adeis_file_write_atomic(c->points_dir, name, b.s, b.len)) {
-    char msg[1024];
-    snprintf(msg, sizeof msg, "cannot write %s/%s (%s)", c->points_dir, name, strerror(errno));
-    note_failure(c, i, ADEIS_EINPUT, msg);
+    adeis_sbuf msg = {0};
+    adeis_sbuf_printf(&msg, "cannot write %s/%s (%s)", c->points_dir, name, strerror(errno));
+    note_failure(c, i, ADEIS_EINPUT, msg.s ? msg.s : "cannot write a point (out of memory)");
+    adeis_sbuf_free(&msg);
     adeis_sbuf_free(&b);
     return ADEIS_EINPUT;
   }

@@ -541,3 +541,23 @@ Test(hostile, expect_line_decides_the_check)
   free(bad);
   free(good);
 }
+
+/* ---- a full disk under stdout ---- */
+
+Test(hostile, full_stdout_is_a_failure)
+{
+  /* /dev/full: every write fails with ENOSPC, as on a full disk */
+  if (access("/dev/full", W_OK) != 0)
+    cr_skip_test("/dev/full is not writable here");
+  const char *root = getenv("ADEIS_ROOT");
+  char line[2048];
+  snprintf(line, sizeof line, "\"$ADEIS\" grad --problem '%s/problems/worked.ini' --method "
+           "adjdeis-1 --steps 8 >/dev/full", root && *root ? root : ".");
+  run_result r = run_sh(NULL, line);
+  cr_expect_eq(r.code, 3, "%s", r.err);
+  cr_expect_str_eq(r.err, "adeis: error writing the output\n");
+  run_free(&r);
+  r = run_sh(NULL, "\"$ADEIS\" list >/dev/full");
+  cr_expect_eq(r.code, 3, "%s", r.err);
+  run_free(&r);
+}
