@@ -134,7 +134,7 @@ static raw *new_method(parse_ctx *c, const char *name)
   return new_entry(c, &c->methods, &c->n_methods, &c->cap_methods, name, "methods", "method");
 }
 
-/* "expect WORDS" in [check]: WORDS (blanks made single), or NULL for another key. */
+/* "expect WORDS" in [check]: WORDS as written, or NULL for another key. */
 static const char *expect_words(const char *name)
 {
   if (strncmp(name, "expect", 6) != 0 || (name[6] && !isspace((unsigned char)name[6])))
