@@ -39,7 +39,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 HEADERS := $(wildcard core/*.h analytic/*.h solvers/*.h studies/*.h plots/*.h cli/*.h tests/*.h)
 
-.PHONY: all deps check bench demo install clean fuzz fuzz-build
+.PHONY: all deps check bench demo install clean fuzz fuzz-build fuzz-deps
 all: $(BUILD)/libadeis.a $(BUILD)/adeis
 
 deps:
@@ -102,13 +102,15 @@ FUZZ_TARGETS := inifile problem study
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
+fuzz-deps:
+	@bash scripts/install-fuzz-deps.sh
+
 # the library's sources with coverage for libFuzzer (fuzzer-no-link), the targets linked with it
-$(FUZZ_BUILD)/%.o: %.c $(HEADERS) fuzz/fuzz_file.h | deps
-	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz: $(FUZZ_CC) is missing; run scripts/install-fuzz-deps.sh" >&2; exit 2; }
+$(FUZZ_BUILD)/%.o: %.c $(HEADERS) fuzz/fuzz_file.h | deps fuzz-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) $(DEP_CFLAGS) -c $< -o $@
 
-$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz_file.h | deps
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz_file.h | deps fuzz-deps
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $(DEP_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) \
 	  $(DEP_LIBS)
 
