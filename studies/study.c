@@ -813,10 +813,14 @@ static int read_study_text(const char *path, adeis_study *s, int *regular)
   char *t = malloc(cap);
   int rc = t ? ADEIS_OK : ADEIS_ENOMEM, ch;
   while (rc == ADEIS_OK && (ch = getc(f)) != EOF) {
+    if (n == ADEIS_STUDY_FILE_MAX) {
+      rc = ADEIS_EINPUT;
+      break;
+    }
     if (n + 1 == cap) {
-      char *more = n >= ADEIS_STUDY_FILE_MAX ? NULL : realloc(t, 2 * cap);
+      char *more = realloc(t, 2 * cap);
       if (!more) {
-        rc = n >= ADEIS_STUDY_FILE_MAX ? ADEIS_EINPUT : ADEIS_ENOMEM;
+        rc = ADEIS_ENOMEM;
         break;
       }
       t = more;

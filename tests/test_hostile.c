@@ -561,3 +561,32 @@ Test(hostile, full_stdout_is_a_failure)
   cr_expect_eq(r.code, 3, "%s", r.err);
   run_free(&r);
 }
+
+/* ---- endless and huge study files ---- */
+
+Test(hostile, study_file_size_is_bounded, .timeout = 60)
+{
+  adeis_study s;
+  /* /dev/zero: reading stops at the first NUL byte, reported with its line */
+  cr_expect_eq(adeis_study_load("/dev/zero", &s), ADEIS_EINPUT);
+  cr_expect_str_eq(adeis_errmsg(), "/dev/zero:1: file: expected text, found a NUL byte (a binary "
+                                   "file?)");
+  adeis_study_clear(&s);
+  /* a file one byte over ADEIS_STUDY_FILE_MAX, of comment lines */
+  char *path = path_of("huge.ini");
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  static char line[1024];
+  memset(line, ';', sizeof line - 1);
+  line[sizeof line - 2] = '\n';
+  for (size_t n = 0; n < ADEIS_STUDY_FILE_MAX; n += sizeof line - 1)
+    fputs(line, f);
+  fputc('\n', f);
+  cr_assert_eq(fclose(f), 0);
+  cr_expect_eq(adeis_study_load(path, &s), ADEIS_EINPUT);
+  char want[600];
+  snprintf(want, sizeof want, "%s:0: file: larger than 16 MiB; expected a study file", path);
+  cr_expect_str_eq(adeis_errmsg(), want);
+  adeis_study_clear(&s);
+  free(path);
+}
