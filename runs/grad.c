@@ -2,9 +2,11 @@
  * The driver layer: it sits above solvers/ and the models, and reads a model's capabilities
  * (flow, exact gradients) instead of knowing its type. */
 #include "grad.h"
+#include "reference.h"
 #include "../core/status.h"
 #include "../solvers/forward.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -77,12 +79,15 @@ static int result_init(adeis_grad_result *res, const adeis_model *m, const adeis
   for (int q = 0; q < ADEIS_Q_COUNT; q++) {
     mpfr_init2(res->rel_error[q], m->be->prec < 64 ? 64 : m->be->prec); /* working precision */
     mpfr_set_nan(res->rel_error[q]);
+    mpfr_init2(res->reference_error[q], 64);
+    mpfr_set_nan(res->reference_error[q]);
     if (!wants(rq, q))
       continue;
     ok &= (res->grad[q] = adeis_vec_alloc(m->be, dims[q])) != NULL;
     ok &= (res->exact[q] = adeis_vec_alloc(m->be, dims[q])) != NULL;
   }
   ok &= (res->x0 = adeis_vec_alloc(m->be, m->dim)) != NULL;
+  res->states_error = NAN;
   res->initialised = 1;
   return ok ? ADEIS_OK : ADEIS_ENOMEM;
 }
@@ -93,6 +98,8 @@ void adeis_grad_result_clear(adeis_grad_result *res)
     return;
   for (int q = 0; q < ADEIS_Q_COUNT; q++) {
     mpfr_clear(res->rel_error[q]);
+    mpfr_clear(res->reference_error[q]);
+    adeis_vec_free(res->reference[q]);
     adeis_vec_free(res->grad[q]);
     adeis_vec_free(res->exact[q]);
   }
@@ -185,6 +192,7 @@ typedef struct run {
   adeis_adjoint_problem ap;
   adeis_vec *G;
   adeis_counts fwd;
+  adeis_ref_states *rs;          /* oracle states of a model without a flow */
 } run;
 
 /* Sample the path the adjoint reads: the SDE sampler over every stage time, or the method's
@@ -217,6 +225,77 @@ static int sample_states(run *r, adeis_vec *x0, int keep)
   return rc;
 }
 
+/* ---- references (runs/reference.h) ---- */
+
+static void reference_request(const run *r, adeis_reference_request *q)
+{
+  const adeis_model *m = &r->pb->model;
+  memset(q, 0, sizeof *q);
+  q->spec = r->rq->spec;
+  q->dims[ADEIS_Q_X_T] = m->dim;
+  q->dims[ADEIS_Q_Z] = m->cond_dim;
+  q->dims[ADEIS_Q_THETA] = m->theta_dim;
+  q->grid = r->rq->grid;
+  q->precision = r->rq->precision;
+  q->sde = r->rq->sde;
+  q->tol = r->rq->ref_tol;
+  q->max_steps = r->rq->ref_max_steps;
+}
+
+/* Oracle mode for a model without a flow: states from a converged forward solve. */
+static int reference_states(run *r, adeis_grad_result *res)
+{
+  if (!r->rq->spec) {
+    adeis_set_error("--state: oracle states of the %s model need a flow or the problem file "
+                    "(for a converged forward solve)", r->pb->model.ops->name);
+    return ADEIS_EINPUT;
+  }
+  adeis_reference_request q;
+  reference_request(r, &q);
+  int rc = adeis_ref_states_new(&q, &r->rs);
+  if (rc)
+    return rc;
+  adeis_states_reference(&r->states, r->rs);
+  res->states_error = adeis_ref_states_error(r->rs);
+  return r->states.at(&r->states, res->x0, &r->grid.pts[r->grid.n]);
+}
+
+/* Quantity q gets a reference: wanted, no exact value (or forced), references not refused. */
+static int needs_reference(const run *r, const adeis_grad_result *res, int q)
+{
+  if (!res->grad[q] || !res->grad[q]->n || r->rq->want_reference < 0 || !r->rq->spec)
+    return 0;
+  return r->rq->want_reference > 0 || !res->exact[q];
+}
+
+/* References for the quantities that need one, rounded to the run's backend. */
+static int reference_values(run *r, adeis_grad_result *res)
+{
+  int any = 0;
+  for (int q = 0; q < ADEIS_Q_COUNT; q++)
+    any |= needs_reference(r, res, q);
+  if (!any)
+    return ADEIS_OK;
+  adeis_reference_request q;
+  adeis_reference ref;
+  reference_request(r, &q);
+  int rc = adeis_reference_compute(&q, &ref);
+  for (int k = 0; k < ADEIS_Q_COUNT && !rc; k++) {
+    if (!needs_reference(r, res, k))
+      continue;
+    if (!(res->reference[k] = adeis_vec_alloc(r->pb->model.be, ref.n[k]))) {
+      rc = ADEIS_ENOMEM;
+      break;
+    }
+    for (size_t i = 0; i < ref.n[k]; i++)
+      adeis_vec_set(res->reference[k], i, ref.value[k][i]);
+    mpfr_set(res->reference_error[k], ref.error[k], RND);
+  }
+  res->reference_steps = rc ? 0 : ref.steps;
+  adeis_reference_clear(&ref);
+  return rc;
+}
+
 static int prepare_states(run *r, adeis_grad_result *res)
 {
   const adeis_problem *pb = r->pb;
@@ -227,9 +306,13 @@ static int prepare_states(run *r, adeis_grad_result *res)
     adeis_states_cached(&r->states, &r->cache);
     return rc;
   }
-  adeis_states_oracle(&r->states, &pb->model, r->ws, pb->x_T, tT);
-  if (r->rq->state == ADEIS_STATE_BACKSOLVE)
+  if (r->rq->state == ADEIS_STATE_BACKSOLVE) {
+    adeis_states_oracle(&r->states, &pb->model, r->ws, pb->x_T, tT);
     return sample_states(r, res->x0, 0);
+  }
+  if (!adeis_model_has(&pb->model, ADEIS_CAP_FLOW))
+    return reference_states(r, res);
+  adeis_states_oracle(&r->states, &pb->model, r->ws, pb->x_T, tT);
   return adeis_model_flow(&pb->model, r->ws, res->x0, t0, pb->x_T, tT);
 }
 
@@ -357,9 +440,13 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
     rc = check_finite(&r, res);
   if (!rc)
     rc = exact_values(&r, res);
+  if (!rc)
+    rc = reference_values(&r, res);
   for (int q = 0; q < ADEIS_Q_COUNT && !rc; q++)
-    if (res->exact[q])
-      adeis_vec_rel_dist(res->rel_error[q], res->grad[q], res->exact[q]);
+    if (res->exact[q] || res->reference[q])
+      adeis_vec_rel_dist(res->rel_error[q], res->grad[q],
+                         res->exact[q] ? res->exact[q] : res->reference[q]);
+  adeis_ref_states_free(r.rs);
   adeis_states_clear(&r.states);
   adeis_cache_clear(&r.cache);
   adeis_grid_clear(&r.grid);

@@ -21,6 +21,13 @@ typedef struct adeis_grad_request {
   int sde;
   double tol;                    /* adaptive methods: relative and absolute tolerance */
   unsigned quantities;           /* bits 1 << ADEIS_Q_*: what to compute (0 = all); x_T always */
+  /* References (runs/reference.h): computed from the problem's source for the quantities
+   * without an exact value; want_reference 1 computes them for every quantity (tests),
+   * -1 never. spec NULL: no reference, and no oracle states for a model without a flow. */
+  const adeis_problem_spec *spec;
+  int want_reference;
+  double ref_tol;                /* target of the reference's error estimate (0: default) */
+  size_t ref_max_steps;          /* bound on its finest level (0: default) */
 } adeis_grad_request;
 
 /* Smallest tolerance the adaptive (double) methods accept: below it they only grind. */
@@ -29,7 +36,11 @@ typedef struct adeis_grad_request {
 typedef struct adeis_grad_result {
   adeis_vec *grad[ADEIS_Q_COUNT];    /* NULL for quantities not requested */
   adeis_vec *exact[ADEIS_Q_COUNT];   /* NULL where no exact value exists */
-  mpfr_t rel_error[ADEIS_Q_COUNT];   /* NaN where exact is NULL */
+  adeis_vec *reference[ADEIS_Q_COUNT];   /* NULL where no reference was computed */
+  mpfr_t reference_error[ADEIS_Q_COUNT]; /* its relative error estimate; NaN where none */
+  size_t reference_steps;            /* steps of the reference's finest level (0: none) */
+  double states_error;               /* oracle states from a forward solve: its estimate, else NaN */
+  mpfr_t rel_error[ADEIS_Q_COUNT];   /* against exact, else against reference; NaN where neither */
   adeis_vec *x0;                     /* the x(t_end) the loss was taken at */
   adeis_vec *x_T_backsolved;         /* backsolve mode: the reconstructed x_T, else NULL */
   unsigned long nfe, nvjp;

@@ -404,6 +404,7 @@ static size_t significant_digits(const char *s)
 
 static const char *const keys_expected[] = {"method", "steps", "precision", "grid", "state", "sde",
                                             "nfe", "nvjp", "seconds", "grad", "exact",
+                                            "reference", "reference_error", "reference_steps",
                                             "rel_error"};
 #define N_KEYS (sizeof keys_expected / sizeof *keys_expected)
 
@@ -485,16 +486,40 @@ Test(cli, grad_json_double_precision)
   run_free(&r);
 }
 
-Test(cli, grad_json_sde_has_null_theta)
+/* SDE dL/dtheta has no exact value: it gets a reference (on the same Brownian path), and its
+ * rel_error is taken against it; x_T and z keep their exact values and no reference. */
+Test(cli, grad_json_sde_theta_has_a_reference)
 {
   run_result r;
-  jval doc = grad_json((const char *[]){"--sde", NULL}, &r);
+  jval doc = grad_json((const char *[]){"--sde", "--precision", "128", "--ref-max-steps", "256",
+                                        NULL}, &r);
   cr_assert_eq(jget(&doc, "sde")->b, 1);
   cr_expect_str_eq(jget(&doc, "state")->str, "cached", "the SDE reads the sampled path");
   cr_assert_eq(jget(jget(&doc, "exact"), "theta")->t, J_NULL);
-  cr_assert_eq(jget(jget(&doc, "rel_error"), "theta")->t, J_NULL);
   cr_assert_eq(jget(jget(&doc, "exact"), "x_T")->t, J_ARR);
   cr_assert_eq(jget(jget(&doc, "rel_error"), "x_T")->t, J_STR);
+  const jval *ref = jget(&doc, "reference"), *ref_err = jget(&doc, "reference_error");
+  cr_assert_eq(jget(ref, "x_T")->t, J_NULL);
+  cr_assert_eq(jget(ref_err, "x_T")->t, J_NULL);
+  cr_assert_eq(jget(ref, "theta")->t, J_ARR);
+  cr_assert_eq(jget(ref_err, "theta")->t, J_STR);
+  cr_expect_eq(jget(&doc, "reference_steps")->num, 256);
+  const jval *rel = jget(jget(&doc, "rel_error"), "theta");
+  cr_assert_eq(rel->t, J_STR);
+  double want = rel_error_of(jget(jget(&doc, "grad"), "theta"), jget(ref, "theta"));
+  cr_expect(fabs(strtod(rel->str, NULL) - want) <= 1e-12 * want, "%s vs %.17g", rel->str, want);
+  json_free(&doc);
+  run_free(&r);
+}
+
+/* Where exact values exist the reference is null unless asked for. */
+Test(cli, grad_json_reference_null_beside_exact)
+{
+  run_result r;
+  jval doc = grad_json((const char *[]){"--precision", "128", NULL}, &r);
+  cr_expect_eq(jget(&doc, "reference")->t, J_NULL);
+  cr_expect_eq(jget(&doc, "reference_error")->t, J_NULL);
+  cr_expect_eq(jget(&doc, "reference_steps")->t, J_NULL);
   json_free(&doc);
   run_free(&r);
 }
