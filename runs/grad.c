@@ -260,6 +260,35 @@ static int reference_states(run *r, adeis_grad_result *res)
   return r->states.at(&r->states, res->x0, &r->grid.pts[r->grid.n]);
 }
 
+int adeis_grad_has_exact(const adeis_model *m, int sde, int q)
+{
+  if (sde)
+    return q != ADEIS_Q_THETA && adeis_model_has(m, ADEIS_CAP_EXACT_SDE);
+  return adeis_model_has(m, ADEIS_CAP_EXACT_ODE | ADEIS_CAP_FLOW);
+}
+
+int adeis_grad_reference_floor(const adeis_problem_spec *spec, adeis_grid_kind grid,
+                               long precision, int sde, int q, double *floor)
+{
+  adeis_problem pb;
+  *floor = 0;
+  int rc = adeis_problem_build(spec, precision, &pb);
+  if (rc || adeis_grad_has_exact(&pb.model, sde, q)) {
+    if (!rc)
+      adeis_problem_clear(&pb);
+    return rc;
+  }
+  adeis_reference_request rq = {.spec = spec, .grid = grid, .precision = precision, .sde = sde,
+                                .dims = {pb.model.dim, pb.model.cond_dim, pb.model.theta_dim}};
+  adeis_problem_clear(&pb);
+  adeis_reference ref;
+  rc = adeis_reference_compute(&rq, &ref);
+  if (!rc)
+    *floor = ADEIS_REFERENCE_FLOOR_FACTOR * mpfr_get_d(ref.error[q], RND);
+  adeis_reference_clear(&ref);
+  return rc;
+}
+
 /* Quantity q gets a reference: wanted, no exact value (or forced), references not refused. */
 static int needs_reference(const run *r, const adeis_grad_result *res, int q)
 {
@@ -360,8 +389,7 @@ static int exact_values(run *r, adeis_grad_result *res)
   const adeis_problem *pb = r->pb;
   const adeis_model *m = &pb->model;
   const adeis_tpoint *tT = &r->grid.pts[0], *t0 = &r->grid.pts[r->grid.n];
-  unsigned cap = r->rq->sde ? ADEIS_CAP_EXACT_SDE : ADEIS_CAP_EXACT_ODE | ADEIS_CAP_FLOW;
-  if (!adeis_model_has(m, cap)) {
+  if (!adeis_grad_has_exact(m, r->rq->sde, ADEIS_Q_X_T)) {
     for (int q = 0; q < ADEIS_Q_COUNT; q++)
       drop_exact(res, q);
     return ADEIS_OK;

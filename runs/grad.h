@@ -66,4 +66,15 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
                        adeis_grad_result *res);
 void adeis_grad_result_clear(adeis_grad_result *res);
 
+/* 1 when the model gives quantity q an exact value (ODE: a flow and exact ODE gradients; SDE:
+ * exact SDE gradients, for x_T and z only); the other quantities are measured against a
+ * reference (runs/reference.h). */
+int adeis_grad_has_exact(const adeis_model *m, int sde, int q);
+
+/* The reference floor of quantity q for runs of this problem on this grid, precision and
+ * equation: 10x the reference's relative error estimate (reading the reference from the
+ * disk cache, or computing it), or 0 where q has an exact value. Returns 0 or an error status. */
+int adeis_grad_reference_floor(const adeis_problem_spec *spec, adeis_grid_kind grid,
+                               long precision, int sde, int q, double *floor);
+
 #endif

@@ -23,6 +23,7 @@
 #define ADEIS_REF_START_STEPS 64      /* N0, the coarsest level */
 #define ADEIS_REF_MAX_STEPS 65536     /* default bound on the finest level */
 #define ADEIS_REF_TOL 1e-20           /* default target, raised to 2^-precision when larger */
+#define ADEIS_REFERENCE_FLOOR_FACTOR 10.0 /* errors under this x the estimate are not measured */
 
 typedef struct adeis_reference_request {
   const adeis_problem_spec *spec;  /* the problem, rebuilt at the reference precision */
