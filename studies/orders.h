@@ -1,4 +1,4 @@
-/* Observed orders of convergence (MATH.md section 10) from errors e_i at step counts N_i.
+/* Observed orders of convergence (docs/math.md section 10) from errors e_i at step counts N_i.
  *
  * The rule, applied in this order (docs/studies.md, "How orders are estimated"):
  * 1. nan:   an error that is NaN, infinite or negative is left out.

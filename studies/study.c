@@ -542,7 +542,7 @@ static void check_modes(parse_ctx *c)
     if (c->val[K_STATE].text)
       adeis_ini_fail(&c->ini, c->val[K_STATE].line, LABEL(K_STATE),
                      "%s is not defined for the SDE: its adjoint reads the path sde-dpm-1 "
-                     "sampled (MATH.md sections 4 and 7); expected cached",
+                     "sampled (docs/math.md sections 4 and 7); expected cached",
                      adeis_state_name(s->states[i]));
     else
       adeis_ini_fail(&c->ini, c->val[K_SDE].line, LABEL(K_SDE),

@@ -530,7 +530,7 @@ Test(cli, grad_table)
                                       "--steps", "64", NULL});
   cr_assert_eq(r.code, 0, "%s", r.err);
   cr_assert(strstr(r.out, "adjdeis-2m") && strstr(r.out, "x_T") && strstr(r.out, "theta"));
-  cr_assert(strstr(r.out, "8.3399937615157") != NULL, "a_x(T)[0] of MATH.md 11:\n%s", r.out);
+  cr_assert(strstr(r.out, "8.3399937615157") != NULL, "a_x(T)[0] of docs/math.md section 11:\n%s", r.out);
   cr_assert(strstr(r.out, "relative error") != NULL);
   cr_assert_str_empty(r.err);
   run_free(&r);

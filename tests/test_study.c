@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The worked example (MATH.md 11) as a problem file, independent of problems/. */
+/* The worked example (docs/math.md section 11) as a problem file, independent of problems/. */
 static const char problem_ini[] = "[problem]\ntype = gaussian\ndim = 3\nmean = 0.5 -1 2\n"
                                   "var = 0.04 1 0.25\n[schedule]\nname = vp-linear\n"
                                   "t_end = 1e-3\nT = 1\n[loss]\ntype = quadratic\n"
