@@ -610,6 +610,8 @@ static int cache_load(const char *path, const char *key, adeis_reference *ref)
 
 /* ---- entry points ---- */
 
+static int reference_compute(const adeis_reference_request *rq, adeis_reference *ref);
+
 static int reference_init(adeis_reference *ref, const adeis_reference_request *rq)
 {
   memset(ref, 0, sizeof *ref);
@@ -643,7 +645,17 @@ void adeis_reference_clear(adeis_reference *ref)
   memset(ref, 0, sizeof *ref);
 }
 
+/* One reference at a time in a process: threads of a study that need the same reference wait
+ * for the first one and then read it from the cache instead of solving it again. */
 int adeis_reference_compute(const adeis_reference_request *rq, adeis_reference *ref)
+{
+  int rc;
+#pragma omp critical(adeis_reference)
+  rc = reference_compute(rq, ref);
+  return rc;
+}
+
+static int reference_compute(const adeis_reference_request *rq, adeis_reference *ref)
 {
   int rc = reference_init(ref, rq);
   if (rc)

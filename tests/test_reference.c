@@ -92,6 +92,8 @@ Test(reference, agrees_with_closed_form_within_its_estimate)
     cr_assert_not_null(res.reference[q]);
     double actual = rel_dist(res.reference[q], res.exact[q]);
     double est = mpfr_get_d(res.reference_error[q], RND);
+    cr_log_info("%s: reference vs closed form %g, estimate %g (%zu steps)",
+                adeis_quantity_names[q], actual, est, res.reference_steps);
     cr_expect_leq(est, TOL, "%s: estimate %g above the target", adeis_quantity_names[q], est);
     cr_expect_leq(actual, est, "%s: actual %g > estimate %g", adeis_quantity_names[q], actual, est);
     cr_expect_leq(est, 100 * actual, "%s: estimate %g more than 100x the actual %g",
@@ -139,6 +141,8 @@ Test(reference, states_agree_with_flow_within_their_estimate)
       worst = d > worst ? d : worst;
     }
   }
+  cr_log_info("states: worst error %g, estimate %g (%zu steps)", worst, est,
+              adeis_ref_states_steps(rs));
   cr_expect_leq(est, 100 * worst, "estimate %g more than 100x the worst error %g", est, worst);
   adeis_tpoint_clear(&u);
   adeis_vec_free(x);
@@ -307,6 +311,8 @@ Test(reference, model_without_capabilities_gets_reference_and_states)
     cr_assert_not_null(masked.reference[q]);
     cr_expect_null(exact.reference[q], "a reference was computed beside an exact value");
     double e = mpfr_get_d(masked.rel_error[q], RND), e0 = mpfr_get_d(exact.rel_error[q], RND);
+    cr_log_info("%s: rel_error against the reference %.12g, against the closed form %.12g",
+                adeis_quantity_names[q], e, e0);
     cr_expect(isfinite(e) && e > 0);
     /* the error against the reference is the error against the closed form, to the
      * reference's and the states' accuracy */
@@ -335,6 +341,51 @@ Test(reference, oracle_without_flow_or_source_is_refused)
   cr_expect_eq(adeis_grad_compute(&pb, &rq, &res), ADEIS_EINPUT);
   cr_expect(strstr(adeis_errmsg(), "oracle") != NULL, "%s", adeis_errmsg());
   adeis_grad_result_clear(&res);
+  adeis_problem_clear(&pb);
+  adeis_problem_spec_clear(&spec);
+}
+
+/* SDE: the reference runs at the reference precision on the same Brownian path. A run on the
+ * reference's finest grid (rk4-lambda, 256 steps) repeats the reference's finest level at a
+ * lower precision: the two agree to the run's precision, which they could not if the path
+ * differed between precisions or grids. dL/dx_T has an exact value along any path (G at the
+ * path's own x_0): on the finest grid it differs from the reference by the adjoint's own
+ * error only, on a 64-step grid by the path's O(h) error in x_0 as well. */
+static void sde_run(const adeis_problem_spec *spec, const adeis_problem *pb, size_t steps,
+                    double *vs_grad, double *vs_exact)
+{
+  adeis_grad_request rq;
+  request(&rq, spec, "rk4-lambda", steps);
+  rq.sde = 1;
+  rq.state = ADEIS_STATE_CACHED;
+  rq.want_reference = 1;
+  rq.ref_max_steps = 256;
+  adeis_grad_result res;
+  cr_assert_eq(adeis_grad_compute(pb, &rq, &res), 0, "%s", adeis_errmsg());
+  cr_assert_eq(res.reference_steps, 256);
+  cr_assert_not_null(res.exact[ADEIS_Q_X_T]);
+  cr_assert_null(res.exact[ADEIS_Q_THETA]);
+  cr_assert_not_null(res.reference[ADEIS_Q_THETA]);
+  *vs_grad = 0;
+  for (int q = 0; q < ADEIS_Q_COUNT; q++)
+    *vs_grad = fmax(*vs_grad, rel_dist(res.reference[q], res.grad[q]));
+  *vs_exact = rel_dist(res.reference[ADEIS_Q_X_T], res.exact[ADEIS_Q_X_T]);
+  adeis_grad_result_clear(&res);
+}
+
+Test(reference, sde_reference_reads_the_same_brownian_path)
+{
+  adeis_problem_spec spec;
+  adeis_problem pb;
+  load(&spec, &pb);
+  double same_grad, same_exact, coarse_grad, coarse_exact;
+  sde_run(&spec, &pb, 256, &same_grad, &same_exact);
+  sde_run(&spec, &pb, 64, &coarse_grad, &coarse_exact);
+  cr_log_info("SDE: reference vs run on the finest grid %g (x_T vs exact %g); on 64 steps %g "
+              "(x_T vs exact %g)", same_grad, same_exact, coarse_grad, coarse_exact);
+  cr_expect_leq(same_grad, 1e-30, "finest grid: reference vs run %g", same_grad);
+  cr_expect_leq(same_exact, 1e-6, "finest grid: x_T reference vs exact %g", same_exact);
+  cr_expect_geq(coarse_exact, 1e3 * same_exact, "64 steps: %g vs %g", coarse_exact, same_exact);
   adeis_problem_clear(&pb);
   adeis_problem_spec_clear(&spec);
 }
