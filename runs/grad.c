@@ -267,8 +267,20 @@ int adeis_grad_has_exact(const adeis_model *m, int sde, int q)
   return adeis_model_has(m, ADEIS_CAP_EXACT_ODE | ADEIS_CAP_FLOW);
 }
 
+/* 10x the estimate of the forward solve oracle states come from (shared in the process) */
+static int states_floor(const adeis_reference_request *rq, double *floor)
+{
+  adeis_ref_states *rs;
+  int rc = adeis_ref_states_new(rq, &rs);
+  if (!rc)
+    *floor = ADEIS_REFERENCE_FLOOR_FACTOR * adeis_ref_states_error(rs);
+  adeis_ref_states_free(rs);
+  return rc;
+}
+
 int adeis_grad_reference_floor(const adeis_problem_spec *spec, adeis_grid_kind grid,
-                               long precision, int sde, int q, double *floor)
+                               long precision, int sde, adeis_state_mode state, int q,
+                               double *floor)
 {
   adeis_problem pb;
   *floor = 0;
@@ -278,6 +290,8 @@ int adeis_grad_reference_floor(const adeis_problem_spec *spec, adeis_grid_kind g
       adeis_problem_clear(&pb);
     return rc;
   }
+  int solved_states = !sde && state == ADEIS_STATE_ORACLE && !adeis_model_has(&pb.model,
+                                                                               ADEIS_CAP_FLOW);
   adeis_reference_request rq = {.spec = spec, .grid = grid, .precision = precision, .sde = sde,
                                 .dims = {pb.model.dim, pb.model.cond_dim, pb.model.theta_dim}};
   adeis_problem_clear(&pb);
@@ -286,6 +300,9 @@ int adeis_grad_reference_floor(const adeis_problem_spec *spec, adeis_grid_kind g
   if (!rc)
     *floor = ADEIS_REFERENCE_FLOOR_FACTOR * mpfr_get_d(ref.error[q], RND);
   adeis_reference_clear(&ref);
+  double sf = 0;
+  if (!rc && solved_states && !(rc = states_floor(&rq, &sf)))
+    *floor = fmax(*floor, sf);
   return rc;
 }
 

@@ -71,10 +71,13 @@ void adeis_grad_result_clear(adeis_grad_result *res);
  * reference (runs/reference.h). */
 int adeis_grad_has_exact(const adeis_model *m, int sde, int q);
 
-/* The reference floor of quantity q for runs of this problem on this grid, precision and
- * equation: 10x the reference's relative error estimate (reading the reference from the
- * disk cache, or computing it), or 0 where q has an exact value. Returns 0 or an error status. */
+/* The reference floor of quantity q for runs of this problem on this grid, precision,
+ * equation and state mode: 10x the reference's relative error estimate (read from the disk
+ * cache, or computed), and in oracle mode for a model without a flow at least 10x the
+ * estimate of the forward solve its states come from; 0 where q has an exact value.
+ * Returns 0 or an error status. */
 int adeis_grad_reference_floor(const adeis_problem_spec *spec, adeis_grid_kind grid,
-                               long precision, int sde, int q, double *floor);
+                               long precision, int sde, adeis_state_mode state, int q,
+                               double *floor);
 
 #endif

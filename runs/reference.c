@@ -677,29 +677,42 @@ static int reference_compute(const adeis_reference_request *rq, adeis_reference 
 
 /* ---- oracle states from a converged forward solve ---- */
 
-struct adeis_ref_states {
+/* A converged forward solution, shared read-only by every run of the process that needs it
+ * (the points of a study): the problem at the reference precision (models are immutable and
+ * evaluate in per-thread workspaces) and the stored states. Kept for the process's life. */
+typedef struct states_solution {
+  char key[1024];
   adeis_problem pb;
+  adeis_cache cache;      /* the finest solve, increasing lambda */
+  double error;
+  size_t steps;
+  struct states_solution *next;
+} states_solution;
+
+static states_solution *solutions; /* guarded by the critical section adeis_ref_states */
+
+/* What one run holds: the shared solution and its own scratch. */
+struct adeis_ref_states {
+  const states_solution *sol;
   void *ws;
   rk4_fwd f;
   int have_f;
-  adeis_cache cache;      /* the finest solve, increasing lambda */
   adeis_tpoint tp;        /* a requested point at the reference precision */
   adeis_vec *x;
   mpfr_t tmp;
-  double error;
-  size_t steps;
 };
 
 /* RK4 from x_T over a uniform-lambda grid of n steps into cache. */
-static int states_level(adeis_ref_states *rs, size_t n, adeis_cache *cache)
+static int states_level(states_solution *sol, rk4_fwd *f, adeis_vec *x, size_t n,
+                        adeis_cache *cache)
 {
   adeis_grid g;
-  int rc = adeis_grid_init(&g, ADEIS_GRID_UNIFORM_LAMBDA, &rs->pb.sched, n);
+  adeis_cache_init(cache, sol->pb.sched.prec);
+  int rc = adeis_grid_init(&g, ADEIS_GRID_UNIFORM_LAMBDA, &sol->pb.sched, n);
   if (rc)
     return rc;
-  adeis_cache_init(cache, rs->pb.sched.prec);
-  adeis_vec_copy(rs->x, rs->pb.x_T);
-  rc = rk4_forward(&rs->f, g.pts, n, rs->x, cache);
+  adeis_vec_copy(x, sol->pb.x_T);
+  rc = rk4_forward(f, g.pts, n, x, cache);
   adeis_grid_clear(&g);
   return rc;
 }
@@ -720,51 +733,116 @@ static double states_estimate(const adeis_cache *coarse, const adeis_cache *fine
   return worst;
 }
 
-static int states_solve(adeis_ref_states *rs, const adeis_reference_request *rq)
+/* Levels doubled from N0 until the estimate meets the target or the bound is reached. */
+static int states_levels(states_solution *sol, rk4_fwd *f, adeis_vec *x,
+                         const adeis_reference_request *rq)
 {
   size_t n = ADEIS_REF_START_STEPS, bound = max_steps(rq);
   double target = adeis_reference_target(rq);
   adeis_cache coarse;
-  memset(&coarse, 0, sizeof coarse);
-  int rc = states_level(rs, n, &coarse);
+  int rc = states_level(sol, f, x, n, &coarse);
   while (!rc) {
-    rc = states_level(rs, 2 * n, &rs->cache);
+    rc = states_level(sol, f, x, 2 * n, &sol->cache);
     if (rc)
       break;
-    rs->error = states_estimate(&coarse, &rs->cache);
-    rs->steps = 2 * n;
+    sol->error = states_estimate(&coarse, &sol->cache);
+    sol->steps = 2 * n;
     adeis_cache_clear(&coarse);
-    if (rs->error <= target || 4 * n > bound)
+    if (sol->error <= target || 4 * n > bound)
       return ADEIS_OK;
-    coarse = rs->cache;
-    memset(&rs->cache, 0, sizeof rs->cache);
+    coarse = sol->cache;
+    memset(&sol->cache, 0, sizeof sol->cache);
     n *= 2;
   }
   adeis_cache_clear(&coarse);
   return rc;
 }
 
+static void solution_free(states_solution *sol)
+{
+  adeis_cache_clear(&sol->cache);
+  adeis_problem_clear(&sol->pb);
+  free(sol);
+}
+
+static int solution_build(const adeis_reference_request *rq, const char *key,
+                          states_solution **out)
+{
+  states_solution *sol = calloc(1, sizeof *sol);
+  if (!sol)
+    return ADEIS_ENOMEM;
+  snprintf(sol->key, sizeof sol->key, "%s", key);
+  int rc = adeis_problem_build(rq->spec, adeis_reference_precision(rq->precision), &sol->pb);
+  if (rc) {
+    free(sol);
+    return rc;
+  }
+  void *ws = adeis_model_ws_alloc(&sol->pb.model);
+  adeis_vec *x = adeis_vec_alloc(sol->pb.model.be, sol->pb.model.dim);
+  rk4_fwd f;
+  rc = ws && x ? rk4_fwd_init(&f, &sol->pb.model, ws, &sol->pb.sched) : ADEIS_ENOMEM;
+  if (ws && x) {
+    if (!rc)
+      rc = states_levels(sol, &f, x, rq);
+    rk4_fwd_clear(&f);
+  }
+  adeis_vec_free(x);
+  adeis_model_ws_free(&sol->pb.model, ws);
+  if (rc)
+    solution_free(sol);
+  else
+    *out = sol;
+  return rc;
+}
+
+/* The shared solution for a request: found, or solved and registered. */
+static int solution_get(const adeis_reference_request *rq, const states_solution **out)
+{
+  char key[1024];
+  adeis_reference_request k = *rq;
+  k.sde = 0;
+  k.grid = ADEIS_GRID_UNIFORM_LAMBDA;
+  if (cache_key(&k, key, sizeof key)) {
+    adeis_set_error("reference states: cannot read the problem file '%s'", rq->spec->path);
+    return ADEIS_EINPUT;
+  }
+  int rc = ADEIS_OK;
+#pragma omp critical(adeis_ref_states)
+  {
+    const states_solution *sol = solutions;
+    while (sol && strcmp(sol->key, key) != 0)
+      sol = sol->next;
+    if (!sol) {
+      states_solution *made = NULL;
+      if (!(rc = solution_build(rq, key, &made))) {
+        made->next = solutions;
+        solutions = made;
+        sol = made;
+      }
+    }
+    *out = sol;
+  }
+  return rc;
+}
+
 int adeis_ref_states_new(const adeis_reference_request *rq, adeis_ref_states **out)
 {
   *out = NULL;
+  const states_solution *sol;
+  int rc = solution_get(rq, &sol);
+  if (rc)
+    return rc;
   adeis_ref_states *rs = calloc(1, sizeof *rs);
   if (!rs)
     return ADEIS_ENOMEM;
-  long prec = adeis_reference_precision(rq->precision);
-  int rc = adeis_problem_build(rq->spec, prec, &rs->pb);
-  if (rc) {
-    free(rs);
-    return rc;
-  }
-  adeis_tpoint_init(&rs->tp, rs->pb.sched.prec);
-  mpfr_init2(rs->tmp, (mpfr_prec_t)prec);
-  if (!(rs->ws = adeis_model_ws_alloc(&rs->pb.model)) ||
-      !(rs->x = adeis_vec_alloc(rs->pb.model.be, rs->pb.model.dim)))
+  rs->sol = sol;
+  adeis_tpoint_init(&rs->tp, sol->pb.sched.prec);
+  mpfr_init2(rs->tmp, sol->pb.be.prec);
+  if (!(rs->ws = adeis_model_ws_alloc(&sol->pb.model)) ||
+      !(rs->x = adeis_vec_alloc(sol->pb.model.be, sol->pb.model.dim)))
     rc = ADEIS_ENOMEM;
-  if (!rc && !(rc = rk4_fwd_init(&rs->f, &rs->pb.model, rs->ws, &rs->pb.sched)))
+  if (!rc && !(rc = rk4_fwd_init(&rs->f, &sol->pb.model, rs->ws, &sol->pb.sched)))
     rs->have_f = 1;
-  if (!rc)
-    rc = states_solve(rs, rq);
   if (rc)
     adeis_ref_states_free(rs);
   else
@@ -778,22 +856,20 @@ void adeis_ref_states_free(adeis_ref_states *rs)
     return;
   if (rs->have_f)
     rk4_fwd_clear(&rs->f);
-  adeis_cache_clear(&rs->cache);
   adeis_tpoint_clear(&rs->tp);
   mpfr_clear(rs->tmp);
   adeis_vec_free(rs->x);
-  adeis_model_ws_free(&rs->pb.model, rs->ws);
-  adeis_problem_clear(&rs->pb);
+  adeis_model_ws_free(&rs->sol->pb.model, rs->ws);
   free(rs);
 }
 
-double adeis_ref_states_error(const adeis_ref_states *rs) { return rs->error; }
-size_t adeis_ref_states_steps(const adeis_ref_states *rs) { return rs->steps; }
+double adeis_ref_states_error(const adeis_ref_states *rs) { return rs->sol->error; }
+size_t adeis_ref_states_steps(const adeis_ref_states *rs) { return rs->sol->steps; }
 
 /* Index of the stored point nearest in lambda to rs->tp (stored lambdas increase). */
 static size_t nearest_state(const adeis_ref_states *rs)
 {
-  const adeis_cache *c = &rs->cache;
+  const adeis_cache *c = &rs->sol->cache;
   size_t lo = 0, hi = c->n - 1;
   if (mpfr_cmp(rs->tp.lambda, c->tp[lo].lambda) <= 0)
     return lo;
@@ -807,7 +883,7 @@ static size_t nearest_state(const adeis_ref_states *rs)
       hi = mid;
   }
   mpfr_t a, b;
-  mpfr_inits2(rs->pb.sched.prec, a, b, (mpfr_ptr)0);
+  mpfr_inits2(mpfr_get_prec(rs->tp.lambda), a, b, (mpfr_ptr)0);
   mpfr_sub(a, rs->tp.lambda, c->tp[lo].lambda, RND);
   mpfr_sub(b, c->tp[hi].lambda, rs->tp.lambda, RND);
   size_t j = mpfr_cmp(a, b) <= 0 ? lo : hi;
@@ -818,11 +894,12 @@ static size_t nearest_state(const adeis_ref_states *rs)
 static int ref_states_at(const adeis_states *st, adeis_vec *x, const adeis_tpoint *tp)
 {
   adeis_ref_states *rs = st->impl;
-  adeis_schedule_point_lambda(&rs->pb.sched, &rs->tp, tp->lambda);
+  const adeis_cache *c = &rs->sol->cache;
+  adeis_schedule_point_lambda(&rs->sol->pb.sched, &rs->tp, tp->lambda);
   size_t j = nearest_state(rs);
-  adeis_vec_copy(rs->x, rs->cache.x[j]);
-  if (!mpfr_equal_p(rs->cache.tp[j].lambda, rs->tp.lambda)) {
-    int rc = rk4_fwd_step(&rs->f, rs->x, &rs->cache.tp[j], &rs->tp);
+  adeis_vec_copy(rs->x, c->x[j]);
+  if (!mpfr_equal_p(c->tp[j].lambda, rs->tp.lambda)) {
+    int rc = rk4_fwd_step(&rs->f, rs->x, &c->tp[j], &rs->tp);
     if (rc)
       return rc;
   }

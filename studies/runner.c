@@ -331,7 +331,8 @@ static int fit_row(run_ctx *c, adeis_order_row *r, size_t qi, double *N, double 
   }
   double ref_floor;
   int rc = adeis_grad_reference_floor(&s->problems[r->problem].spec, s->grids[r->grid],
-                                      s->precisions[r->precision], s->sde, r->quantity, &ref_floor);
+                                      s->precisions[r->precision], s->sde,
+                                      s->states[r->state], r->quantity, &ref_floor);
   if (!rc)
     rc = adeis_order_estimate_ref(N, e, s->n_steps, s->precisions[r->precision], 1.0,
                                   ADEIS_ORDER_PRE_TOL, ref_floor, &r->fit);
