@@ -713,3 +713,40 @@ Test(cli, every_method_runs_on_the_worked_example)
     run_free(&r);
   }
 }
+
+/* --reference: the reference beside the exact values, within its estimate of them; rel_error
+ * stays against the exact values. */
+Test(cli, grad_reference_flag_beside_exact)
+{
+  run_result r;
+  jval doc = grad_json((const char *[]){"--precision", "128", "--reference", "--ref-max-steps",
+                                        "256", NULL}, &r);
+  const char *names[] = {"x_T", "z", "theta"};
+  const jval *ref = jget(&doc, "reference"), *est = jget(&doc, "reference_error");
+  cr_expect_eq(jget(&doc, "reference_steps")->num, 256);
+  for (size_t q = 0; q < 3; q++) {
+    const jval *g = jget(jget(&doc, "grad"), names[q]), *e = jget(jget(&doc, "exact"), names[q]);
+    const jval *rv = jget(ref, names[q]), *re = jget(est, names[q]);
+    cr_assert_eq(rv->t, J_ARR);
+    cr_assert_eq(re->t, J_STR);
+    double bound = strtod(re->str, NULL), actual = rel_error_of(rv, e);
+    cr_expect(bound > 0 && actual <= bound, "%s: reference off by %g, estimate %g", names[q],
+              actual, bound);
+    double want = rel_error_of(g, e), got = strtod(jget(jget(&doc, "rel_error"), names[q])->str, NULL);
+    cr_expect(fabs(got - want) <= 1e-12 * want, "%s: rel_error %g, against exact %g", names[q],
+              got, want);
+  }
+  json_free(&doc);
+  run_free(&r);
+}
+
+Test(cli, grad_ref_max_steps_bad_input)
+{
+  const char *p = worked_ini();
+  expect_bad((const char *[]){"grad", "--problem", p, "--method", "adjdeis-1", "--steps", "8",
+                              "--ref-max-steps", "100", NULL},
+             "--ref-max-steps");
+  expect_bad((const char *[]){"grad", "--problem", p, "--method", "adjdeis-1", "--steps", "8",
+                              "--ref-max-steps", "lots", NULL},
+             "--ref-max-steps");
+}
