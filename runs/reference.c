@@ -153,8 +153,8 @@ static int level_alloc(level *l, const adeis_model *m)
 {
   size_t dims[ADEIS_Q_COUNT] = {m->dim, m->cond_dim, m->theta_dim};
   int ok = 1;
-  for (int q = 0; q < ADEIS_Q_COUNT; q++)
-    ok &= (l->g[q] = adeis_vec_alloc(m->be, dims[q])) != NULL;
+  for (int q = 0; q < ADEIS_Q_COUNT; q++) /* a quantity of dimension 0 stays NULL */
+    ok &= !dims[q] || (l->g[q] = adeis_vec_alloc(m->be, dims[q])) != NULL;
   return ok ? ADEIS_OK : ADEIS_ENOMEM;
 }
 
@@ -205,8 +205,10 @@ static int ode_adjoint(const adeis_problem *pb, void *ws, const adeis_grid *grid
   ap.a_z = l->g[ADEIS_Q_Z];
   ap.a_theta = l->g[ADEIS_Q_THETA];
   adeis_problem_loss_grad(pb, ap.a_x, x0);
-  adeis_vec_set_zero(ap.a_z);
-  adeis_vec_set_zero(ap.a_theta);
+  if (ap.a_z)
+    adeis_vec_set_zero(ap.a_z);
+  if (ap.a_theta)
+    adeis_vec_set_zero(ap.a_theta);
   int rc = m->solve(m, &ap);
   adeis_states_clear(&st);
   return rc;
@@ -258,7 +260,8 @@ static int sde_level(const adeis_problem *pb, adeis_grid_kind kind, size_t n, le
   adeis_grad_result res;
   int rc = adeis_grad_compute(pb, &rq, &res);
   for (int q = 0; q < ADEIS_Q_COUNT && !rc; q++)
-    adeis_vec_copy(l->g[q], res.grad[q]);
+    if (l->g[q])
+      adeis_vec_copy(l->g[q], res.grad[q]);
   adeis_grad_result_clear(&res);
   return rc;
 }
@@ -317,6 +320,10 @@ static int take_values(solve_ctx *c, adeis_reference *ref)
   mpfr_init2(older, 64);
   for (int q = 0; q < ADEIS_Q_COUNT; q++) {
     const adeis_vec *v = best->g[q];
+    if (!v) { /* nothing to measure */
+      mpfr_set_zero(ref->error[q], 1);
+      continue;
+    }
     /* the Richardson values converge at order >= 5; their estimate assumes order 4 */
     estimate(ref->error[q], prev->g[q], v, c->order == 1 ? 1 : 4);
     if (c->order == 1) { /* the path's convergence is not smooth in N: the larger of two */
@@ -339,8 +346,9 @@ static int solve_level(solve_ctx *c, size_t n)
   if (rc || c->order == 1)
     return rc;
   for (int q = 0; q < ADEIS_Q_COUNT; q++)
-    richardson(c->rich[1].g[q], c->lv[1].g[q], l->g[q], c->order,
-               adeis_backend_scalar_prec(&c->pb.be));
+    if (l->g[q])
+      richardson(c->rich[1].g[q], c->lv[1].g[q], l->g[q], c->order,
+                 adeis_backend_scalar_prec(&c->pb.be));
   return ADEIS_OK;
 }
 
