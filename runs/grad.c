@@ -242,9 +242,12 @@ static void reference_request(const run *r, adeis_reference_request *q)
   q->max_steps = r->rq->ref_max_steps;
 }
 
-/* Oracle mode for a model without a flow: states from a converged forward solve. */
-static int reference_states(run *r, adeis_grad_result *res)
+/* Oracle mode for a model without a flow: the converged forward solve its states come from,
+ * solved (or found, once per process) before the run's clock starts, like a closed form. */
+static int solve_reference_states(run *r)
 {
+  if (r->rq->state != ADEIS_STATE_ORACLE || adeis_model_has(&r->pb->model, ADEIS_CAP_FLOW))
+    return ADEIS_OK;
   if (!r->rq->spec) {
     adeis_set_error("--state: oracle states of the %s model need a flow or the problem file "
                     "(for a converged forward solve)", r->pb->model.ops->name);
@@ -252,9 +255,11 @@ static int reference_states(run *r, adeis_grad_result *res)
   }
   adeis_reference_request q;
   reference_request(r, &q);
-  int rc = adeis_ref_states_new(&q, &r->rs);
-  if (rc)
-    return rc;
+  return adeis_ref_states_new(&q, &r->rs);
+}
+
+static int reference_states(run *r, adeis_grad_result *res)
+{
   adeis_states_reference(&r->states, r->rs);
   res->states_error = adeis_ref_states_error(r->rs);
   return r->states.at(&r->states, res->x0, &r->grid.pts[r->grid.n]);
@@ -472,8 +477,10 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
     adeis_vec_free(r.G);
     return ADEIS_ENOMEM;
   }
+  rc = solve_reference_states(&r);
   double t_start = now_seconds();
-  rc = adeis_grid_init(&r.grid, rq->grid, &pb->sched, rq->steps);
+  if (!rc)
+    rc = adeis_grid_init(&r.grid, rq->grid, &pb->sched, rq->steps);
   if (!rc)
     rc = prepare_states(&r, res);
   if (!rc)

@@ -449,19 +449,72 @@ static char *slurp(const char *path, size_t *len)
   return buf;
 }
 
-/* Everything the reference depends on, as text (the cache key). */
+/* Fold the bytes of one file into the two hashes; -1 when unreadable. */
+static int hash_file(const char *path, uint64_t h[2])
+{
+  size_t len;
+  char *bytes = slurp(path, &len);
+  if (!bytes)
+    return -1;
+  h[0] = fnv1a(bytes, len, h[0]);
+  h[1] = fnv1a(bytes, len, h[1]);
+  free(bytes);
+  return 0;
+}
+
+/* The file a line `key = @FILE` names (relative to the problem file's folder), or "". */
+static void vector_file(const char *problem, const char *line, size_t len, char *path,
+                        size_t size)
+{
+  const char *eq = memchr(line, '=', len), *end = line + len;
+  path[0] = '\0';
+  if (!eq)
+    return;
+  const char *v = eq + 1;
+  while (v < end && (*v == ' ' || *v == '\t'))
+    v++;
+  if (v >= end || *v != '@')
+    return;
+  size_t n = 0;
+  while (v + 1 + n < end && !strchr(" \t\r;#", v[1 + n]))
+    n++;
+  const char *slash = strrchr(problem, '/');
+  int dir = v[1] == '/' || !slash ? 0 : (int)(slash - problem + 1);
+  snprintf(path, size, "%.*s%.*s", dir, problem, (int)n, v + 1);
+}
+
+/* Fold the bytes of every vector file the problem file names into h. */
+static int hash_vector_files(const char *problem, const char *text, uint64_t h[2])
+{
+  char path[4096];
+  for (const char *line = text; *line;) {
+    const char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    vector_file(problem, line, len, path, sizeof path);
+    if (path[0] && hash_file(path, h))
+      return -1;
+    line += len + (end != NULL);
+  }
+  return 0;
+}
+
+/* Everything the reference depends on, as text (the cache key): the problem file's bytes and
+ * those of the vector files it names, grid, equation, noise seed, precision, method, rule. */
 static int cache_key(const adeis_reference_request *rq, char *buf, size_t size)
 {
   size_t len;
   char *bytes = slurp(rq->spec->path, &len);
   if (!bytes)
     return -1;
-  uint64_t h1 = fnv1a(bytes, len, FNV_BASIS), h2 = fnv1a(bytes, len, FNV_BASIS2);
+  uint64_t h[2] = {fnv1a(bytes, len, FNV_BASIS), fnv1a(bytes, len, FNV_BASIS2)};
+  int rc = hash_vector_files(rq->spec->path, bytes, h);
   free(bytes);
+  if (rc)
+    return -1;
   int n = snprintf(buf, size,
                    "adeis-reference 1\nproblem %016llx%016llx\ngrid %s\nequation %s\n"
                    "noise_seed %lu\nprecision %ld\nmethod %s\nrule start %d max %zu tol %.17g\n",
-                   (unsigned long long)h1, (unsigned long long)h2, adeis_grid_name(rq->grid),
+                   (unsigned long long)h[0], (unsigned long long)h[1], adeis_grid_name(rq->grid),
                    rq->sde ? "sde" : "ode", rq->spec->noise_seed,
                    adeis_reference_precision(rq->precision), ADEIS_REF_METHOD,
                    ADEIS_REF_START_STEPS, max_steps(rq), adeis_reference_target(rq));

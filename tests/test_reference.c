@@ -389,3 +389,37 @@ Test(reference, sde_reference_reads_the_same_brownian_path)
   adeis_problem_clear(&pb);
   adeis_problem_spec_clear(&spec);
 }
+
+/* The cache key covers the files a problem file reads vectors from (`key = @FILE`): another
+ * content is another entry, and an unreadable one means no cache (never a stale entry). */
+Test(reference, cache_key_covers_vector_files)
+{
+  char problem[512], vec[512], a[2200], b[2200], c[2200];
+  snprintf(problem, sizeof problem, "%s/vec.ini", tmpdir);
+  snprintf(vec, sizeof vec, "%s/x.f64", tmpdir);
+  FILE *fp = fopen(problem, "w");
+  cr_assert_not_null(fp);
+  fputs("[start]\nx_T = @x.f64   ; from a file\n", fp);
+  fclose(fp);
+  adeis_problem_spec spec;
+  memset(&spec, 0, sizeof spec);
+  spec.path = problem;
+  adeis_reference_request q;
+  memset(&q, 0, sizeof q);
+  q.spec = &spec;
+  q.precision = PREC;
+  double v[2] = {0.7, -0.4};
+  for (int k = 0; k < 2; k++) {
+    fp = fopen(vec, "wb");
+    cr_assert_not_null(fp);
+    cr_assert_eq(fwrite(v, sizeof v, 1, fp), 1);
+    fclose(fp);
+    cr_assert_eq(adeis_reference_cache_path(&q, k ? b : a, sizeof a), 0);
+    v[1] = -0.5;
+  }
+  cr_expect_str_neq(a, b, "the vector file's bytes are not in the key");
+  cr_assert_eq(adeis_reference_cache_path(&q, c, sizeof c), 0);
+  cr_expect_str_eq(b, c, "the key is not a function of the bytes");
+  cr_assert_eq(remove(vec), 0);
+  cr_expect_eq(adeis_reference_cache_path(&q, c, sizeof c), -1);
+}
