@@ -162,7 +162,8 @@ static int check_memory(const adeis_problem *pb, const adeis_grad_request *rq,
 {
   double scalar = 4.0 * adeis_scalar_bytes(pb->sched.prec), n = (double)rq->steps;
   double bytes = (n + 1) * scalar;
-  if (rq->state == ADEIS_STATE_CACHED) {
+  if (rq->state == ADEIS_STATE_CACHED ||
+      (rq->state == ADEIS_STATE_ORACLE && !adeis_model_has(&pb->model, ADEIS_CAP_FLOW))) {
     double per_step = 1.0;
     for (size_t j = 0; j < m->n_nodes; j++)
       per_step += m->nodes[j].num > 0 && m->nodes[j].num < m->nodes[j].den;
@@ -193,6 +194,8 @@ typedef struct run {
   adeis_vec *G;
   adeis_counts fwd;
   adeis_ref_states *rs;          /* oracle states of a model without a flow */
+  adeis_states solved, stored;   /* ... the solve's provider and the states stored from it */
+  double states_seconds;         /* time spent storing them (not the adjoint's) */
 } run;
 
 /* Sample the path the adjoint reads: the SDE sampler over every stage time, or the method's
@@ -258,11 +261,56 @@ static int solve_reference_states(run *r)
   return adeis_ref_states_new(&q, &r->rs);
 }
 
+static double now_seconds(void);
+
+/* x at tp: stored when the time was known in advance, else from the solve (adaptive methods). */
+static int mixed_at(const adeis_states *st, adeis_vec *x, const adeis_tpoint *tp)
+{
+  const run *r = st->impl;
+  const adeis_vec *v = r->stored.peek(&r->stored, tp);
+  if (!v)
+    return r->solved.at(&r->solved, x, tp);
+  adeis_vec_copy(x, v);
+  return ADEIS_OK;
+}
+
+static const adeis_vec *mixed_peek(const adeis_states *st, const adeis_tpoint *tp)
+{
+  const run *r = st->impl;
+  return r->stored.peek(&r->stored, tp);
+}
+
+/* Store x at every time the method will ask for (grid points and stage nodes; none for the
+ * adaptive methods, whose times are not known in advance), so that reading a state costs what
+ * a closed-form flow costs; the time this takes is not the adjoint's. */
+static int store_reference_states(run *r)
+{
+  adeis_tpoint *pts = NULL;
+  size_t n = 0;
+  double t0 = now_seconds();
+  int rc = ADEIS_OK;
+  if (!(r->m->flags & ADEIS_METHOD_TOL))
+    rc = stage_times(r->m, &r->grid, &r->pb->sched, &pts, &n);
+  adeis_vec *x = rc ? NULL : adeis_vec_alloc(r->pb->model.be, r->pb->model.dim);
+  if (!rc && !x)
+    rc = ADEIS_ENOMEM;
+  for (size_t i = 0; i < n && !rc; i++)
+    if (!(rc = r->solved.at(&r->solved, x, &pts[i])))
+      rc = adeis_cache_push(&r->cache, &pts[i], x);
+  adeis_vec_free(x);
+  free_times(pts, n);
+  r->states_seconds = now_seconds() - t0;
+  return rc;
+}
+
 static int reference_states(run *r, adeis_grad_result *res)
 {
-  adeis_states_reference(&r->states, r->rs);
+  adeis_states_reference(&r->solved, r->rs);
+  adeis_states_cached(&r->stored, &r->cache);
+  r->states = (adeis_states){.at = mixed_at, .peek = mixed_peek, .impl = r};
   res->states_error = adeis_ref_states_error(r->rs);
-  return r->states.at(&r->states, res->x0, &r->grid.pts[r->grid.n]);
+  int rc = store_reference_states(r);
+  return rc ? rc : r->states.at(&r->states, res->x0, &r->grid.pts[r->grid.n]);
 }
 
 int adeis_grad_has_exact(const adeis_model *m, int sde, int q)
@@ -485,7 +533,7 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
     rc = prepare_states(&r, res);
   if (!rc)
     rc = run_adjoint(&r, res);
-  res->seconds = now_seconds() - t_start;
+  res->seconds = now_seconds() - t_start - r.states_seconds;
   res->nfe = r.fwd.nfe + r.ap.counts.nfe;
   res->nvjp = r.fwd.nvjp + r.ap.counts.nvjp;
   if (!rc)

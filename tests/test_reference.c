@@ -423,3 +423,42 @@ Test(reference, cache_key_covers_vector_files)
   cr_assert_eq(remove(vec), 0);
   cr_expect_eq(adeis_reference_cache_path(&q, c, sizeof c), -1);
 }
+
+/* Oracle states of a model without a flow at every kind of time a method asks for: stage
+ * nodes in lambda (adjdeis-2s, dopri5-lambda), in t (rk4-t), and the adaptive GSL steppers'
+ * times, unknown in advance (double): the gradient equals the one with the exact flow. */
+Test(reference, solved_states_serve_every_method)
+{
+  static const struct {
+    const char *method;
+    long prec;
+  } cases[] = {{"adjdeis-2s", PREC}, {"dopri5-lambda", PREC}, {"rk4-t", PREC}, {"gsl-rkf45", 53}};
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    adeis_problem_spec spec;
+    adeis_problem pb, plain;
+    char path[512];
+    snprintf(path, sizeof path, "%s/worked.ini", tmpdir);
+    cr_assert_eq(adeis_problem_load(path, &spec), 0);
+    cr_assert_eq(adeis_problem_build(&spec, cases[k].prec, &pb), 0);
+    cr_assert_eq(adeis_problem_build(&spec, cases[k].prec, &plain), 0);
+    mask_capabilities(&pb);
+    adeis_grad_request rq;
+    request(&rq, &spec, cases[k].method, 16);
+    rq.precision = cases[k].prec;
+    rq.ref_max_steps = 4096;
+    adeis_grad_result masked, exact;
+    cr_assert_eq(adeis_grad_compute(&pb, &rq, &masked), 0, "%s: %s", cases[k].method,
+                 adeis_errmsg());
+    cr_assert_eq(adeis_grad_compute(&plain, &rq, &exact), 0, "%s", adeis_errmsg());
+    double tol = cases[k].prec == 53 ? 1e-12 : 1e-11;
+    for (int q = 0; q < ADEIS_Q_COUNT; q++) {
+      double d = rel_dist(masked.grad[q], exact.grad[q]);
+      cr_expect_leq(d, tol, "%s %s: %g", cases[k].method, adeis_quantity_names[q], d);
+    }
+    adeis_grad_result_clear(&masked);
+    adeis_grad_result_clear(&exact);
+    adeis_problem_clear(&pb);
+    adeis_problem_clear(&plain);
+    adeis_problem_spec_clear(&spec);
+  }
+}
