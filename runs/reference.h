@@ -50,6 +50,8 @@ typedef struct adeis_reference {
 
 /* The reference precision for a run precision. */
 long adeis_reference_precision(long precision);
+/* The bound a request resolves to: max_steps, or ADEIS_REF_MAX_STEPS when 0. */
+size_t adeis_reference_max_steps(const adeis_reference_request *rq);
 /* The target a request resolves to: tol, or max(ADEIS_REF_TOL, 2^-precision) when 0. */
 double adeis_reference_target(const adeis_reference_request *rq);
 
