@@ -27,7 +27,8 @@ static const char grad_usage[] =
   "  --tol TOL          tolerance of the adaptive methods, default 1e-8\n"
   "  --reference        also compute the reference solve where exact values exist\n"
   "                     (it is computed wherever they do not; docs/solvers.md)\n"
-  "  --ref-max-steps N  bound on the reference's finest level, default 65536\n"
+  "  --ref-max-steps N  bound on the reference's finest level, default 16384\n"
+  "                     (65536 with --sde)\n"
   "  --json             print one JSON object instead of the table\n"
   "  -h, --help         print this help\n\n"
   "Exit codes: 0 success, 2 bad input, 3 numerical failure or out of memory.\n";

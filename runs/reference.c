@@ -27,7 +27,9 @@ double adeis_reference_target(const adeis_reference_request *rq)
 
 size_t adeis_reference_max_steps(const adeis_reference_request *rq)
 {
-  return rq->max_steps ? rq->max_steps : ADEIS_REF_MAX_STEPS;
+  if (rq->max_steps)
+    return rq->max_steps;
+  return rq->sde ? ADEIS_REF_MAX_STEPS_SDE : ADEIS_REF_MAX_STEPS;
 }
 
 /* ---- RK4 in lambda on the PF-ODE: dx/dlambda = (d log alpha/d lambda) x - sigma eps ---- */
