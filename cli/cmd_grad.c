@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "../core/status.h"
 #include "../runs/grad.h"
+#include "grad_vectors.h"
 #include "../runs/reference.h"
 
 #include <getopt.h>
@@ -33,16 +34,20 @@ static const char grad_usage[] =
   "  --ref-max-steps N  bound on the reference's finest level, default 16384\n"
   "                     (65536 with --sde)\n"
   "  --json             print one JSON object instead of the table\n"
+  "  --vectors FILE     write every gradient (and exact and reference values) to FILE as\n"
+  "                     F64 safetensors tensors; --json then prints norms, not vectors\n"
   "  -h, --help         print this help\n\n"
   "Exit codes: 0 success, 2 bad input, 3 numerical failure or out of memory.\n";
 
 typedef struct grad_opts {
   adeis_grad_request rq;
   const char *problem;
+  const char *vectors;           /* --vectors FILE.safetensors */
   int json, have_steps, have_state, have_precision, have_store, have_zeta;
 } grad_opts;
 
 enum { O_PROBLEM = 256, O_METHOD, O_STEPS, O_GRID, O_PRECISION, O_STATE, O_SDE, O_TOL, O_JSON,
+       O_VECTORS,
        O_STORE, O_ZETA, O_REFERENCE, O_REF_MAX_STEPS };
 
 static const struct option grad_long_opts[] = {
@@ -55,6 +60,7 @@ static const struct option grad_long_opts[] = {
   {"sde", no_argument, NULL, O_SDE},
   {"tol", required_argument, NULL, O_TOL},
   {"json", no_argument, NULL, O_JSON},
+  {"vectors", required_argument, NULL, O_VECTORS},
   {"store", required_argument, NULL, O_STORE},
   {"zeta", required_argument, NULL, O_ZETA},
   {"reference", no_argument, NULL, O_REFERENCE},
@@ -172,6 +178,11 @@ static int set_option(grad_opts *o, int c, const char *arg)
   case O_SDE: o->rq.sde = 1; return 0;
   case O_TOL: return set_tol(o, arg);
   case O_JSON: o->json = 1; return 0;
+  case O_VECTORS:
+    if (!*arg)
+      return cli_bad_option("grad", "--vectors", "expected a file name, got ''");
+    o->vectors = arg;
+    return 0;
   case O_STORE: return set_store(o, arg);
   case O_ZETA: return set_zeta(o, arg);
   case O_REFERENCE: o->rq.want_reference = 1; return 0;
@@ -230,21 +241,17 @@ static int digits_for(mpfr_prec_t prec)
   return (int)ceil((double)prec * 0.30102999566398119521) + 1;
 }
 
+/* A vector as decimal strings, or only its norm when the vectors go to a file (--vectors) */
+static int json_norms_only;
+
 static void json_vec(const adeis_vec *v, int digits)
 {
-  if (!v) {
+  if (!v)
     fputs("null", stdout);
-    return;
-  }
-  mpfr_t x;
-  mpfr_init2(x, v->be->prec);
-  putchar('[');
-  for (size_t i = 0; i < v->n; i++) {
-    adeis_vec_get(x, v, i);
-    mpfr_fprintf(stdout, "%s\"%.*Re\"", i ? ", " : "", digits - 1, x);
-  }
-  putchar(']');
-  mpfr_clear(x);
+  else if (json_norms_only)
+    printf("{\"n\": %zu, \"norm\": \"%.17g\"}", v->n, cli_norm(v));
+  else
+    cli_json_numbers(stdout, v, digits);
 }
 
 /* "key": {"x_T": [...], ...}, or "key": null when no quantity has a value (exact values of a
@@ -396,7 +403,7 @@ static void print_reference(int q, const adeis_grad_result *res, mpfr_ptr a)
   const adeis_vec *r = res->reference[q];
   if (!r)
     return;
-  for (size_t i = 0; res->exact[q] && i < r->n; i++) {
+  for (size_t i = 0; res->exact[q] && r->n <= CLI_PRINT_COMPONENTS_MAX && i < r->n; i++) {
     adeis_vec_get(a, r, i);
     mpfr_printf("%-6s %5zu  %24s  %24.16Re (reference)\n", "", i, "", a);
   }
@@ -404,10 +411,25 @@ static void print_reference(int q, const adeis_grad_result *res, mpfr_ptr a)
               res->reference_error[q], res->reference_steps, "rk4-lambda");
 }
 
+/* A long vector as its norm beside the exact or reference value's norm. */
+static void print_norms(int q, const adeis_vec *g, const adeis_vec *e)
+{
+  printf("%-6s %5s  %24.16e", adeis_quantity_names[q], "|.|_2", cli_norm(g));
+  if (e)
+    printf("  %24.16e\n", cli_norm(e));
+  else
+    printf("  %24s\n", "n/a");
+  printf("%-6s %5s  (%zu components; --vectors FILE writes them all)\n", "", "", g->n);
+}
+
 static void print_quantity(int q, const adeis_grad_result *res, mpfr_ptr a, mpfr_ptr b)
 {
   const adeis_vec *g = res->grad[q], *e = res->exact[q] ? res->exact[q] : res->reference[q];
   size_t n = g ? g->n : 0;
+  if (n > CLI_PRINT_COMPONENTS_MAX) {
+    print_norms(q, g, e);
+    n = 0;
+  }
   for (size_t i = 0; i < n; i++) {
     adeis_vec_get(a, g, i);
     mpfr_printf("%-6s %5zu  %24.16Re", i ? "" : adeis_quantity_names[q], i, a);
@@ -495,6 +517,9 @@ static int run_grad(const grad_opts *o)
     rc = adeis_grad_compute(&pb, &rq, &res);
     if (!rc)
       rc = check_finite(&res);
+    if (!rc && o->vectors)
+      rc = cli_write_vectors(o->vectors, &pb, &o->rq, &res);
+    json_norms_only = o->vectors != NULL;
     if (!rc && o->json)
       print_json(&o->rq, &res);
     else if (!rc)
