@@ -1,4 +1,5 @@
-/* Double-precision storage. Coefficients are rounded to double once per call. */
+/* Double-precision storage. Coefficients are rounded to double once per call; sums are
+ * formed in double; dot products are accumulated in MPFR at the caller's precision. */
 #include "backend.h"
 
 #include <math.h>
@@ -7,6 +8,7 @@
 
 #define D(v) ((double *)(v)->data)
 #define CD(v) ((const double *)(v)->data)
+#define COEF_STACK 16
 
 static int dbl_alloc(adeis_vec *v)
 {
@@ -16,19 +18,67 @@ static int dbl_alloc(adeis_vec *v)
 
 static void dbl_free(adeis_vec *v) { free(v->data); }
 
-static void dbl_copy(adeis_vec *y, const adeis_vec *x)
+static void dbl_view(adeis_vec *v, const adeis_vec *parent, size_t off)
 {
-  if (x->be->ops == y->be->ops) {
-    memcpy(y->data, x->data, x->n * sizeof(double));
-    return;
+  v->data = (double *)parent->data + off;
+}
+
+static void dbl_copy(adeis_vec *y, const adeis_vec *x) { memmove(y->data, x->data, x->n * sizeof(double)); }
+
+static void dbl_fill(adeis_vec *y, mpfr_srcptr c)
+{
+  double a = mpfr_get_d(c, MPFR_RNDN);
+  for (size_t i = 0; i < y->n; i++)
+    D(y)[i] = a;
+}
+
+static void dbl_import_d(adeis_vec *v, size_t off, const double *a, size_t n)
+{
+  memmove(D(v) + off, a, n * sizeof(double));
+}
+
+static void dbl_export_d(const adeis_vec *v, size_t off, double *a, size_t n)
+{
+  memmove(a, CD(v) + off, n * sizeof(double));
+}
+
+static void dbl_import_f(adeis_vec *v, size_t off, const float *a, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    D(v)[off + i] = a[i];
+}
+
+static void dbl_export_f(const adeis_vec *v, size_t off, float *a, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    a[i] = (float)CD(v)[off + i];
+}
+
+static void dbl_import_mpfr(adeis_vec *v, size_t off, mpfr_srcptr a, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    D(v)[off + i] = mpfr_get_d(a + i, MPFR_RNDN);
+}
+
+static void dbl_export_mpfr(const adeis_vec *v, size_t off, mpfr_ptr a, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    mpfr_set_d(a + i, CD(v)[off + i], MPFR_RNDN);
+}
+
+/* sum_j cd[j] x_j[i] for k > 3; cd NULL: coefficients rounded here (out of memory only) */
+static int dbl_lincomb_general(double *restrict out, size_t n, size_t k, const double *cd,
+                               mpfr_srcptr const c[], const adeis_vec *const x[])
+{
+  int bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    double v = 0.0;
+    for (size_t j = 0; j < k; j++)
+      v += (cd ? cd[j] : mpfr_get_d(c[j], MPFR_RNDN)) * CD(x[j])[i];
+    out[i] = v;
+    bad |= !(v - v == 0);
   }
-  mpfr_t r;
-  mpfr_init2(r, x->be->prec);
-  for (size_t i = 0; i < x->n; i++) {
-    x->be->ops->get(r, x, i);
-    D(y)[i] = mpfr_get_d(r, MPFR_RNDN);
-  }
-  mpfr_clear(r);
+  return bad;
 }
 
 /* v - v is 0 for finite v and NaN otherwise: a branch-free finiteness flag in the same pass */
@@ -64,19 +114,13 @@ static int dbl_lincomb(adeis_vec *y, size_t k, mpfr_srcptr const c[], const adei
       bad |= !(v - v == 0);
     }
   } else {
-    double *cd = malloc(k * sizeof *cd);
-    if (!cd)
-      abort();
-    for (size_t j = 0; j < k; j++)
+    double stack[COEF_STACK] = {0.0};
+    double *cd = k <= COEF_STACK ? stack : malloc(k * sizeof *cd);
+    for (size_t j = 0; cd && j < k; j++)
       cd[j] = mpfr_get_d(c[j], MPFR_RNDN);
-    for (size_t i = 0; i < n; i++) {
-      double v = 0.0;
-      for (size_t j = 0; j < k; j++)
-        v += cd[j] * CD(x[j])[i];
-      out[i] = v;
-      bad |= !(v - v == 0);
-    }
-    free(cd);
+    bad = dbl_lincomb_general(out, n, k, cd, c, x);
+    if (cd != stack)
+      free(cd);
   }
   return !bad;
 }
@@ -120,6 +164,34 @@ static void dbl_dot(mpfr_ptr r, const adeis_vec *x, const adeis_vec *y)
   mpfr_clear(t);
 }
 
+/* k dot products in one pass over x; products of doubles are exact in 106 bits, so each sum
+ * is rounded once per term at its result's precision */
+static void dbl_mdot(mpfr_ptr r, const adeis_vec *x, size_t k, const adeis_vec *const y[])
+{
+  for (size_t j = 0; j < k; j++)
+    mpfr_set_zero(r + j, 1);
+  mpfr_t t;
+  mpfr_init2(t, 106);
+  for (size_t i = 0; i < x->n; i++)
+    for (size_t j = 0; j < k; j++) {
+      mpfr_set_d(t, CD(x)[i], MPFR_RNDN);
+      mpfr_mul_d(t, t, CD(y[j])[i], MPFR_RNDN);
+      mpfr_add(r + j, r + j, t, MPFR_RNDN);
+    }
+  mpfr_clear(t);
+}
+
+static void dbl_nrm_max(mpfr_ptr r, const adeis_vec *x)
+{
+  double m = 0.0;
+  for (size_t i = 0; i < x->n; i++) {
+    double a = fabs(CD(x)[i]);
+    if (!(a <= m))          /* a > m, or a NaN: a NaN stays */
+      m = isnan(m) ? m : a;
+  }
+  mpfr_set_d(r, m, MPFR_RNDN);
+}
+
 static void dbl_get(mpfr_ptr r, const adeis_vec *x, size_t i) { mpfr_set_d(r, CD(x)[i], MPFR_RNDN); }
 static void dbl_set(adeis_vec *x, size_t i, mpfr_srcptr r) { D(x)[i] = mpfr_get_d(r, MPFR_RNDN); }
 
@@ -132,18 +204,31 @@ static int dbl_isfinite(const adeis_vec *x)
   return !bad;
 }
 
+static void *dbl_raw(adeis_vec *x) { return x->data; }
+
 const adeis_backend_ops adeis_backend_double_ops = {
   .name = "double",
-  .alloc_data = dbl_alloc,
-  .free_data = dbl_free,
+  .alloc = dbl_alloc,
+  .free = dbl_free,
+  .view = dbl_view,
   .copy = dbl_copy,
+  .fill = dbl_fill,
+  .import_d = dbl_import_d,
+  .export_d = dbl_export_d,
+  .import_f = dbl_import_f,
+  .export_f = dbl_export_f,
+  .import_mpfr = dbl_import_mpfr,
+  .export_mpfr = dbl_export_mpfr,
   .lincomb = dbl_lincomb,
   .axpb = dbl_axpb,
   .prod = dbl_prod,
   .div = dbl_div,
   .sqrt = dbl_sqrt,
   .dot = dbl_dot,
+  .mdot = dbl_mdot,
+  .nrm_max = dbl_nrm_max,
   .get = dbl_get,
   .set = dbl_set,
   .isfinite = dbl_isfinite,
+  .raw = dbl_raw,
 };
