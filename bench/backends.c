@@ -141,8 +141,8 @@ int adeis_bench_backends(const char *path)
       text, sizeof text,
       "## Vector backends (`make bench`)\n\n"
       "Per element, median of %d runs: the allocator's size of a vector's storage "
-      "(`malloc_usable_size`), a three-vector `lincomb`, a `dot` (double and MPFR accumulate "
-      "in MPFR at the scalar precision, float in double), and an `export_d` plus `import_d` of "
+      "(`malloc_usable_size`), a three-vector `lincomb`, a `dot` (exact then rounded once for "
+      "double, MPFR with guard bits, float in double), and an `export_d` plus `import_d` of "
       "the whole vector.\n\n"
       "| backend | d | bytes | lincomb (ns) | dot (ns) | export+import (ns) |\n"
       "|---|---|---|---|---|---|\n",
@@ -162,10 +162,9 @@ int adeis_bench_backends(const char *path)
            "and kind of each in an int64 beside it (one allocation): 40 bytes per element at "
            "256 bits, where the former array of `mpfr_t` with a separately allocated significand "
            "per element took 80 (heap bytes in use per element, `mallinfo2`, at d = 10^6). The "
-           "double backend's `dot` is slow on purpose: it sums in MPFR at the caller's precision "
-           "(117 bits for coefficients of a double run) so that norms and errors of long vectors "
-           "keep every bit; of the solvers' per-step work only the rotated Gaussian's Householder "
-           "reflections use it.\n");
+           "double backend's `dot` sums the products exactly (a fixed-point accumulator of 68 "
+           "words) and rounds once; before, it summed in MPFR element by element (about 100 ns "
+           "per element).\n");
   fputs(text, stdout);
   return write_marked(path, text);
 }

@@ -542,6 +542,73 @@ Test(backend, dot_and_nrm2)
   }
 }
 
+/* The double backend's dot and mdot are exact sums rounded once: checked against MPFR at
+ * 4400 bits (enough for any sum of double products) on values from subnormal to 2^1000 with
+ * heavy cancellation, at result precisions 24, 53, 117 and 300. */
+Test(backend, double_dot_is_correctly_rounded)
+{
+  enum { N = 200 };
+  adeis_backend be;
+  backend_for(&be, cases[0]);
+  adeis_vec *x = adeis_vec_alloc(&be, N), *y = adeis_vec_alloc(&be, N);
+  gmp_randstate_t st;
+  gmp_randinit_default(st);
+  gmp_randseed_ui(st, 99);
+  mpfr_t ref, t, got, want;
+  mpfr_inits2(4400, ref, t, (mpfr_ptr)0);
+  mpfr_set_zero(ref, 1);
+  for (size_t i = 0; i < N; i++) {
+    mpfr_t u;
+    mpfr_init2(u, 53);
+    mpfr_urandomb(u, st);
+    long e = (long)gmp_urandomm_ui(st, 2000) - 1000;
+    double xi = ldexp(mpfr_get_d(u, RND) - 0.5, (int)e), yi = i % 3 ? 1.0 : ldexp(1.0, -70);
+    if (i == 7)
+      xi = 4.9e-324;                      /* subnormal */
+    if (i % 2 && i > 100)                 /* cancel half of the earlier terms exactly */
+      xi = -adeis_vec_get_d(x, i - 101), yi = adeis_vec_get_d(y, i - 101);
+    adeis_vec_set_d(x, i, xi);
+    adeis_vec_set_d(y, i, yi);
+    mpfr_set_d(t, xi, RND);
+    mpfr_mul_d(t, t, yi, RND);
+    mpfr_add(ref, ref, t, RND);
+    mpfr_clear(u);
+  }
+  const mpfr_prec_t precs[] = {24, 53, 117, 300};
+  for (size_t p = 0; p < 4; p++) {
+    mpfr_inits2(precs[p], got, want, (mpfr_ptr)0);
+    mpfr_set(want, ref, RND);
+    adeis_vec_dot(got, x, y);
+    cr_assert(mpfr_equal_p(got, want), "dot at %ld bits not correctly rounded", (long)precs[p]);
+    const adeis_vec *ys[2] = {y, x};
+    __mpfr_struct r2[2];
+    mpfr_init2(r2 + 0, precs[p]);
+    mpfr_init2(r2 + 1, precs[p]);
+    adeis_vec_mdot(r2, x, 2, ys);
+    cr_assert(mpfr_equal_p(r2 + 0, want), "mdot at %ld bits not correctly rounded", (long)precs[p]);
+    adeis_vec_dot(got, x, x);
+    cr_assert(mpfr_equal_p(r2 + 1, got), "mdot x.x differs from dot");
+    mpfr_clears(got, want, r2 + 0, r2 + 1, (mpfr_ptr)0);
+  }
+  /* 1e300 - 1e300 + 1: exactly 1; Inf and NaN as IEEE arithmetic has them */
+  mpfr_init2(got, 117);
+  adeis_vec *a = adeis_vec_alloc(&be, 3), *b = adeis_vec_alloc(&be, 3);
+  adeis_vec_import_d(a, 0, (const double[]){1e300, 1.0, -1e300}, 3);
+  adeis_vec_import_d(b, 0, (const double[]){1e10, 1.0, 1e10}, 3);
+  adeis_vec_dot(got, a, b);
+  cr_assert(mpfr_cmp_ui(got, 1) == 0, "1e310 + 1 - 1e310 is not 1");
+  adeis_vec_import_d(a, 0, (const double[]){1.0, HUGE_VAL, 2.0}, 3);
+  adeis_vec_import_d(b, 0, (const double[]){1.0, 1.0, 1.0}, 3);
+  adeis_vec_dot(got, a, b);
+  cr_assert(mpfr_inf_p(got), "Inf lost");
+  adeis_vec_set_d(b, 1, 0.0);
+  adeis_vec_dot(got, a, b);
+  cr_assert(mpfr_nan_p(got), "Inf * 0 is not NaN");
+  mpfr_clears(ref, t, got, (mpfr_ptr)0);
+  adeis_vec_free(a), adeis_vec_free(b), adeis_vec_free(x), adeis_vec_free(y);
+  gmp_randclear(st);
+}
+
 /* k = 3, and k = 11 (more than one block of float's accumulators) */
 Test(backend, mdot_equals_each_dot)
 {
