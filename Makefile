@@ -1,19 +1,33 @@
 # adeis: numerical verification of gradients through diffusion samplers.
 # make            builds build/libadeis.a and build/adeis
 # make check      builds and runs every test (SAN=1: under ASan + UBSan)
+# make check-cluster  runs a study through a real local Slurm (root; docs/cluster.md)
 # make bench      runs the benchmarks and writes docs/benchmarks.md
 # make install PREFIX=/usr/local
 CC ?= cc
 PREFIX ?= /usr/local
 PKGS := gsl mpfr inih
 TEST_PKGS := criterion
+# nets/: float and double tensor ops on OpenBLAS, safetensors headers with jansson. OpenBLAS
+# comes first so that cblas_* resolve to it, not to GSL's reference libgslcblas.
+PKGS := openblas jansson $(PKGS)
+
+# DEPS_PREFIX=DIR: build against libraries unpacked into DIR (scripts/unpack-debs.sh), as
+# on a machine without package access: pkg-config looks only there and the programs get
+# an rpath to it; nothing is installed.
+ifneq ($(DEPS_PREFIX),)
+DEPS_LIBDIR := $(DEPS_PREFIX)/usr/lib/x86_64-linux-gnu
+export PKG_CONFIG_SYSROOT_DIR := $(DEPS_PREFIX)
+export PKG_CONFIG_LIBDIR := $(DEPS_LIBDIR)/pkgconfig:$(DEPS_LIBDIR)/openblas-pthread/pkgconfig:$(DEPS_PREFIX)/usr/share/pkgconfig
+LDFLAGS += -L$(DEPS_LIBDIR) -Wl,-rpath,$(DEPS_LIBDIR)
+endif
 
 ifeq ($(SAN),1)
 BUILD := build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT := -O1 -g
 else
-BUILD := build
+BUILD ?= build
 SANFLAGS :=
 OPT := -O2 -g
 endif
@@ -24,10 +38,12 @@ DEP_LIBS = $(shell pkg-config --libs $(PKGS)) -lgmp -lm
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
-CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -Wall -Wextra -Werror -fopenmp $(SANFLAGS) $(DEP_CFLAGS) $(CFLAGS)
+# -fPIC: the same objects make the static and the shared library
+CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -Wall -Wextra -Werror -fopenmp -fPIC $(SANFLAGS) $(DEP_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = -fopenmp $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard core/*.c analytic/*.c solvers/*.c studies/*.c plots/*.c))
+LIB_SRC := $(sort $(wildcard core/*.c analytic/*.c solvers/*.c runs/*.c studies/*.c plots/*.c))
+LIB_SRC += $(sort $(wildcard nets/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
@@ -35,13 +51,22 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
-HEADERS := $(wildcard core/*.h analytic/*.h solvers/*.h studies/*.h plots/*.h cli/*.h tests/*.h)
+HEADERS := $(wildcard core/*.h analytic/*.h solvers/*.h runs/*.h studies/*.h plots/*.h cli/*.h tests/*.h)
+HEADERS += $(wildcard nets/*.h nets/*.inc)
 
-.PHONY: all deps check bench demo install clean
-all: $(BUILD)/libadeis.a $(BUILD)/adeis
+VERSION := 0.1.0
+SONAME := libadeis.so.0
+SHLIB := libadeis.so.$(VERSION)
+
+.PHONY: all deps check check-example check-prefix check-cluster bench demo install clean
+all: $(BUILD)/libadeis.a $(BUILD)/$(SHLIB) $(BUILD)/adeis
 
 deps:
+ifneq ($(DEPS_PREFIX),)
+	@pkg-config --exists $(PKGS) || { echo "DEPS_PREFIX=$(DEPS_PREFIX) lacks $(PKGS) (scripts/unpack-debs.sh)" >&2; exit 2; }
+else
 	@pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v gnuplot >/dev/null || bash scripts/install-deps.sh
+endif
 
 $(BUILD)/%.o: %.c $(HEADERS) | deps
 	@mkdir -p $(dir $@)
@@ -55,6 +80,11 @@ $(BUILD)/libadeis.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(BUILD)/$(SHLIB): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS_ALL) -o $@ $^ $(DEP_LIBS)
+	ln -sf $(SHLIB) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libadeis.so
+
 $(BUILD)/adeis: $(CLI_OBJ) $(BUILD)/libadeis.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libadeis.a $(DEP_LIBS)
 
@@ -65,12 +95,32 @@ $(BUILD)/adeis-tests: $(TEST_OBJ) $(BUILD)/libadeis.a
 check: $(BUILD)/adeis $(BUILD)/adeis-tests
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ADEIS_BIN=$(CURDIR)/$(BUILD)/adeis \
 	  ADEIS_ROOT=$(CURDIR) $(BUILD)/adeis-tests --jobs 2
+	@$(MAKE) --no-print-directory check-example
+
+# The library as another program sees it: install into a scratch prefix, build
+# examples/grad.c with the plain pkg-config line, run it on the worked example.
+# (Not under SAN=1: the example is an ordinary program linked to the shared library.)
+check-example: all
+ifeq ($(SAN),1)
+	@echo "check-example: skipped under SAN=1 (the installed library is the plain build)"
+else
+	rm -rf $(BUILD)/inst
+	$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(BUILD)/inst >/dev/null
+	PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/inst/lib/pkgconfig sh -c \
+	  '$(CC) examples/grad.c $$(pkg-config --cflags --libs adeis) -o $(BUILD)/example-grad'
+	sh tests/check-example.sh $(BUILD)/example-grad
+endif
+
+# A real one-node Slurm (as root; installs slurm-wlm and munge when missing): docs/cluster.md.
+check-cluster: $(BUILD)/adeis
+	ADEIS_BIN=$(CURDIR)/$(BUILD)/adeis bash tests/cluster/run.sh
 
 $(BUILD)/adeis-bench: $(BENCH_OBJ) $(BUILD)/libadeis.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(BENCH_OBJ) $(BUILD)/libadeis.a $(DEP_LIBS)
 
 bench: $(BUILD)/adeis-bench $(BUILD)/adeis
 	$(BUILD)/adeis-bench docs/benchmarks.md
+	sh bench/instructions.sh $(BUILD) docs/benchmarks.md
 
 demo: $(BUILD)/adeis
 	$(BUILD)/adeis study studies/gaussian-ode.ini -o results/gaussian-ode
@@ -81,11 +131,36 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/adeis
 	install -m 755 $(BUILD)/adeis $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libadeis.a $(DESTDIR)$(PREFIX)/lib/
-	for d in core analytic solvers studies plots; do \
+	install -m 755 $(BUILD)/$(SHLIB) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(SHLIB) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libadeis.so
+	install -m 644 adeis.h $(DESTDIR)$(PREFIX)/include/adeis/
+	for d in core analytic solvers runs studies plots nets; do \
 	  install -d $(DESTDIR)$(PREFIX)/include/adeis/$$d; \
 	  for h in $$d/*.h; do [ -f "$$h" ] && install -m 644 $$h $(DESTDIR)$(PREFIX)/include/adeis/$$d/; done; \
 	done
 	sed -e 's|@PREFIX@|$(PREFIX)|' adeis.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/adeis.pc
 
+# The GPU machine's build path, tried here: fetch the Debian packages, unpack them into a
+# scratch prefix, build the CPU library and program against it, run one gradient.
+check-prefix:
+	sh tests/check-prefix.sh
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-prefix build-fuzz
+
+# fuzz-nets: the safetensors reader and network loader under libFuzzer (clang, ASan, UBSan),
+# built into build-fuzz/, run for FUZZ_SECONDS (default 60) from the seeds in fuzz/corpus/.
+FUZZ_SECONDS ?= 60
+FUZZ_NETS_SRC := fuzz/fuzz_safetensors.c $(sort $(wildcard nets/*.c)) core/status.c
+FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -fsanitize=fuzzer,address,undefined \
+  -fno-sanitize-recover=undefined -Wall -Wextra -Werror -Wno-unknown-pragmas -Wno-source-uses-openmp
+.PHONY: fuzz-nets
+build-fuzz/fuzz_safetensors: $(FUZZ_NETS_SRC) $(wildcard nets/*.h nets/*.inc) | deps
+	@mkdir -p build-fuzz
+	clang $(FUZZ_FLAGS) $(DEP_CFLAGS) $(FUZZ_NETS_SRC) -o $@ $(DEP_LIBS)
+
+fuzz-nets: build-fuzz/fuzz_safetensors
+	@mkdir -p build-fuzz/corpus-safetensors
+	build-fuzz/fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+	  -print_final_stats=1 build-fuzz/corpus-safetensors fuzz/corpus/safetensors

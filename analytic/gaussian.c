@@ -13,9 +13,16 @@ typedef struct gaussian {
   adeis_vec **W_cols;          /* cond_dim columns of W; NULL when W = I */
   adeis_vec **u;               /* Householder vectors */
   mpfr_t *beta;                /* 2/(u.u) */
-  adeis_vec *w1, *w2, *w3, *w4; /* scratch */
   mpfr_prec_t sprec;
+  mpfr_t one;                  /* the constant 1 (read only) */
 } gaussian;
+
+/* Scratch of one thread (the model itself is immutable): vectors and scalars, so that no hot
+ * path allocates an MPFR temporary per call. */
+typedef struct gaussian_ws {
+  adeis_vec *w1, *w2, *w3, *w4, *w5, *w6;
+  mpfr_t k[4];
+} gaussian_ws;
 
 static gaussian *G_(const adeis_model *m) { return (gaussian *)m->impl; }
 
@@ -61,206 +68,222 @@ void adeis_gaussian_rotate_t(const adeis_model *model, adeis_vec *y, const adeis
 const adeis_vec *adeis_gaussian_mu(const adeis_model *model) { return G_(model)->mu; }
 
 /* v = alpha^2 s2 + sigma^2, componentwise (rotated basis) */
-static void variance_t(const gaussian *g, adeis_vec *v, const adeis_tpoint *tp)
+static void variance_t(const gaussian *g, gaussian_ws *w, adeis_vec *v, const adeis_tpoint *tp)
 {
-  mpfr_t a2, s2;
-  mpfr_inits2(g->sprec, a2, s2, (mpfr_ptr)0);
-  mpfr_sqr(a2, tp->alpha, RND);
-  mpfr_sqr(s2, tp->sigma, RND);
-  adeis_vec_axpb(v, a2, g->s2, s2);
-  mpfr_clears(a2, s2, (mpfr_ptr)0);
+  mpfr_sqr(w->k[0], tp->alpha, RND);
+  mpfr_sqr(w->k[1], tp->sigma, RND);
+  adeis_vec_axpb(v, w->k[0], g->s2, w->k[1]);
 }
 
 /* yr = Q^T x - alpha mu_r */
-static void centred_rotated(const gaussian *g, const adeis_model *m, adeis_vec *yr,
-                            const adeis_vec *x, mpfr_srcptr alpha)
+static void centred_rotated(const gaussian *g, gaussian_ws *w, const adeis_model *m,
+                            adeis_vec *yr, const adeis_vec *x, mpfr_srcptr alpha)
 {
-  mpfr_t one, na;
-  mpfr_inits2(g->sprec, one, na, (mpfr_ptr)0);
-  mpfr_set_ui(one, 1, RND);
-  mpfr_neg(na, alpha, RND);
+  mpfr_neg(w->k[2], alpha, RND);
   adeis_gaussian_rotate_t(m, yr, x);
-  adeis_vec_lincomb(yr, 2, (mpfr_srcptr[]){one, na}, (const adeis_vec *[]){yr, g->mu_r});
-  mpfr_clears(one, na, (mpfr_ptr)0);
+  adeis_vec_lincomb(yr, 2, (mpfr_srcptr[]){g->one, w->k[2]}, (const adeis_vec *[]){yr, g->mu_r});
+}
+
+/* acc += s v (s an MPFR scale) */
+static void accumulate(const gaussian *g, adeis_vec *acc, mpfr_srcptr s, const adeis_vec *v)
+{
+  adeis_vec_lincomb(acc, 2, (mpfr_srcptr[]){g->one, s}, (const adeis_vec *[]){acc, v});
 }
 
 /* eps = Q [sigma yr / v] */
-static int gaussian_eps(const adeis_model *m, adeis_vec *out, const adeis_vec *x,
+static void eps_generic(const adeis_model *m, gaussian_ws *w, adeis_vec *out, const adeis_vec *x,
                         const adeis_tpoint *tp)
 {
-  gaussian *g = G_(m);
-  centred_rotated(g, m, g->w1, x, tp->alpha);
-  variance_t(g, g->w2, tp);
-  adeis_vec_div(g->w1, g->w1, g->w2);
-  adeis_vec_scale(g->w1, tp->sigma, g->w1);
-  adeis_gaussian_rotate(m, out, g->w1);
-  return ADEIS_OK;
+  const gaussian *g = G_(m);
+  centred_rotated(g, w, m, w->w1, x, tp->alpha);
+  variance_t(g, w, w->w2, tp);
+  adeis_vec_div(w->w1, w->w1, w->w2);
+  adeis_vec_scale(w->w1, tp->sigma, w->w1);
+  adeis_gaussian_rotate(m, out, w->w1);
 }
 
-/* jmu -> jz = W^T jmu (W = I when there is no conditioning matrix) */
-static void mu_to_z(const gaussian *g, adeis_vec *jz, const adeis_vec *jmu)
+/* jz += s W^T jmu (W = I when there is no conditioning matrix) */
+static void mu_to_z_acc(const gaussian *g, adeis_vec *jz, mpfr_srcptr s, const adeis_vec *jmu)
 {
   if (!g->W_cols) {
-    adeis_vec_copy(jz, jmu);
+    accumulate(g, jz, s, jmu);
     return;
   }
-  mpfr_t c;
-  mpfr_init2(c, g->sprec);
+  mpfr_t c, e;
+  mpfr_inits2(g->sprec, c, e, (mpfr_ptr)0);
   for (size_t j = 0; j < g->cond_dim; j++) {
     adeis_vec_dot(c, g->W_cols[j], jmu);
-    adeis_vec_set(jz, j, c);
+    adeis_vec_get(e, jz, j);
+    mpfr_fma(e, c, s, e, RND);
+    adeis_vec_set(jz, j, e);
   }
-  mpfr_clear(c);
+  mpfr_clears(c, e, (mpfr_ptr)0);
 }
 
-/* v^T deps/dtheta_i = -vr_i sigma yr_i alpha^2 s2_i / v_i^2 (rotated basis) */
-static void vjp_theta(const gaussian *g, const adeis_model *m, adeis_vec *jtheta,
-                      const adeis_vec *x, const adeis_tpoint *tp)
+/* jtheta += s v^T deps/dtheta, v^T deps/dtheta_i = -(vr_i / v_i) sigma yr_i alpha^2 s2_i / v_i
+ * (rotated basis); on entry w2 = v, w5 = vr / v */
+static void vjp_theta_acc(const gaussian *g, const adeis_model *m, gaussian_ws *w,
+                          adeis_vec *jtheta, mpfr_srcptr s, const adeis_vec *x,
+                          const adeis_tpoint *tp)
 {
-  /* on entry w2 = v, w3 = vr */
-  mpfr_t c;
-  mpfr_init2(c, g->sprec);
-  centred_rotated(g, m, g->w4, x, tp->alpha);
-  adeis_vec_prod(g->w4, g->w4, g->w3);
-  adeis_vec_prod(g->w4, g->w4, g->s2);
-  adeis_vec_div(g->w4, g->w4, g->w2);
-  adeis_vec_div(g->w4, g->w4, g->w2);
+  centred_rotated(g, w, m, w->w4, x, tp->alpha);
+  adeis_vec_prod(w->w4, w->w4, g->s2);
+  adeis_vec_div(w->w4, w->w4, w->w2);
+  adeis_vec_prod(w->w4, w->w4, w->w5);
+  mpfr_ptr c = w->k[3];
   mpfr_sqr(c, tp->alpha, RND);
   mpfr_mul(c, c, tp->sigma, RND);
   mpfr_neg(c, c, RND);
-  adeis_vec_scale(jtheta, c, g->w4);
-  mpfr_clear(c);
+  mpfr_mul(c, c, s, RND);
+  accumulate(g, jtheta, c, w->w4);
 }
 
-/* Double storage, diagonal covariance, W = I: every requested VJP in one pass over memory
- * (the same formulas as below, fused; the generic path is the reference in the tests). */
-/* cloned for AVX2 where the CPU has it (ifunc dispatch): the division is the bottleneck */
+/* Double storage, diagonal covariance, W = I: every requested output in one pass over memory
+ * (the same formulas as the generic path, fused; the generic path is the reference in the
+ * tests). Cloned for AVX2 where the CPU has it (ifunc dispatch): the division is the
+ * bottleneck. */
 __attribute__((target_clones("avx2", "default")))
-static int vjp_double_diagonal(const gaussian *g, const adeis_vec *x, const adeis_tpoint *tp,
-                               const adeis_vec *v, adeis_vec *jx, adeis_vec *jz, adeis_vec *jtheta)
+static void eval_double_diagonal(const gaussian *g, const adeis_vec *x, const adeis_tpoint *tp,
+                                 const adeis_eval *io)
 {
   const double alpha = mpfr_get_d(tp->alpha, RND), sigma = mpfr_get_d(tp->sigma, RND);
   const double a2 = alpha * alpha, sg2 = sigma * sigma;
-  const double *restrict a = adeis_vec_double_cdata(v), *restrict s2 = adeis_vec_double_cdata(g->s2);
+  const double *restrict s2 = adeis_vec_double_cdata(g->s2);
   const size_t n = g->dim;
-  if (jx && !jz && !jtheta) { /* the adjoint of x alone: the hot loop of a step */
-    double *restrict ox = adeis_vec_double_data(jx);
+  const unsigned want = io->want;
+  if (want == ADEIS_WANT_JX) { /* the adjoint of x alone: the hot loop of a step */
+    const double *restrict a = adeis_vec_double_cdata(io->v);
+    double *restrict ox = adeis_vec_double_data(io->jx);
     for (size_t i = 0; i < n; i++)
       ox[i] = sigma * a[i] / (a2 * s2[i] + sg2);
-    return ADEIS_OK;
+    return;
   }
-  const double *restrict xs = jtheta ? adeis_vec_double_cdata(x) : NULL;
+  const int vjp = (want & ~ADEIS_WANT_EPS) != 0;
+  const double *restrict a = vjp ? adeis_vec_double_cdata(io->v) : NULL;
+  const double *restrict xs = adeis_vec_double_cdata(x);
   const double *restrict mu = adeis_vec_double_cdata(g->mu);
-  double *ox = jx ? adeis_vec_double_data(jx) : NULL, *oz = jz ? adeis_vec_double_data(jz) : NULL;
-  double *ot = jtheta ? adeis_vec_double_data(jtheta) : NULL;
+  double *oe = want & ADEIS_WANT_EPS ? adeis_vec_double_data(io->eps) : NULL;
+  double *ox = want & ADEIS_WANT_JX ? adeis_vec_double_data(io->jx) : NULL;
+  double *oz = want & ADEIS_WANT_JZ ? adeis_vec_double_data(io->jz) : NULL;
+  double *ot = want & ADEIS_WANT_JTHETA ? adeis_vec_double_data(io->jtheta) : NULL;
+  const double sz = oz ? mpfr_get_d(io->sz, RND) : 0, st = ot ? mpfr_get_d(io->stheta, RND) : 0;
   for (size_t i = 0; i < n; i++) {
-    double var = a2 * s2[i] + sg2, r = sigma * a[i] / var;
+    double var = a2 * s2[i] + sg2, y = xs[i] - alpha * mu[i];
+    if (oe)
+      oe[i] = sigma * y / var;
+    if (!vjp)
+      continue;
+    double r = sigma * a[i] / var;
     if (ox)
       ox[i] = r;
     if (oz)
-      oz[i] = -alpha * r;
+      oz[i] += sz * (-alpha * r);
     if (ot)
-      ot[i] = -r * (xs[i] - alpha * mu[i]) * a2 * s2[i] / var;
+      ot[i] += st * (-r * y * a2 * s2[i] / var);
   }
-  return ADEIS_OK;
 }
 
-static int fused_path_applies(const gaussian *g, const adeis_vec *x, const adeis_vec *v)
+static int fused_path_applies(const gaussian *g, const adeis_vec *x, const adeis_eval *io)
 {
-  return !g->n_refl && !g->W_cols && adeis_vec_double_cdata(v) && adeis_vec_double_cdata(g->s2) &&
-         (!x || adeis_vec_double_cdata(x));
+  if (g->n_refl || g->W_cols || !adeis_vec_double_cdata(g->s2) || !adeis_vec_double_cdata(x))
+    return 0;
+  if ((io->want & ~ADEIS_WANT_EPS) && !adeis_vec_double_cdata(io->v))
+    return 0;
+  return 1;
 }
 
-static int gaussian_vjp(const adeis_model *m, const adeis_vec *x, const adeis_tpoint *tp,
-                        const adeis_vec *v, adeis_vec *jx, adeis_vec *jz, adeis_vec *jtheta)
+static void vjp_generic(const adeis_model *m, gaussian_ws *w, const adeis_vec *x,
+                        const adeis_tpoint *tp, const adeis_eval *io)
 {
-  gaussian *g = G_(m);
-  if (fused_path_applies(g, x, v))
-    return vjp_double_diagonal(g, x, tp, v, jx, jz, jtheta);
-  adeis_gaussian_rotate_t(m, g->w3, v);        /* vr */
-  variance_t(g, g->w2, tp);                    /* v_t */
-  if (jx || jz) {
-    adeis_vec_div(g->w1, g->w3, g->w2);
-    adeis_vec_scale(g->w1, tp->sigma, g->w1);  /* sigma vr / v */
-    adeis_gaussian_rotate(m, g->w1, g->w1);    /* v^T deps/dx */
-    if (jz) {
-      mpfr_t c;
-      mpfr_init2(c, g->sprec);
-      mpfr_neg(c, tp->alpha, RND);
-      adeis_vec_scale(g->w4, c, g->w1);        /* v^T deps/dmu */
-      mpfr_clear(c);
-      mu_to_z(g, jz, g->w4);
+  const gaussian *g = G_(m);
+  adeis_gaussian_rotate_t(m, w->w3, io->v);   /* vr */
+  variance_t(g, w, w->w2, tp);                 /* v_t */
+  adeis_vec_div(w->w5, w->w3, w->w2);          /* vr / v */
+  if (io->want & (ADEIS_WANT_JX | ADEIS_WANT_JZ)) {
+    adeis_vec_scale(w->w1, tp->sigma, w->w5);  /* sigma vr / v */
+    adeis_gaussian_rotate(m, w->w1, w->w1);    /* v^T deps/dx */
+    if (io->want & ADEIS_WANT_JZ) {
+      mpfr_neg(w->k[3], tp->alpha, RND);
+      adeis_vec_scale(w->w4, w->k[3], w->w1);  /* v^T deps/dmu */
+      mu_to_z_acc(g, io->jz, io->sz, w->w4);
     }
-    if (jx)
-      adeis_vec_copy(jx, g->w1);
+    if (io->want & ADEIS_WANT_JX)
+      adeis_vec_copy(io->jx, w->w1);
   }
-  if (jtheta)
-    vjp_theta(g, m, jtheta, x, tp);
+  if (io->want & ADEIS_WANT_JTHETA)
+    vjp_theta_acc(g, m, w, io->jtheta, io->stheta, x, tp);
+}
+
+static int gaussian_eval(const adeis_model *m, void *ws, const adeis_vec *x, const adeis_tpoint *tp,
+                         const adeis_eval *io)
+{
+  const gaussian *g = G_(m);
+  if (fused_path_applies(g, x, io)) {
+    eval_double_diagonal(g, x, tp, io);
+    return ADEIS_OK;
+  }
+  if (io->want & ADEIS_WANT_EPS)
+    eps_generic(m, ws, io->eps, x, tp);
+  if (io->want & ~ADEIS_WANT_EPS)
+    vjp_generic(m, ws, x, tp, io);
   return ADEIS_OK;
 }
 
 /* x_t = alpha_t mu + Q [sqrt(v_t/v_s) Q^T (x_s - alpha_s mu)] */
-static int gaussian_flow(const adeis_model *m, adeis_vec *x_t, const adeis_tpoint *t,
+static int gaussian_flow(const adeis_model *m, void *ws, adeis_vec *x_t, const adeis_tpoint *t,
                          const adeis_vec *x_s, const adeis_tpoint *s)
 {
-  gaussian *g = G_(m);
-  centred_rotated(g, m, g->w1, x_s, s->alpha);
-  variance_t(g, g->w2, t);
-  variance_t(g, g->w3, s);
-  adeis_vec_div(g->w2, g->w2, g->w3);
-  adeis_vec_sqrt(g->w2, g->w2);
-  adeis_vec_prod(g->w1, g->w1, g->w2);
-  adeis_gaussian_rotate(m, g->w1, g->w1);
-  mpfr_t one;
-  mpfr_init2(one, 8);
-  mpfr_set_ui(one, 1, RND);
-  adeis_vec_lincomb(x_t, 2, (mpfr_srcptr[]){t->alpha, one}, (const adeis_vec *[]){g->mu, g->w1});
-  mpfr_clear(one);
+  const gaussian *g = G_(m);
+  gaussian_ws *w = ws;
+  centred_rotated(g, w, m, w->w1, x_s, s->alpha);
+  variance_t(g, w, w->w2, t);
+  variance_t(g, w, w->w3, s);
+  adeis_vec_div(w->w2, w->w2, w->w3);
+  adeis_vec_sqrt(w->w2, w->w2);
+  adeis_vec_prod(w->w1, w->w1, w->w2);
+  adeis_gaussian_rotate(m, w->w1, w->w1);
+  adeis_vec_lincomb(x_t, 2, (mpfr_srcptr[]){t->alpha, g->one}, (const adeis_vec *[]){g->mu, w->w1});
   return ADEIS_OK;
 }
 
-const adeis_model_type adeis_gaussian_type = {"gaussian", gaussian_eps, gaussian_vjp, gaussian_flow};
-
 /* gz = W^T (alpha_0 G - alpha_T J G), J G given in w1 */
-static void exact_mu_grad(const gaussian *g, adeis_vec *gz, const adeis_vec *G,
+static void exact_mu_grad(const gaussian *g, gaussian_ws *w, adeis_vec *gz, const adeis_vec *G,
                           const adeis_tpoint *t0, const adeis_tpoint *tT)
 {
-  mpfr_t na;
-  mpfr_init2(na, g->sprec);
+  mpfr_t na, one;
+  mpfr_inits2(g->sprec, na, one, (mpfr_ptr)0);
   mpfr_neg(na, tT->alpha, RND);
-  adeis_vec_lincomb(g->w4, 2, (mpfr_srcptr[]){t0->alpha, na}, (const adeis_vec *[]){G, g->w1});
-  mpfr_clear(na);
-  mu_to_z(g, gz, g->w4);
+  mpfr_set_ui(one, 1, RND);
+  adeis_vec_lincomb(w->w4, 2, (mpfr_srcptr[]){t0->alpha, na}, (const adeis_vec *[]){G, w->w1});
+  adeis_vec_set_zero(gz);
+  mu_to_z_acc(g, gz, one, w->w4);
+  mpfr_clears(na, one, (mpfr_ptr)0);
 }
 
-int adeis_gaussian_exact_ode_grad(const adeis_model *m, const adeis_tpoint *t0,
-                                  const adeis_tpoint *tT, const adeis_vec *x_T, const adeis_vec *G,
-                                  adeis_vec *gx, adeis_vec *gz, adeis_vec *gtheta)
+static int gaussian_exact_ode(const adeis_model *m, void *ws, const adeis_tpoint *t0,
+                              const adeis_tpoint *tT, const adeis_vec *x_T, const adeis_vec *G,
+                              adeis_vec *gx, adeis_vec *gz, adeis_vec *gtheta)
 {
-  gaussian *g = G_(m);
-  adeis_vec *rho = adeis_vec_alloc(m->be, g->dim), *v0 = adeis_vec_alloc(m->be, g->dim);
-  if (!rho || !v0) {
-    adeis_vec_free(rho);
-    adeis_vec_free(v0);
-    return ADEIS_ENOMEM;
-  }
-  variance_t(g, v0, t0);
-  variance_t(g, g->w2, tT);
-  adeis_vec_div(rho, v0, g->w2);
+  const gaussian *g = G_(m);
+  gaussian_ws *w = ws;
+  adeis_vec *rho = w->w5, *v0 = w->w6;
+  variance_t(g, w, v0, t0);
+  variance_t(g, w, w->w2, tT);
+  adeis_vec_div(rho, v0, w->w2);
   adeis_vec_sqrt(rho, rho);                       /* rho = sqrt(v_0/v_T) */
-  adeis_gaussian_rotate_t(m, g->w3, G);           /* G_r */
-  adeis_vec_prod(g->w1, rho, g->w3);
-  adeis_gaussian_rotate(m, g->w1, g->w1);         /* Q rho G_r */
+  adeis_gaussian_rotate_t(m, w->w3, G);           /* G_r */
+  adeis_vec_prod(w->w1, rho, w->w3);
+  adeis_gaussian_rotate(m, w->w1, w->w1);         /* Q rho G_r */
   if (gx)
-    adeis_vec_copy(gx, g->w1);
+    adeis_vec_copy(gx, w->w1);
   if (gz)
-    exact_mu_grad(g, gz, G, t0, tT);
+    exact_mu_grad(g, w, gz, G, t0, tT);
   if (gtheta) {
     /* G_r s2 yr_T rho (alpha_0^2/v_0 - alpha_T^2/v_T)/2 */
-    centred_rotated(g, m, g->w1, x_T, tT->alpha);
-    adeis_vec_prod(g->w1, g->w1, g->w3);
-    adeis_vec_prod(g->w1, g->w1, g->s2);
-    adeis_vec_prod(g->w1, g->w1, rho);            /* G_r s2 yr rho */
+    centred_rotated(g, w, m, w->w1, x_T, tT->alpha);
+    adeis_vec_prod(w->w1, w->w1, w->w3);
+    adeis_vec_prod(w->w1, w->w1, g->s2);
+    adeis_vec_prod(w->w1, w->w1, rho);            /* G_r s2 yr rho */
     /* coefficient (alpha_0^2/v_0 - alpha_T^2/v_T)/2, componentwise */
     mpfr_t c0, cT;
     mpfr_inits2(g->sprec, c0, cT, (mpfr_ptr)0);
@@ -269,23 +292,20 @@ int adeis_gaussian_exact_ode_grad(const adeis_model *m, const adeis_tpoint *t0,
     mpfr_sqr(cT, tT->alpha, RND);
     mpfr_div_2ui(cT, cT, 1, RND);
     mpfr_neg(cT, cT, RND);
-    adeis_vec_div(rho, g->w1, v0);
-    adeis_vec_div(g->w4, g->w1, g->w2);
-    adeis_vec_lincomb(gtheta, 2, (mpfr_srcptr[]){c0, cT}, (const adeis_vec *[]){rho, g->w4});
+    adeis_vec_div(rho, w->w1, v0);
+    adeis_vec_div(w->w4, w->w1, w->w2);
+    adeis_vec_lincomb(gtheta, 2, (mpfr_srcptr[]){c0, cT}, (const adeis_vec *[]){rho, w->w4});
     mpfr_clears(c0, cT, (mpfr_ptr)0);
   }
-  adeis_vec_free(rho);
-  adeis_vec_free(v0);
   return ADEIS_OK;
 }
 
-void adeis_gaussian_sde_phi(const adeis_model *m, adeis_vec *phi, const adeis_tpoint *t0,
-                            const adeis_tpoint *tT)
+static void sde_phi(const gaussian *g, gaussian_ws *w, adeis_vec *phi, const adeis_tpoint *t0,
+                    const adeis_tpoint *tT)
 {
-  gaussian *g = G_(m);
-  variance_t(g, g->w1, t0);
-  variance_t(g, g->w2, tT);
-  adeis_vec_div(phi, g->w1, g->w2);
+  variance_t(g, w, w->w1, t0);
+  variance_t(g, w, w->w2, tT);
+  adeis_vec_div(phi, w->w1, w->w2);
   mpfr_t c;
   mpfr_init2(c, g->sprec);
   mpfr_div(c, tT->alpha, t0->alpha, RND);
@@ -293,24 +313,90 @@ void adeis_gaussian_sde_phi(const adeis_model *m, adeis_vec *phi, const adeis_tp
   mpfr_clear(c);
 }
 
+static int gaussian_exact_sde(const adeis_model *m, void *ws, const adeis_tpoint *t0,
+                              const adeis_tpoint *tT, const adeis_vec *G, adeis_vec *gx,
+                              adeis_vec *gz)
+{
+  const gaussian *g = G_(m);
+  gaussian_ws *w = ws;
+  sde_phi(g, w, w->w5, t0, tT);
+  adeis_gaussian_rotate_t(m, w->w3, G);
+  adeis_vec_prod(w->w3, w->w3, w->w5);
+  adeis_gaussian_rotate(m, w->w1, w->w3);
+  if (gx)
+    adeis_vec_copy(gx, w->w1);
+  if (gz)
+    exact_mu_grad(g, w, gz, G, t0, tT);
+  return ADEIS_OK;
+}
+
+static void *gaussian_ws_alloc(const adeis_model *m)
+{
+  gaussian_ws *w = calloc(1, sizeof *w);
+  if (!w)
+    return NULL;
+  adeis_vec **vs[] = {&w->w1, &w->w2, &w->w3, &w->w4, &w->w5, &w->w6};
+  for (int i = 0; i < 4; i++)
+    mpfr_init2(w->k[i], G_(m)->sprec);
+  int ok = 1;
+  for (size_t i = 0; i < sizeof vs / sizeof *vs; i++)
+    ok &= (*vs[i] = adeis_vec_alloc(m->be, m->dim)) != NULL;
+  if (!ok) {
+    adeis_model_ws_free(m, w);
+    return NULL;
+  }
+  return w;
+}
+
+static void gaussian_ws_free(const adeis_model *m, void *ws)
+{
+  (void)m;
+  gaussian_ws *w = ws;
+  adeis_vec *vs[] = {w->w1, w->w2, w->w3, w->w4, w->w5, w->w6};
+  for (size_t i = 0; i < sizeof vs / sizeof *vs; i++)
+    adeis_vec_free(vs[i]);
+  for (int i = 0; i < 4; i++)
+    mpfr_clear(w->k[i]);
+  free(w);
+}
+
+static void gaussian_clear(adeis_model *m);
+
+const adeis_model_ops adeis_gaussian_ops = {
+  .name = "gaussian",
+  .caps = ADEIS_CAP_FLOW | ADEIS_CAP_EXACT_ODE | ADEIS_CAP_EXACT_SDE | ADEIS_CAP_NO_T,
+  .supports = NULL,
+  .ws_alloc = gaussian_ws_alloc,
+  .ws_free = gaussian_ws_free,
+  .eval = gaussian_eval,
+  .flow = gaussian_flow,
+  .exact_ode = gaussian_exact_ode,
+  .exact_sde = gaussian_exact_sde,
+  .clear = gaussian_clear,
+};
+
+int adeis_gaussian_exact_ode_grad(const adeis_model *m, const adeis_tpoint *t0,
+                                  const adeis_tpoint *tT, const adeis_vec *x_T, const adeis_vec *G,
+                                  adeis_vec *gx, adeis_vec *gz, adeis_vec *gtheta)
+{
+  return adeis_model_exact_ode(m, NULL, t0, tT, x_T, G, gx, gz, gtheta);
+}
+
 int adeis_gaussian_exact_sde_grad(const adeis_model *m, const adeis_tpoint *t0,
                                   const adeis_tpoint *tT, const adeis_vec *G, adeis_vec *gx,
                                   adeis_vec *gz)
 {
-  gaussian *g = G_(m);
-  adeis_vec *phi = adeis_vec_alloc(m->be, g->dim);
-  if (!phi)
-    return ADEIS_ENOMEM;
-  adeis_gaussian_sde_phi(m, phi, t0, tT);
-  adeis_gaussian_rotate_t(m, g->w3, G);
-  adeis_vec_prod(g->w3, g->w3, phi);
-  adeis_gaussian_rotate(m, g->w1, g->w3);
-  if (gx)
-    adeis_vec_copy(gx, g->w1);
-  if (gz)
-    exact_mu_grad(g, gz, G, t0, tT);
-  adeis_vec_free(phi);
-  return ADEIS_OK;
+  return adeis_model_exact_sde(m, NULL, t0, tT, G, gx, gz);
+}
+
+void adeis_gaussian_sde_phi(const adeis_model *m, adeis_vec *phi, const adeis_tpoint *t0,
+                            const adeis_tpoint *tT)
+{
+  gaussian_ws *w = gaussian_ws_alloc(m);
+  if (!w)
+    abort();
+  sde_phi(G_(m), w, phi, t0, tT);
+  gaussian_ws_free(m, w);
 }
 
 /* ---- construction ---- */
@@ -389,11 +475,7 @@ static int alloc_work(gaussian *g, const adeis_backend *be, mpfr_srcptr const s2
   g->mu = adeis_vec_alloc(be, g->dim);
   g->mu_r = adeis_vec_alloc(be, g->dim);
   g->s2 = vec_from(be, g->dim, s2);
-  g->w1 = adeis_vec_alloc(be, g->dim);
-  g->w2 = adeis_vec_alloc(be, g->dim);
-  g->w3 = adeis_vec_alloc(be, g->dim);
-  g->w4 = adeis_vec_alloc(be, g->dim);
-  return g->mu && g->mu_r && g->s2 && g->w1 && g->w2 && g->w3 && g->w4 ? ADEIS_OK : ADEIS_ENOMEM;
+  return g->mu && g->mu_r && g->s2 ? ADEIS_OK : ADEIS_ENOMEM;
 }
 
 int adeis_gaussian_init(adeis_model *model, const adeis_backend *be, size_t dim, size_t cond_dim,
@@ -415,12 +497,14 @@ int adeis_gaussian_init(adeis_model *model, const adeis_backend *be, size_t dim,
   gaussian *g = calloc(1, sizeof *g);
   if (!g)
     return ADEIS_ENOMEM;
-  model->type = &adeis_gaussian_type;
+  model->ops = &adeis_gaussian_ops;
   model->be = be;
   model->impl = g;
   g->dim = dim;
   g->cond_dim = cond_dim ? cond_dim : dim;
   g->sprec = adeis_backend_scalar_prec(be);
+  mpfr_init2(g->one, 8);
+  mpfr_set_ui(g->one, 1, RND);
   model->dim = model->theta_dim = dim;
   model->cond_dim = g->cond_dim;
   int rc = alloc_work(g, be, s2);
@@ -440,10 +524,15 @@ int adeis_gaussian_init(adeis_model *model, const adeis_backend *be, size_t dim,
 
 void adeis_gaussian_clear(adeis_model *model)
 {
+  gaussian_clear(model);
+}
+
+static void gaussian_clear(adeis_model *model)
+{
   gaussian *g = G_(model);
   if (!g)
     return;
-  adeis_vec *vs[] = {g->mu, g->mu_r, g->s2, g->w1, g->w2, g->w3, g->w4};
+  adeis_vec *vs[] = {g->mu, g->mu_r, g->s2};
   for (size_t i = 0; i < sizeof vs / sizeof *vs; i++)
     adeis_vec_free(vs[i]);
   if (g->W_cols)
@@ -458,6 +547,7 @@ void adeis_gaussian_clear(adeis_model *model)
     }
   free(g->u);
   free(g->beta);
+  mpfr_clear(g->one);
   free(g);
   model->impl = NULL;
 }

@@ -4,13 +4,14 @@
  * Q is the identity (rotation_seed = 0) or an exactly orthogonal product of
  * `dim` Householder reflections I - beta u u^T, beta = 2/(u.u), built in the
  * working precision from a seeded GSL generator.
- * A model owns scratch vectors: use one instance per thread. */
+ * The model is immutable once built; scratch vectors live in per-thread workspaces
+ * (adeis_model_ws_alloc). */
 #ifndef ADEIS_GAUSSIAN_H
 #define ADEIS_GAUSSIAN_H
 
 #include "../core/model.h"
 
-extern const adeis_model_type adeis_gaussian_type;
+extern const adeis_model_ops adeis_gaussian_ops;
 
 /* m[dim], s2[dim] (> 0), W[dim*cond_dim] row-major, z[cond_dim]. cond_dim = 0 means
  * W = I and z = 0 (then dL/dz = dL/dmu). Returns 0, ADEIS_EINPUT or ADEIS_ENOMEM. */
@@ -26,7 +27,7 @@ void adeis_gaussian_rotate_t(const adeis_model *model, adeis_vec *y, const adeis
 /* The data mean mu = m + W z (original coordinates). */
 const adeis_vec *adeis_gaussian_mu(const adeis_model *model);
 
-/* Exact ODE gradients: with G = grad L(x_0) at x_0 = flow(x_T), fills
+/* Exact ODE gradients (adeis_model_exact_ode with a workspace of its own): with G = grad L(x_0) at x_0 = flow(x_T), fills
  * gx = dL/dx_T, gz = dL/dz, gtheta = dL/dtheta (any may be NULL). */
 int adeis_gaussian_exact_ode_grad(const adeis_model *model, const adeis_tpoint *t0,
                                   const adeis_tpoint *tT, const adeis_vec *x_T, const adeis_vec *G,

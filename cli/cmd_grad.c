@@ -4,7 +4,7 @@
 #include "cli_opts.h"
 #include "commands.h"
 #include "../core/status.h"
-#include "../solvers/grad.h"
+#include "../runs/grad.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -31,7 +31,7 @@ static const char grad_usage[] =
 typedef struct grad_opts {
   adeis_grad_request rq;
   const char *problem;
-  int json, have_steps, have_state;
+  int json, have_steps, have_state, have_precision;
 } grad_opts;
 
 enum { O_PROBLEM = 256, O_METHOD, O_STEPS, O_GRID, O_PRECISION, O_STATE, O_SDE, O_TOL, O_JSON };
@@ -81,6 +81,7 @@ static int set_grid(grad_opts *o, const char *arg)
 
 static int set_precision(grad_opts *o, const char *arg)
 {
+  o->have_precision = 1;
   if (cli_parse_long(arg, ADEIS_PREC_MIN, ADEIS_PREC_MAX, &o->rq.precision) == 0)
     return 0;
   return cli_bad_option("grad", "--precision", "expected an integer in %d..%d (bits), got '%s'",
@@ -98,9 +99,10 @@ static int set_state(grad_opts *o, const char *arg)
 
 static int set_tol(grad_opts *o, const char *arg)
 {
-  if (cli_parse_double(arg, &o->rq.tol) == 0 && o->rq.tol > 0 && o->rq.tol < 1)
+  if (cli_parse_double(arg, &o->rq.tol) == 0 && o->rq.tol >= ADEIS_TOL_MIN && o->rq.tol < 1)
     return 0;
-  return cli_bad_option("grad", "--tol", "expected a number in (0, 1), got '%s'", arg);
+  return cli_bad_option("grad", "--tol", "expected a number in [%g, 1) (the adaptive methods run "
+                        "in double), got '%s'", ADEIS_TOL_MIN, arg);
 }
 
 static int set_option(grad_opts *o, int c, const char *arg)
@@ -151,6 +153,9 @@ static int parse_grad_options(grad_opts *o, int argc, char **argv)
     return cli_bad_option("grad", argv[optind], "unexpected argument (adeis grad --help)");
   if (o->rq.sde && !o->have_state) /* the SDE adjoint reads the path its sampler wrote */
     o->rq.state = ADEIS_STATE_CACHED;
+  const adeis_method *m = o->rq.method ? adeis_method_lookup(o->rq.method) : NULL;
+  if (m && (m->flags & ADEIS_METHOD_DOUBLE_ONLY) && !o->have_precision)
+    o->rq.precision = 53; /* the adaptive GSL methods run in double: choose it for them */
   return check_required(o);
 }
 
@@ -179,8 +184,17 @@ static void json_vec(const adeis_vec *v, int digits)
   mpfr_clear(x);
 }
 
+/* "key": {"x_T": [...], ...}, or "key": null when no quantity has a value (exact values of a
+ * model without a closed form) */
 static void json_vecs(const char *key, adeis_vec *const v[ADEIS_Q_COUNT], int digits)
 {
+  int any = 0;
+  for (int q = 0; q < ADEIS_Q_COUNT; q++)
+    any |= v[q] != NULL;
+  if (!any) {
+    printf(",\n  \"%s\": null", key);
+    return;
+  }
   printf(",\n  \"%s\": {", key);
   for (int q = 0; q < ADEIS_Q_COUNT; q++) {
     printf("%s\"%s\": ", q ? ", " : "", adeis_quantity_names[q]);
@@ -189,14 +203,14 @@ static void json_vecs(const char *key, adeis_vec *const v[ADEIS_Q_COUNT], int di
   putchar('}');
 }
 
-static void json_errors(const adeis_grad_result *res)
+/* Relative errors as decimal strings at the working precision, like the gradients. */
+static void json_errors(const adeis_grad_result *res, int digits)
 {
   printf(",\n  \"rel_error\": {");
   for (int q = 0; q < ADEIS_Q_COUNT; q++) {
-    double e = mpfr_get_d(res->rel_error[q], MPFR_RNDN);
     printf("%s\"%s\": ", q ? ", " : "", adeis_quantity_names[q]);
-    if (res->exact[q] && isfinite(e))
-      printf("%.6e", e);
+    if (res->exact[q] && mpfr_number_p(res->rel_error[q]))
+      mpfr_printf("\"%.*Re\"", digits - 1, res->rel_error[q]);
     else
       fputs("null", stdout);
   }
@@ -208,12 +222,13 @@ static void print_json(const adeis_grad_request *rq, const adeis_grad_result *re
   int digits = digits_for(rq->precision);
   printf("{\n  \"method\": \"%s\",\n  \"steps\": %zu,\n  \"precision\": %ld,\n"
          "  \"grid\": \"%s\",\n  \"state\": \"%s\",\n  \"sde\": %s,\n"
-         "  \"nfe\": %lu,\n  \"nvjp\": %lu",
+         "  \"nfe\": %lu,\n  \"nvjp\": %lu,\n  \"seconds\": %.6f",
          rq->method, rq->steps, rq->precision, adeis_grid_name(rq->grid),
-         adeis_state_name(rq->state), rq->sde ? "true" : "false", res->nfe, res->nvjp);
+         adeis_state_name(rq->state), rq->sde ? "true" : "false", res->nfe, res->nvjp,
+         res->seconds);
   json_vecs("grad", res->grad, digits);
   json_vecs("exact", res->exact, digits);
-  json_errors(res);
+  json_errors(res, digits);
   puts("\n}");
 }
 

@@ -8,5 +8,6 @@ int adeis_cmd_grad(int argc, char **argv);   /* cli/cmd_grad.c */
 int adeis_cmd_study(int argc, char **argv);  /* cli/cmd_study.c */
 int adeis_cmd_check(int argc, char **argv);  /* cli/cmd_study.c */
 int adeis_cmd_plot(int argc, char **argv);   /* cli/cmd_study.c */
+int adeis_cmd_slurm(int argc, char **argv);  /* cli/cmd_slurm.c */
 
 #endif

@@ -19,6 +19,7 @@ static const subcommand subcommands[] = {
   {"study", adeis_cmd_study, "run a convergence study from a study file"},
   {"check", adeis_cmd_check, "run a study and check the fitted orders (exit 1 when off)"},
   {"plot", adeis_cmd_plot, "redraw the figures of a study's results"},
+  {"slurm", adeis_cmd_slurm, "run a study on a Slurm cluster: shards as a job array, then collect"},
 };
 
 #define N_SUBCOMMANDS (sizeof subcommands / sizeof *subcommands)
@@ -74,7 +75,7 @@ int main(int argc, char **argv)
   }
   const subcommand *sc = find_subcommand(cmd);
   if (!sc) {
-    fprintf(stderr, "adeis: unknown command '%s'; expected one of list, grad, study, check, plot "
+    fprintf(stderr, "adeis: unknown command '%s'; expected one of list, grad, study, check, plot, slurm "
                     "(adeis --help)\n", cmd);
     return 2;
   }

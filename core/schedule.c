@@ -6,128 +6,146 @@
 
 /* ---- vp-linear: log alpha = -(b1-b0) t^2/4 - b0 t/2, b0 = 0.1, b1 = 20 ---- */
 
-static void linear_betas(mpfr_ptr b0, mpfr_ptr db, mpfr_prec_t p)
+enum { LIN_B0_HALF, LIN_DB, LIN_B0_HALF_SQ };
+
+/* c = b0/2, b1 - b0, (b0/2)^2 */
+static void linear_constants(mpfr_t c[], mpfr_prec_t p)
 {
-  mpfr_set_prec(b0, p);
-  mpfr_set_prec(db, p);
-  mpfr_set_str(b0, "0.1", 10, RND);
-  mpfr_set_ui(db, 20, RND);
-  mpfr_sub(db, db, b0, RND); /* b1 - b0 */
+  for (int i = 0; i < 3; i++)
+    mpfr_set_prec(c[i], p);
+  mpfr_set_str(c[LIN_B0_HALF], "0.1", 10, RND);
+  mpfr_ui_sub(c[LIN_DB], 20, c[LIN_B0_HALF], RND);
+  mpfr_div_2ui(c[LIN_B0_HALF], c[LIN_B0_HALF], 1, RND);
+  mpfr_sqr(c[LIN_B0_HALF_SQ], c[LIN_B0_HALF], RND);
+}
+
+/* The schedule's constants when they carry the precision r needs, else k (filled here). */
+static mpfr_t *constants_for(const adeis_schedule *s, mpfr_srcptr r, mpfr_t k[])
+{
+  mpfr_prec_t p = mpfr_get_prec(r) + 16;
+  if (mpfr_get_prec(s->c[0]) >= p)
+    return (mpfr_t *)s->c;
+  for (int i = 0; i < ADEIS_SCHEDULE_NCONST; i++)
+    mpfr_init2(k[i], p);
+  s->type->constants(k, p);
+  return k;
+}
+
+static void constants_done(const adeis_schedule *s, mpfr_t *c)
+{
+  if (c != s->c)
+    for (int i = 0; i < ADEIS_SCHEDULE_NCONST; i++)
+      mpfr_clear(c[i]);
 }
 
 static void linear_log_alpha(mpfr_ptr r, const adeis_schedule *s, mpfr_srcptr t)
 {
-  (void)s;
-  mpfr_prec_t p = mpfr_get_prec(r) + 16;
-  mpfr_t b0, db, a;
-  mpfr_inits2(p, b0, db, a, (mpfr_ptr)0);
-  linear_betas(b0, db, p);
-  mpfr_mul(a, db, t, RND);
-  mpfr_div_ui(a, a, 4, RND);
-  mpfr_div_ui(b0, b0, 2, RND);
-  mpfr_add(a, a, b0, RND);          /* (b1-b0) t/4 + b0/2 */
+  mpfr_t k[ADEIS_SCHEDULE_NCONST], a;
+  mpfr_t *c = constants_for(s, r, k);
+  mpfr_init2(a, mpfr_get_prec(r) + 16);
+  mpfr_mul(a, c[LIN_DB], t, RND);
+  mpfr_div_2ui(a, a, 2, RND);
+  mpfr_add(a, a, c[LIN_B0_HALF], RND);  /* (b1-b0) t/4 + b0/2 */
   mpfr_mul(a, a, t, RND);
   mpfr_neg(r, a, RND);
-  mpfr_clears(b0, db, a, (mpfr_ptr)0);
+  mpfr_clear(a);
+  constants_done(s, c);
 }
 
 static void linear_f(mpfr_ptr r, const adeis_schedule *s, mpfr_srcptr t)
 {
-  (void)s;
-  mpfr_prec_t p = mpfr_get_prec(r) + 16;
-  mpfr_t b0, db;
-  mpfr_inits2(p, b0, db, (mpfr_ptr)0);
-  linear_betas(b0, db, p);
-  mpfr_mul(db, db, t, RND);
-  mpfr_add(db, db, b0, RND);
-  mpfr_div_si(r, db, -2, RND);      /* -((b1-b0) t + b0)/2 */
-  mpfr_clears(b0, db, (mpfr_ptr)0);
+  mpfr_t k[ADEIS_SCHEDULE_NCONST], a;
+  mpfr_t *c = constants_for(s, r, k);
+  mpfr_init2(a, mpfr_get_prec(r) + 16);
+  mpfr_mul(a, c[LIN_DB], t, RND);
+  mpfr_div_2ui(a, a, 1, RND);
+  mpfr_add(a, a, c[LIN_B0_HALF], RND);
+  mpfr_neg(r, a, RND);              /* -((b1-b0) t + b0)/2 */
+  mpfr_clear(a);
+  constants_done(s, c);
 }
 
 /* t = -2 la / (b0/2 + sqrt(b0^2/4 - (b1-b0) la)): the quadratic root without cancellation */
 static void linear_t_of_log_alpha(mpfr_ptr r, const adeis_schedule *s, mpfr_srcptr la)
 {
-  (void)s;
-  mpfr_prec_t p = mpfr_get_prec(r) + 16;
-  mpfr_t b0, db, q;
-  mpfr_inits2(p, b0, db, q, (mpfr_ptr)0);
-  linear_betas(b0, db, p);
-  mpfr_div_ui(b0, b0, 2, RND);
-  mpfr_mul(db, db, la, RND);
-  mpfr_sqr(q, b0, RND);
-  mpfr_sub(q, q, db, RND);
+  mpfr_t k[ADEIS_SCHEDULE_NCONST], q, n;
+  mpfr_t *c = constants_for(s, r, k);
+  mpfr_inits2(mpfr_get_prec(r) + 16, q, n, (mpfr_ptr)0);
+  mpfr_mul(q, c[LIN_DB], la, RND);
+  mpfr_sub(q, c[LIN_B0_HALF_SQ], q, RND);
   mpfr_sqrt(q, q, RND);
-  mpfr_add(q, q, b0, RND);
-  mpfr_mul_si(db, la, -2, RND);
-  mpfr_div(r, db, q, RND);
-  mpfr_clears(b0, db, q, (mpfr_ptr)0);
+  mpfr_add(q, q, c[LIN_B0_HALF], RND);
+  mpfr_mul_si(n, la, -2, RND);
+  mpfr_div(r, n, q, RND);
+  mpfr_clears(q, n, (mpfr_ptr)0);
+  constants_done(s, c);
 }
 
 /* ---- vp-cosine: alpha = cos(pi/2 (t+s)/(1+s)) / cos(pi/2 s/(1+s)), s = 0.008 ---- */
 
-static void cosine_angle(mpfr_ptr r, mpfr_srcptr t, mpfr_ptr half_pi_over, mpfr_ptr s_off)
+enum { COS_K, COS_S, COS_LOG_C0 };
+
+/* c = pi/(2(1+s)), s, log cos(pi s/(2(1+s))) */
+static void cosine_constants(mpfr_t c[], mpfr_prec_t p)
 {
-  /* r = pi/2 (t + s)/(1 + s); also returns pi/(2(1+s)) and s */
-  mpfr_set_str(s_off, "0.008", 10, RND);
-  mpfr_const_pi(half_pi_over, RND);
-  mpfr_div_ui(half_pi_over, half_pi_over, 2, RND);
-  mpfr_t d;
-  mpfr_init2(d, mpfr_get_prec(r));
-  mpfr_add_ui(d, s_off, 1, RND);
-  mpfr_div(half_pi_over, half_pi_over, d, RND);
-  mpfr_clear(d);
-  if (t) {
-    mpfr_add(r, t, s_off, RND);
-    mpfr_mul(r, r, half_pi_over, RND);
-  }
+  for (int i = 0; i < 3; i++)
+    mpfr_set_prec(c[i], p);
+  mpfr_set_str(c[COS_S], "0.008", 10, RND);
+  mpfr_const_pi(c[COS_K], RND);
+  mpfr_div_2ui(c[COS_K], c[COS_K], 1, RND);
+  mpfr_add_ui(c[COS_LOG_C0], c[COS_S], 1, RND);
+  mpfr_div(c[COS_K], c[COS_K], c[COS_LOG_C0], RND);
+  mpfr_mul(c[COS_LOG_C0], c[COS_K], c[COS_S], RND);
+  mpfr_cos(c[COS_LOG_C0], c[COS_LOG_C0], RND);
+  mpfr_log(c[COS_LOG_C0], c[COS_LOG_C0], RND);
+}
+
+/* r = pi/2 (t + s)/(1 + s) */
+static void cosine_angle(mpfr_ptr r, mpfr_srcptr t, mpfr_t const c[])
+{
+  mpfr_add(r, t, c[COS_S], RND);
+  mpfr_mul(r, r, c[COS_K], RND);
 }
 
 static void cosine_log_alpha(mpfr_ptr r, const adeis_schedule *sc, mpfr_srcptr t)
 {
-  (void)sc;
-  mpfr_prec_t p = mpfr_get_prec(r) + 16;
-  mpfr_t ang, k, s, c0;
-  mpfr_inits2(p, ang, k, s, c0, (mpfr_ptr)0);
-  cosine_angle(ang, t, k, s);
+  mpfr_t k[ADEIS_SCHEDULE_NCONST], ang;
+  mpfr_t *c = constants_for(sc, r, k);
+  mpfr_init2(ang, mpfr_get_prec(r) + 16);
+  cosine_angle(ang, t, c);
   mpfr_cos(ang, ang, RND);
   mpfr_log(ang, ang, RND);
-  mpfr_mul(c0, k, s, RND);
-  mpfr_cos(c0, c0, RND);
-  mpfr_log(c0, c0, RND);
-  mpfr_sub(r, ang, c0, RND);
-  mpfr_clears(ang, k, s, c0, (mpfr_ptr)0);
+  mpfr_sub(r, ang, c[COS_LOG_C0], RND);
+  mpfr_clear(ang);
+  constants_done(sc, c);
 }
 
 static void cosine_f(mpfr_ptr r, const adeis_schedule *sc, mpfr_srcptr t)
 {
-  (void)sc;
-  mpfr_prec_t p = mpfr_get_prec(r) + 16;
-  mpfr_t ang, k, s;
-  mpfr_inits2(p, ang, k, s, (mpfr_ptr)0);
-  cosine_angle(ang, t, k, s);
+  mpfr_t k[ADEIS_SCHEDULE_NCONST], ang;
+  mpfr_t *c = constants_for(sc, r, k);
+  mpfr_init2(ang, mpfr_get_prec(r) + 16);
+  cosine_angle(ang, t, c);
   mpfr_tan(ang, ang, RND);
-  mpfr_mul(ang, ang, k, RND);
+  mpfr_mul(ang, ang, c[COS_K], RND);
   mpfr_neg(r, ang, RND);
-  mpfr_clears(ang, k, s, (mpfr_ptr)0);
+  mpfr_clear(ang);
+  constants_done(sc, c);
 }
 
 /* t = 2(1+s)/pi acos(exp(la + log cos(pi s/(2(1+s))))) - s */
 static void cosine_t_of_log_alpha(mpfr_ptr r, const adeis_schedule *sc, mpfr_srcptr la)
 {
-  (void)sc;
-  mpfr_prec_t p = mpfr_get_prec(r) + 16;
-  mpfr_t k, s, c0;
-  mpfr_inits2(p, k, s, c0, (mpfr_ptr)0);
-  cosine_angle(c0, NULL, k, s);
-  mpfr_mul(c0, k, s, RND);
-  mpfr_cos(c0, c0, RND);
-  mpfr_log(c0, c0, RND);
-  mpfr_add(c0, c0, la, RND);
-  mpfr_exp(c0, c0, RND);
-  mpfr_acos(c0, c0, RND);
-  mpfr_div(c0, c0, k, RND);
-  mpfr_sub(r, c0, s, RND);
-  mpfr_clears(k, s, c0, (mpfr_ptr)0);
+  mpfr_t k[ADEIS_SCHEDULE_NCONST], a;
+  mpfr_t *c = constants_for(sc, r, k);
+  mpfr_init2(a, mpfr_get_prec(r) + 16);
+  mpfr_add(a, c[COS_LOG_C0], la, RND);
+  mpfr_exp(a, a, RND);
+  mpfr_acos(a, a, RND);
+  mpfr_div(a, a, c[COS_K], RND);
+  mpfr_sub(r, a, c[COS_S], RND);
+  mpfr_clear(a);
+  constants_done(sc, c);
 }
 
 /* ---- ve-edm: alpha = 1, sigma = t ---- */
@@ -142,11 +160,13 @@ static void ve_log_alpha(mpfr_ptr r, const adeis_schedule *s, mpfr_srcptr t)
 static void ve_f(mpfr_ptr r, const adeis_schedule *s, mpfr_srcptr t) { ve_log_alpha(r, s, t); }
 
 const adeis_schedule_type adeis_schedule_vp_linear = {
-  "vp-linear", "1", "1e-3", 1, linear_log_alpha, linear_f, linear_t_of_log_alpha};
+  "vp-linear", "1", "1e-3", 1, linear_log_alpha, linear_f, linear_t_of_log_alpha,
+  linear_constants};
 const adeis_schedule_type adeis_schedule_vp_cosine = {
-  "vp-cosine", "0.9946", "1e-3", 1, cosine_log_alpha, cosine_f, cosine_t_of_log_alpha};
+  "vp-cosine", "0.9946", "1e-3", 1, cosine_log_alpha, cosine_f, cosine_t_of_log_alpha,
+  cosine_constants};
 const adeis_schedule_type adeis_schedule_ve_edm = {
-  "ve-edm", "80", "0.002", 0, ve_log_alpha, ve_f, NULL};
+  "ve-edm", "80", "0.002", 0, ve_log_alpha, ve_f, NULL, NULL};
 
 const adeis_schedule_type *const adeis_schedule_types[] = {
   &adeis_schedule_vp_linear, &adeis_schedule_vp_cosine, &adeis_schedule_ve_edm, NULL};
@@ -166,9 +186,21 @@ void adeis_schedule_init(adeis_schedule *s, const adeis_schedule_type *type, mpf
   mpfr_inits2(prec, s->T, s->t_end, (mpfr_ptr)0);
   mpfr_set_str(s->T, type->T_default, 10, RND);
   mpfr_set_str(s->t_end, type->t_end_default, 10, RND);
+  for (int i = 0; i < ADEIS_SCHEDULE_NCONST; i++) {
+    mpfr_init2(s->c[i], prec + 16);
+    mpfr_set_zero(s->c[i], 1);
+  }
+  if (type->constants)
+    type->constants(s->c, prec + 16);
+  s->need_t = 1;
 }
 
-void adeis_schedule_clear(adeis_schedule *s) { mpfr_clears(s->T, s->t_end, (mpfr_ptr)0); }
+void adeis_schedule_clear(adeis_schedule *s)
+{
+  mpfr_clears(s->T, s->t_end, (mpfr_ptr)0);
+  for (int i = 0; i < ADEIS_SCHEDULE_NCONST; i++)
+    mpfr_clear(s->c[i]);
+}
 
 /* ---- generic quantities ---- */
 
@@ -331,13 +363,35 @@ void adeis_schedule_point_lambda(const adeis_schedule *s, adeis_tpoint *tp, mpfr
     mpfr_set(tp->sigma, tp->t, RND);
     return;
   }
-  mpfr_t la;
-  mpfr_init2(la, mpfr_get_prec(tp->t) + 16);
-  vp_log_alpha_of_lambda(la, lambda);
-  s->type->t_of_log_alpha(tp->t, s, la);
-  mpfr_exp(tp->alpha, la, RND);
-  mpfr_neg(la, lambda, RND);               /* sigma = alpha exp(-lambda) */
-  mpfr_exp(la, la, RND);
-  mpfr_mul(tp->sigma, tp->alpha, la, RND);
-  mpfr_clear(la);
+  /* one exponential: u = exp(-2 lambda) = sigma^2/alpha^2, alpha = 1/sqrt(1 + u),
+   * sigma = alpha sqrt(u), log alpha = -log1p(u)/2 for t (every step relative-accurate) */
+  mpfr_t u, q, r;
+  mpfr_inits2(mpfr_get_prec(tp->t) + 16, u, q, r, (mpfr_ptr)0);
+  mpfr_mul_si(u, lambda, -2, RND);
+  mpfr_exp(u, u, RND);
+  mpfr_add_ui(q, u, 1, RND);
+  mpfr_rec_sqrt(q, q, RND);
+  mpfr_set(tp->alpha, q, RND);
+  mpfr_sqrt(r, u, RND);
+  mpfr_mul(tp->sigma, q, r, RND);
+  if (s->need_t) {
+    mpfr_log1p(u, u, RND);
+    mpfr_div_si(u, u, -2, RND);
+    s->type->t_of_log_alpha(tp->t, s, u);
+  } else {
+    mpfr_set_nan(tp->t);
+  }
+  mpfr_clears(u, q, r, (mpfr_ptr)0);
+}
+
+double adeis_tpoint_t_d(const adeis_schedule *s, const adeis_tpoint *tp)
+{
+  if (!mpfr_nan_p(tp->t))
+    return mpfr_get_d(tp->t, RND);
+  mpfr_t t;
+  mpfr_init2(t, mpfr_get_prec(tp->t));
+  adeis_schedule_t_of_lambda(t, s, tp->lambda);
+  double d = mpfr_get_d(t, RND);
+  mpfr_clear(t);
+  return d;
 }

@@ -17,7 +17,11 @@ typedef struct adeis_schedule_type {
   void (*log_alpha)(mpfr_ptr r, const adeis_schedule *s, mpfr_srcptr t);
   void (*f)(mpfr_ptr r, const adeis_schedule *s, mpfr_srcptr t);
   void (*t_of_log_alpha)(mpfr_ptr r, const adeis_schedule *s, mpfr_srcptr la);
+  /* the type's constants at precision p into c[] (computed once per schedule; may be NULL) */
+  void (*constants)(mpfr_t c[], mpfr_prec_t p);
 } adeis_schedule_type;
+
+#define ADEIS_SCHEDULE_NCONST 4
 
 extern const adeis_schedule_type adeis_schedule_vp_linear;
 extern const adeis_schedule_type adeis_schedule_vp_cosine;
@@ -27,6 +31,13 @@ struct adeis_schedule {
   const adeis_schedule_type *type;
   mpfr_prec_t prec;           /* scalar precision (working + guard bits) */
   mpfr_t T, t_end;
+  /* the type's constants (betas, pi/(2(1+s)), log cos(...)) at prec + 16 bits, computed once
+   * by adeis_schedule_init instead of at every time point */
+  mpfr_t c[ADEIS_SCHEDULE_NCONST];
+  /* 1 (the default): time points made from lambda carry t. A run whose method and model
+   * never read t sets 0 on its own copy: t (one logarithm and the inverse) is then skipped
+   * and left NaN; adeis_tpoint_t_d() recovers it for messages. */
+  int need_t;
 };
 
 /* A time point with everything the solvers need at it, at the schedule's precision. */
@@ -58,5 +69,7 @@ void adeis_tpoint_copy(adeis_tpoint *dst, const adeis_tpoint *src);
 /* Fill a time point from t, or from lambda. */
 void adeis_schedule_point_t(const adeis_schedule *s, adeis_tpoint *tp, mpfr_srcptr t);
 void adeis_schedule_point_lambda(const adeis_schedule *s, adeis_tpoint *tp, mpfr_srcptr lambda);
+/* t of a time point as a double (computed from lambda when the point does not carry t). */
+double adeis_tpoint_t_d(const adeis_schedule *s, const adeis_tpoint *tp);
 
 #endif

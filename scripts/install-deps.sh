@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages adeis needs. Idempotent: does nothing when all are present.
+#   scripts/install-deps.sh           what make and make check need
+#   scripts/install-deps.sh cluster   only what make check-cluster adds: a local Slurm
+#                                     (slurm-wlm, munge; scripts/slurm-local.sh)
 set -eu
-pkgs="build-essential pkg-config libgsl-dev libmpfr-dev libgmp-dev libcriterion-dev libinih-dev gnuplot-nox"
+pkgs="build-essential pkg-config libgsl-dev libmpfr-dev libgmp-dev libcriterion-dev libinih-dev gnuplot-nox libopenblas-dev libjansson-dev clang"
+if [ "${1:-}" = cluster ]; then
+  pkgs="slurm-wlm munge"
+fi
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -14,6 +20,13 @@ else
   SUDO=
 fi
 export DEBIAN_FRONTEND=noninteractive
+if [ "${1:-}" = cluster ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+  # the packages would start their daemons with the system's configuration; we start our
+  # own (scripts/slurm-local.sh): deny service starts while installing
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod 755 /usr/sbin/policy-rc.d
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -54,30 +54,31 @@ static void rhs_coefficients(adaptive_sys *s)
   mpfr_neg(s->mB, s->B, MPFR_RNDN);
 }
 
+/* The products for z and theta are set (not accumulated) by zeroing their parts first. */
 static int rhs_vectors(adaptive_sys *s)
 {
   adeis_adjoint_problem *p = s->p;
   const adeis_vec *x = s->backsolve ? s->y[P_X] : s->x;
   int rc = s->backsolve ? ADEIS_OK : adeis_adjoint_state(p, s->x, &s->tp);
-  if (!rc)
-    rc = adeis_adjoint_vjp(p, &s->tp, x, s->y[P_AX], s->k[P_AX], s->k[P_AZ], s->k[P_ATHETA]);
   if (rc)
     return rc;
   rhs_coefficients(s);
+  adeis_eval io = {.v = s->y[P_AX], .jx = s->k[P_AX], .jz = s->k[P_AZ], .sz = s->B,
+                   .jtheta = s->k[P_ATHETA], .stheta = s->B, .eps = s->k[P_X]};
+  io.want = ADEIS_WANT_JX | (io.jz ? ADEIS_WANT_JZ : 0u) | (io.jtheta ? ADEIS_WANT_JTHETA : 0u) |
+            (s->backsolve ? ADEIS_WANT_EPS : 0u);
+  if (io.jz)
+    adeis_vec_set_zero(io.jz);
+  if (io.jtheta)
+    adeis_vec_set_zero(io.jtheta);
+  rc = adeis_adjoint_eval(p, &s->tp, x, &io);
+  if (rc)
+    return rc;
   adeis_vec_lincomb(s->k[P_AX], 2, (mpfr_srcptr[]){s->A, s->B},
                     (const adeis_vec *[]){s->y[P_AX], s->k[P_AX]});
-  if (s->k[P_AZ])
-    adeis_vec_scale(s->k[P_AZ], s->B, s->k[P_AZ]);
-  if (s->k[P_ATHETA])
-    adeis_vec_scale(s->k[P_ATHETA], s->B, s->k[P_ATHETA]);
-  if (s->backsolve) {
-    /* eps shares the VJP's forward pass: no extra model evaluation is counted */
-    rc = adeis_model_eps(p->model, s->k[P_X], x, &s->tp);
-    if (rc)
-      return rc;
+  if (s->backsolve)
     adeis_vec_lincomb(s->k[P_X], 2, (mpfr_srcptr[]){s->mA, s->mB},
                       (const adeis_vec *[]){x, s->k[P_X]});
-  }
   return ADEIS_OK;
 }
 
@@ -144,7 +145,7 @@ static int gsl_failure(adaptive_sys *s, const adeis_method *m, int gsl_status, d
   mpfr_set_d(s->lambda, lambda, MPFR_RNDN);
   adeis_schedule_point_lambda(s->p->sched, &s->tp, s->lambda);
   s->p->fail_step = 0;
-  s->p->fail_t = mpfr_get_d(s->tp.t, MPFR_RNDN);
+  s->p->fail_t = adeis_tpoint_t_d(s->p->sched, &s->tp);
   adeis_set_error("%s stopped at lambda = %.17g: %s", m->name, lambda, gsl_strerror(gsl_status));
   return ADEIS_ENUMERIC;
 }
@@ -167,34 +168,10 @@ static int integrate(adaptive_sys *s, const adeis_method *m, double *y)
   return st == GSL_SUCCESS ? ADEIS_OK : gsl_failure(s, m, st, l);
 }
 
-static int adaptive_check(const adeis_method *m, const adeis_adjoint_problem *p)
-{
-  if (p->model->be->ops != &adeis_backend_double_ops) {
-    adeis_set_error("%s runs in double only (--precision 53)", m->name);
-    return ADEIS_EINPUT;
-  }
-  if (!(p->tol > 0) || !isfinite(p->tol)) {
-    adeis_set_error("%s needs a positive tolerance, got %g", m->name, p->tol);
-    return ADEIS_EINPUT;
-  }
-  if (p->state == ADEIS_STATE_CACHED) {
-    adeis_set_error("%s needs x at arbitrary times: use oracle or backsolve states", m->name);
-    return ADEIS_EINPUT;
-  }
-  if (p->state == ADEIS_STATE_BACKSOLVE && p->c != 1) {
-    adeis_set_error("%s: backsolve is not defined for the SDE", m->name);
-    return ADEIS_EINPUT;
-  }
-  return ADEIS_OK;
-}
-
 static int adaptive_solve(const adeis_method *m, adeis_adjoint_problem *p)
 {
-  int rc = adaptive_check(m, p);
-  if (rc)
-    return rc;
   adaptive_sys s;
-  rc = sys_init(&s, p);
+  int rc = sys_init(&s, p);
   double *y = rc ? NULL : malloc(s.off[P_COUNT] * sizeof *y);
   if (!rc && !y)
     rc = ADEIS_ENOMEM;
@@ -216,6 +193,9 @@ const adeis_method adeis_method_gsl_rkf45 = {
   .name = "gsl-rkf45",
   .order = 4,
   .family = ADEIS_FAMILY_ADAPTIVE,
+  .flags = ADEIS_METHOD_DOUBLE_ONLY | ADEIS_METHOD_TOL,
+  .ode_states = (1u << ADEIS_STATE_ORACLE) | (1u << ADEIS_STATE_BACKSOLVE),
+  .sde_states = 0,
   .forward = "dpm-2m",
   .in_lambda = 1,
   .n_nodes = 0,
@@ -229,6 +209,9 @@ const adeis_method adeis_method_gsl_rk8pd = {
   .name = "gsl-rk8pd",
   .order = 8,
   .family = ADEIS_FAMILY_ADAPTIVE,
+  .flags = ADEIS_METHOD_DOUBLE_ONLY | ADEIS_METHOD_TOL,
+  .ode_states = (1u << ADEIS_STATE_ORACLE) | (1u << ADEIS_STATE_BACKSOLVE),
+  .sde_states = 0,
   .forward = "dpm-2m",
   .in_lambda = 1,
   .n_nodes = 0,

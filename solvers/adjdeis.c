@@ -11,16 +11,39 @@
 
 typedef enum adj_variant { ADJ_1, ADJ_2M, ADJ_2M_PHI, ADJ_2S } adj_variant;
 
+/* Scalar coefficients of one adjoint step k (t = pts[n-k] -> s = pts[n-k-1]):
+ * h, E = expm1(h), kz = c sigma_s E / alpha_s, and the second-order weight w of
+ * D = (1 + w) V_t - w V_p (0 on the first step and for first-order variants). */
+typedef struct step_coef {
+  mpfr_t h, E, kz, w, q;
+} step_coef;
+
 typedef struct adj_work {
   adeis_vec *x, *xu, *au;                 /* state at t, at the midpoint; a_x at the midpoint */
-  adeis_vec *jx, *jz, *jth;               /* raw VJPs a^T deps/d(x, z, theta) at t (or u) */
-  adeis_vec *jx_p, *jz_p, *jth_p;         /* ... at the previous adjoint point */
+  adeis_vec *jx, *jx_p;                   /* v^T deps/dx at t (or u) and at the previous point */
   adeis_vec *e, *e_p;                     /* eps at t and at the previous point (backsolve) */
   adeis_tpoint u;
-  mpfr_t h, h_prev, E, w, alpha_p, k1, k2, k3;
-  int have_prev;
+  step_coef cur, next;                    /* this step's coefficients and the next one's */
+  mpfr_t alpha_p, k1, k2, k3, sz;
   int finite;                             /* the adjoint state finite after the last update */
 } adj_work;
+
+static void coef_init(step_coef *c, mpfr_prec_t p)
+{
+  mpfr_inits2(p, c->h, c->E, c->kz, c->w, c->q, (mpfr_ptr)0);
+}
+
+static void coef_clear(step_coef *c)
+{
+  mpfr_clears(c->h, c->E, c->kz, c->w, c->q, (mpfr_ptr)0);
+}
+
+static void coef_swap(step_coef *a, step_coef *b)
+{
+  step_coef t = *a;
+  *a = *b;
+  *b = t;
+}
 
 static int adj_work_init(adj_work *aw, const adeis_adjoint_problem *p)
 {
@@ -30,24 +53,22 @@ static int adj_work_init(adj_work *aw, const adeis_adjoint_problem *p)
   int ok = 1;
   for (size_t i = 0; i < sizeof dvecs / sizeof *dvecs; i++)
     ok &= (*dvecs[i] = adeis_vec_alloc(m->be, m->dim)) != NULL;
-  ok &= (aw->jz = adeis_vec_alloc(m->be, m->cond_dim)) != NULL;
-  ok &= (aw->jz_p = adeis_vec_alloc(m->be, m->cond_dim)) != NULL;
-  ok &= (aw->jth = adeis_vec_alloc(m->be, m->theta_dim)) != NULL;
-  ok &= (aw->jth_p = adeis_vec_alloc(m->be, m->theta_dim)) != NULL;
   adeis_tpoint_init(&aw->u, p->sched->prec);
-  mpfr_inits2(p->sched->prec, aw->h, aw->h_prev, aw->E, aw->w, aw->alpha_p, aw->k1, aw->k2, aw->k3,
-              (mpfr_ptr)0);
+  coef_init(&aw->cur, p->sched->prec);
+  coef_init(&aw->next, p->sched->prec);
+  mpfr_inits2(p->sched->prec, aw->alpha_p, aw->k1, aw->k2, aw->k3, aw->sz, (mpfr_ptr)0);
   return ok ? ADEIS_OK : ADEIS_ENOMEM;
 }
 
 static void adj_work_clear(adj_work *aw)
 {
-  adeis_vec *vs[] = {aw->x,  aw->xu,   aw->au,    aw->jx, aw->jz, aw->jth,
-                     aw->jx_p, aw->jz_p, aw->jth_p, aw->e,  aw->e_p};
+  adeis_vec *vs[] = {aw->x, aw->xu, aw->au, aw->jx, aw->jx_p, aw->e, aw->e_p};
   for (size_t i = 0; i < sizeof vs / sizeof *vs; i++)
     adeis_vec_free(vs[i]);
   adeis_tpoint_clear(&aw->u);
-  mpfr_clears(aw->h, aw->h_prev, aw->E, aw->w, aw->alpha_p, aw->k1, aw->k2, aw->k3, (mpfr_ptr)0);
+  coef_clear(&aw->cur);
+  coef_clear(&aw->next);
+  mpfr_clears(aw->alpha_p, aw->k1, aw->k2, aw->k3, aw->sz, (mpfr_ptr)0);
 }
 
 static void swap(adeis_vec **a, adeis_vec **b)
@@ -57,104 +78,120 @@ static void swap(adeis_vec **a, adeis_vec **b)
   *b = t;
 }
 
-/* Second-order weight w of D = (1 + w) V_t - w V_p: 1/(2r) (2M) or h phi_2(h) / (E r) (2M-phi). */
-static void multistep_weight(adj_work *aw, adj_variant v)
+/* Coefficients of step k from those of step k-1 (prev, ignored for k = 0). Second-order
+ * weight w = 1/(2r) (2M) or h phi_2(h) / (E r) (2M-phi), r = h_prev/h. E = expm1(h) is
+ * reused when h repeats exactly (most steps of a uniform-lambda grid). */
+static void step_coefficients(const adeis_adjoint_problem *p, adj_variant v, size_t k,
+                              const step_coef *prev, step_coef *c)
 {
-  if (!aw->have_prev || v == ADJ_1) {
-    mpfr_set_zero(aw->w, 1);
+  const adeis_grid *g = p->grid;
+  const adeis_tpoint *t = &g->pts[g->n - k], *s = &g->pts[g->n - k - 1];
+  mpfr_sub(c->h, s->lambda, t->lambda, RND);
+  if (k > 0 && mpfr_equal_p(c->h, prev->h))
+    mpfr_set(c->E, prev->E, RND);
+  else
+    mpfr_expm1(c->E, c->h, RND);
+  mpfr_srcptr h_prev = prev->h;
+  mpfr_mul(c->kz, s->sigma, c->E, RND);
+  mpfr_mul_ui(c->kz, c->kz, p->c, RND);
+  mpfr_div(c->kz, c->kz, s->alpha, RND);
+  if (k == 0 || v == ADJ_1 || v == ADJ_2S) {
+    mpfr_set_zero(c->w, 1);
     return;
   }
-  /* 1/r = h / h_prev */
-  mpfr_div(aw->k1, aw->h, aw->h_prev, RND);
+  mpfr_div(c->w, c->h, h_prev, RND);      /* 1/r */
   if (v == ADJ_2M) {
-    mpfr_div_2ui(aw->w, aw->k1, 1, RND);
+    mpfr_div_2ui(c->w, c->w, 1, RND);
     return;
   }
-  adeis_phi(aw->w, 2, aw->h);
-  mpfr_mul(aw->w, aw->w, aw->h, RND);
-  mpfr_div(aw->w, aw->w, aw->E, RND);
-  mpfr_mul(aw->w, aw->w, aw->k1, RND);
+  adeis_phi(c->q, 2, c->h);
+  mpfr_mul(c->q, c->q, c->h, RND);
+  mpfr_div(c->q, c->q, c->E, RND);
+  mpfr_mul(c->w, c->w, c->q, RND);
 }
 
-/* acc <- acc_scale acc + kt (1 + w) wt J_t - kt w wp J_p, where V = wt J: the common update of
- * a_x (acc_scale = alpha_t/alpha_s, kt = c sigma_s E/alpha_s^2, wt = alpha_t^2) and of
- * a_z, a_theta (acc_scale = 1, kt = c sigma_s E/alpha_s, wt = alpha_t). */
-static int adjoint_update(adj_work *aw, adeis_vec *acc, mpfr_srcptr acc_scale, mpfr_srcptr kt,
-                           mpfr_srcptr wt, mpfr_srcptr wp, const adeis_vec *J, const adeis_vec *J_p)
+/* a_x(s) = (alpha_t/alpha_s) a_x + kx (1 + w) alpha_v^2 J - kx w alpha_p^2 J_p, kx = kz/alpha_s,
+ * with J = v^T deps/dx taken at a point with alpha_v (J_p at the previous point). */
+static int update_a_x(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint *t,
+                      const adeis_tpoint *s, mpfr_srcptr alpha_v)
 {
-  mpfr_add_ui(aw->k2, aw->w, 1, RND);
-  mpfr_mul(aw->k2, aw->k2, kt, RND);
-  mpfr_mul(aw->k2, aw->k2, wt, RND);
-  if (mpfr_zero_p(aw->w))
-    return adeis_vec_lincomb(acc, 2, (mpfr_srcptr[]){acc_scale, aw->k2},
-                             (const adeis_vec *[]){acc, J});
-  mpfr_mul(aw->k3, kt, aw->w, RND);
-  mpfr_mul(aw->k3, aw->k3, wp, RND);
+  const step_coef *c = &aw->cur;
+  mpfr_div(aw->k1, t->alpha, s->alpha, RND);
+  mpfr_add_ui(aw->k2, c->w, 1, RND);
+  mpfr_mul(aw->k2, aw->k2, c->kz, RND);
+  mpfr_div(aw->k2, aw->k2, s->alpha, RND);
+  mpfr_mul(aw->k2, aw->k2, alpha_v, RND);
+  mpfr_mul(aw->k2, aw->k2, alpha_v, RND);
+  if (mpfr_zero_p(c->w))
+    return adeis_vec_lincomb(p->a_x, 2, (mpfr_srcptr[]){aw->k1, aw->k2},
+                             (const adeis_vec *[]){p->a_x, aw->jx});
+  mpfr_mul(aw->k3, c->kz, c->w, RND);
+  mpfr_div(aw->k3, aw->k3, s->alpha, RND);
+  mpfr_mul(aw->k3, aw->k3, aw->alpha_p, RND);
+  mpfr_mul(aw->k3, aw->k3, aw->alpha_p, RND);
   mpfr_neg(aw->k3, aw->k3, RND);
-  return adeis_vec_lincomb(acc, 3, (mpfr_srcptr[]){acc_scale, aw->k2, aw->k3},
-                           (const adeis_vec *[]){acc, J, J_p});
+  return adeis_vec_lincomb(p->a_x, 3, (mpfr_srcptr[]){aw->k1, aw->k2, aw->k3},
+                           (const adeis_vec *[]){p->a_x, aw->jx, aw->jx_p});
 }
 
-/* The three accumulators' update for a step t -> s with VJPs J taken at a point with alpha_v.
- * Returns 1 when the new a_x, a_z, a_theta are finite (checked inside the updates' own passes). */
-static int update_all(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint *t,
-                       const adeis_tpoint *s, mpfr_srcptr alpha_v, const adeis_vec *jx,
-                       const adeis_vec *jz, const adeis_vec *jth)
+/* The whole weight of the products for z and theta taken at point t_k, folded over the two
+ * steps that use them: alpha_t [kz_k (1 + w_k) - kz_{k+1} w_{k+1}] (V = alpha J for z, theta;
+ * the second term only where a step k+1 exists). The accumulators then need no stored
+ * products: a_z += sz J_z(t_k). */
+static void folded_scale(adj_work *aw, mpfr_srcptr alpha_t, int has_next)
 {
-  mpfr_prec_t pr = p->sched->prec;
-  mpfr_t ratio, one, kx, kz, wx, wpx;
-  mpfr_inits2(pr, ratio, one, kx, kz, wx, wpx, (mpfr_ptr)0);
-  mpfr_set_ui(one, 1, RND);
-  mpfr_div(ratio, t->alpha, s->alpha, RND);
-  mpfr_mul(kz, s->sigma, aw->E, RND);
-  mpfr_mul_ui(kz, kz, p->c, RND);
-  mpfr_div(kz, kz, s->alpha, RND);          /* c sigma_s E / alpha_s */
-  mpfr_div(kx, kz, s->alpha, RND);          /* c sigma_s E / alpha_s^2 */
-  mpfr_sqr(wx, alpha_v, RND);
-  mpfr_sqr(wpx, aw->alpha_p, RND);
-  int finite = adjoint_update(aw, p->a_x, ratio, kx, wx, wpx, jx, aw->jx_p);
-  if (p->a_z)
-    finite &= adjoint_update(aw, p->a_z, one, kz, alpha_v, aw->alpha_p, jz, aw->jz_p);
-  if (p->a_theta)
-    finite &= adjoint_update(aw, p->a_theta, one, kz, alpha_v, aw->alpha_p, jth, aw->jth_p);
-  mpfr_clears(ratio, one, kx, kz, wx, wpx, (mpfr_ptr)0);
-  return finite;
+  mpfr_add_ui(aw->sz, aw->cur.w, 1, RND);
+  mpfr_mul(aw->sz, aw->sz, aw->cur.kz, RND);
+  if (has_next) {
+    mpfr_mul(aw->k3, aw->next.kz, aw->next.w, RND);
+    mpfr_sub(aw->sz, aw->sz, aw->k3, RND);
+  }
+  mpfr_mul(aw->sz, aw->sz, alpha_t, RND);
+}
+
+/* The evaluation at x: jx always; jz, jtheta accumulated with scale sz; eps for backsolve. */
+static adeis_eval eval_io(adeis_adjoint_problem *p, adj_work *aw, const adeis_vec *a, int eps)
+{
+  adeis_eval io = {.v = a, .jx = aw->jx, .jz = p->a_z, .sz = aw->sz, .jtheta = p->a_theta,
+                   .stheta = aw->sz, .eps = aw->e};
+  io.want = ADEIS_WANT_JX | (p->a_z ? ADEIS_WANT_JZ : 0u) | (p->a_theta ? ADEIS_WANT_JTHETA : 0u) |
+            (eps ? ADEIS_WANT_EPS : 0u);
+  return io;
 }
 
 /* x at the adjoint point t: from the provider (lent without a copy where it can), or the
- * backsolved x with eps at it (that eps shares the VJP's forward pass) */
+ * backsolved x */
 static int state_at(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint *t,
                     const adeis_vec **x)
 {
-  int rc;
+  int rc = ADEIS_OK;
   if (p->state != ADEIS_STATE_BACKSOLVE) {
     *x = adeis_adjoint_state_ref(p, aw->x, t, &rc);
     return rc;
   }
   adeis_vec_copy(aw->x, p->x);
   *x = aw->x;
-  return adeis_model_eps(p->model, aw->e, aw->x, t);
+  return rc;
 }
 
-static int step_multistep(adeis_adjoint_problem *p, adj_work *aw, adj_variant v,
+static int step_multistep(adeis_adjoint_problem *p, adj_work *aw, size_t k,
                           const adeis_tpoint *t, const adeis_tpoint *s)
 {
   const adeis_vec *x;
+  int backsolve = p->state == ADEIS_STATE_BACKSOLVE;
   int rc = state_at(p, aw, t, &x);
+  folded_scale(aw, t->alpha, k + 1 < p->grid->n);
+  adeis_eval io = eval_io(p, aw, p->a_x, backsolve);
   if (!rc)
-    rc = adeis_adjoint_vjp(p, t, x, p->a_x, aw->jx, p->a_z ? aw->jz : NULL,
-                           p->a_theta ? aw->jth : NULL);
+    rc = adeis_adjoint_eval(p, t, x, &io);
   if (rc)
     return rc;
-  multistep_weight(aw, v);
-  aw->finite = update_all(p, aw, t, s, t->alpha, aw->jx, aw->jz, aw->jth);
-  if (p->state == ADEIS_STATE_BACKSOLVE) {
-    adeis_dpm_step(p->x, x, aw->e, aw->e_p, aw->w, t, s, 1);
+  aw->finite = update_a_x(p, aw, t, s, t->alpha);
+  if (backsolve) {
+    adeis_dpm_step(p->x, x, aw->e, aw->e_p, aw->cur.w, t, s, 1);
     swap(&aw->e, &aw->e_p);
   }
   swap(&aw->jx, &aw->jx_p);
-  swap(&aw->jz, &aw->jz_p);
-  swap(&aw->jth, &aw->jth_p);
   mpfr_set(aw->alpha_p, t->alpha, RND);
   return ADEIS_OK;
 }
@@ -162,9 +199,7 @@ static int step_multistep(adeis_adjoint_problem *p, adj_work *aw, adj_variant v,
 /* a_x at the midpoint u by an adjdeis-1 step t -> u with J_x(t) in aw->jx */
 static void half_step(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint *t)
 {
-  mpfr_prec_t pr = p->sched->prec;
-  mpfr_t ratio, k;
-  mpfr_inits2(pr, ratio, k, (mpfr_ptr)0);
+  mpfr_ptr ratio = aw->k1, k = aw->k2;
   const adeis_tpoint *u = &aw->u;
   mpfr_div(ratio, t->alpha, u->alpha, RND);
   mpfr_sub(k, u->lambda, t->lambda, RND);
@@ -174,34 +209,37 @@ static void half_step(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint
   mpfr_mul(k, k, ratio, RND);
   mpfr_mul(k, k, ratio, RND);               /* c sigma_u (alpha_t/alpha_u)^2 expm1(h/2) */
   adeis_vec_lincomb(aw->au, 2, (mpfr_srcptr[]){ratio, k}, (const adeis_vec *[]){p->a_x, aw->jx});
-  mpfr_clears(ratio, k, (mpfr_ptr)0);
 }
 
 static int step_midpoint(adeis_adjoint_problem *p, adj_work *aw, const adeis_tpoint *t,
                          const adeis_tpoint *s)
 {
   const adeis_vec *x, *xu = aw->xu;
+  int backsolve = p->state == ADEIS_STATE_BACKSOLVE;
   int rc = state_at(p, aw, t, &x);
+  adeis_eval io = {.want = ADEIS_WANT_JX | (backsolve ? ADEIS_WANT_EPS : 0u), .v = p->a_x,
+                   .jx = aw->jx, .eps = aw->e};
   if (!rc)
-    rc = adeis_adjoint_vjp(p, t, x, p->a_x, aw->jx, NULL, NULL);
+    rc = adeis_adjoint_eval(p, t, x, &io);
   if (rc)
     return rc;
   adeis_midpoint_lambda(p->sched, &aw->u, t, s);
   half_step(p, aw, t);
-  if (p->state == ADEIS_STATE_BACKSOLVE) {
-    adeis_dpm_step(aw->xu, x, aw->e, NULL, aw->w, t, &aw->u, 1);
-    rc = adeis_model_eps(p->model, aw->e, aw->xu, &aw->u);
+  if (backsolve) {
+    adeis_dpm_step(aw->xu, x, aw->e, NULL, aw->cur.w, t, &aw->u, 1);
   } else {
     xu = adeis_adjoint_state_ref(p, aw->xu, &aw->u, &rc);
+    if (rc)
+      return rc;
   }
-  if (!rc)
-    rc = adeis_adjoint_vjp(p, &aw->u, xu, aw->au, aw->jx, p->a_z ? aw->jz : NULL,
-                           p->a_theta ? aw->jth : NULL);
+  folded_scale(aw, aw->u.alpha, 0);
+  io = eval_io(p, aw, aw->au, backsolve);
+  rc = adeis_adjoint_eval(p, &aw->u, xu, &io);
   if (rc)
     return rc;
-  aw->finite = update_all(p, aw, t, s, aw->u.alpha, aw->jx, aw->jz, aw->jth);
-  if (p->state == ADEIS_STATE_BACKSOLVE)
-    adeis_dpm_step(p->x, x, aw->e, NULL, aw->w, t, s, 1);
+  aw->finite = update_a_x(p, aw, t, s, aw->u.alpha);
+  if (backsolve)
+    adeis_dpm_step(p->x, x, aw->e, NULL, aw->cur.w, t, s, 1);
   return ADEIS_OK;
 }
 
@@ -211,18 +249,14 @@ static int adjdeis_solve(const adeis_method *m, adeis_adjoint_problem *p)
   adj_work aw;
   int rc = adj_work_init(&aw, p);
   const adeis_grid *g = p->grid;
+  if (!rc)
+    step_coefficients(p, v, 0, &aw.next, &aw.cur);
   for (size_t k = 0; k < g->n && !rc; k++) {
     const adeis_tpoint *t = &g->pts[g->n - k], *s = &g->pts[g->n - k - 1];
-    mpfr_sub(aw.h, s->lambda, t->lambda, RND);
-    mpfr_expm1(aw.E, aw.h, RND);
-    if (v == ADJ_2S) {
-      mpfr_set_zero(aw.w, 1);
-      rc = step_midpoint(p, &aw, t, s);
-    } else {
-      rc = step_multistep(p, &aw, v, t, s);
-    }
-    mpfr_set(aw.h_prev, aw.h, RND);
-    aw.have_prev = 1;
+    if (k + 1 < g->n)
+      step_coefficients(p, v, k + 1, &aw.cur, &aw.next);
+    rc = v == ADJ_2S ? step_midpoint(p, &aw, t, s) : step_multistep(p, &aw, k, t, s);
+    coef_swap(&aw.cur, &aw.next);
     if (!rc && !aw.finite)
       rc = adeis_adjoint_fail(p, k, s, "the adjoint state (a_x, a_z, a_theta)");
     if (!rc && p->state == ADEIS_STATE_BACKSOLVE && !adeis_vec_isfinite(p->x))
@@ -236,15 +270,27 @@ static const adeis_node node0[] = {{0, 1}};
 static const adeis_node node_mid[] = {{0, 1}, {1, 2}};
 static const adj_variant v1 = ADJ_1, v2m = ADJ_2M, v2mphi = ADJ_2M_PHI, v2s = ADJ_2S;
 
-const adeis_method adeis_method_adjdeis_1 = {
-  "adjdeis-1", 1, ADEIS_FAMILY_ADJDEIS, "dpm-1", 1, 1, node0,
-  "AdjointDEIS-1: first-order exponential integrator of the adjoint", adjdeis_solve, &v1};
-const adeis_method adeis_method_adjdeis_2m = {
-  "adjdeis-2m", 2, ADEIS_FAMILY_ADJDEIS, "dpm-2m", 1, 1, node0,
-  "AdjointDEIS-2M: multistep, D = V_t + (V_t - V_p)/(2r)", adjdeis_solve, &v2m};
-const adeis_method adeis_method_adjdeis_2m_phi = {
-  "adjdeis-2m-phi", 2, ADEIS_FAMILY_ADJDEIS, "dpm-2m", 1, 1, node0,
-  "AdjointDEIS-2M with the exact weight h phi_2(h)/(E r)", adjdeis_solve, &v2mphi};
-const adeis_method adeis_method_adjdeis_2s = {
-  "adjdeis-2s", 2, ADEIS_FAMILY_ADJDEIS, "dpm-2s", 1, 2, node_mid,
-  "AdjointDEIS-2S: single-step midpoint in lambda", adjdeis_solve, &v2s};
+#define ADJDEIS_METHOD(id, nm, ord, fwd, nd, text, variant)                                     \
+  const adeis_method adeis_method_##id = {                                                       \
+    .name = nm,                                                                                  \
+    .order = ord,                                                                                \
+    .family = ADEIS_FAMILY_ADJDEIS,                                                              \
+    .ode_states = ADEIS_STATES_ALL,                                                              \
+    .sde_states = 1u << ADEIS_STATE_CACHED,                                                      \
+    .forward = fwd,                                                                              \
+    .in_lambda = 1,                                                                              \
+    .n_nodes = sizeof(nd) / sizeof(nd[0]),                                                       \
+    .nodes = nd,                                                                                 \
+    .summary = text,                                                                             \
+    .solve = adjdeis_solve,                                                                      \
+    .data = &variant,                                                                            \
+  }
+
+ADJDEIS_METHOD(adjdeis_1, "adjdeis-1", 1, "dpm-1", node0,
+               "AdjointDEIS-1: first-order exponential integrator of the adjoint", v1);
+ADJDEIS_METHOD(adjdeis_2m, "adjdeis-2m", 2, "dpm-2m", node0,
+               "AdjointDEIS-2M: multistep, D = V_t + (V_t - V_p)/(2r)", v2m);
+ADJDEIS_METHOD(adjdeis_2m_phi, "adjdeis-2m-phi", 2, "dpm-2m", node0,
+               "AdjointDEIS-2M with the exact weight h phi_2(h)/(E r)", v2mphi);
+ADJDEIS_METHOD(adjdeis_2s, "adjdeis-2s", 2, "dpm-2s", node_mid,
+               "AdjointDEIS-2S: single-step midpoint in lambda", v2s);

@@ -53,6 +53,7 @@ void adeis_stage_point(const adeis_schedule *s, adeis_tpoint *tp, const adeis_tp
 
 typedef struct oracle {
   const adeis_model *m;
+  void *ws;
   const adeis_vec *x_T;
   const adeis_tpoint *tT;
 } oracle;
@@ -60,20 +61,17 @@ typedef struct oracle {
 static int oracle_at(const adeis_states *st, adeis_vec *x, const adeis_tpoint *tp)
 {
   const oracle *o = st->impl;
-  if (!o->m->type->flow) {
-    adeis_set_error("model %s has no exact flow for oracle states", o->m->type->name);
-    return ADEIS_EINPUT;
-  }
-  return o->m->type->flow(o->m, x, tp, o->x_T, o->tT);
+  return adeis_model_flow(o->m, o->ws, x, tp, o->x_T, o->tT);
 }
 
-void adeis_states_oracle(adeis_states *st, const adeis_model *m, const adeis_vec *x_T,
+void adeis_states_oracle(adeis_states *st, const adeis_model *m, void *ws, const adeis_vec *x_T,
                          const adeis_tpoint *tT)
 {
   oracle *o = malloc(sizeof *o);
   if (!o)
     abort();
   o->m = m;
+  o->ws = ws;
   o->x_T = x_T;
   o->tT = tT;
   st->at = oracle_at;
@@ -133,17 +131,18 @@ void adeis_cache_clear(adeis_cache *c)
   memset(c, 0, sizeof *c);
 }
 
-/* binary search on decreasing t for an entry with exactly this t */
+/* binary search on increasing lambda (decreasing t) for an entry with exactly this lambda
+ * (keys and queries come from the same grid and stage-point functions; t may be absent) */
 static const adeis_vec *cached_peek(const adeis_states *st, const adeis_tpoint *tp)
 {
   const adeis_cache *c = st->impl;
   size_t lo = 0, hi = c->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    int cmp = mpfr_cmp(c->tp[mid].t, tp->t);
+    int cmp = mpfr_cmp(c->tp[mid].lambda, tp->lambda);
     if (cmp == 0)
       return c->x[mid];
-    if (cmp > 0)
+    if (cmp < 0)
       lo = mid + 1;
     else
       hi = mid;
@@ -155,7 +154,7 @@ static int cached_at(const adeis_states *st, adeis_vec *x, const adeis_tpoint *t
 {
   const adeis_vec *v = cached_peek(st, tp);
   if (!v) {
-    adeis_set_error("no cached state at t = %.17g", mpfr_get_d(tp->t, RND));
+    adeis_set_error("no cached state at lambda = %.17g", mpfr_get_d(tp->lambda, RND));
     return ADEIS_EINPUT;
   }
   adeis_vec_copy(x, v);
@@ -175,7 +174,7 @@ void adeis_states_cached(adeis_states *st, const adeis_cache *c)
 int adeis_adjoint_fail(adeis_adjoint_problem *p, size_t k, const adeis_tpoint *tp, const char *what)
 {
   p->fail_step = k;
-  p->fail_t = mpfr_get_d(tp->t, RND);
+  p->fail_t = adeis_tpoint_t_d(p->sched, tp);
   adeis_set_error("%s is not finite at adjoint step %zu, t = %.17g", what, k, p->fail_t);
   return ADEIS_ENUMERIC;
 }
@@ -196,10 +195,33 @@ const adeis_vec *adeis_adjoint_state_ref(adeis_adjoint_problem *p, adeis_vec *bu
   return *rc ? NULL : buf;
 }
 
-int adeis_adjoint_vjp(adeis_adjoint_problem *p, const adeis_tpoint *tp, const adeis_vec *x,
-                      const adeis_vec *a, adeis_vec *jx, adeis_vec *jz, adeis_vec *jtheta)
+int adeis_adjoint_eval(adeis_adjoint_problem *p, const adeis_tpoint *tp, const adeis_vec *x,
+                       const adeis_eval *io)
 {
   p->counts.nfe++;
-  p->counts.nvjp++;
-  return adeis_model_vjp(p->model, x, tp, a, jx, jz, jtheta);
+  p->counts.nvjp += (io->want & ~ADEIS_WANT_EPS) != 0;
+  return adeis_model_eval(p->model, p->ws, x, tp, io);
+}
+
+int adeis_method_check(const adeis_method *m, const adeis_backend *be, int sde,
+                       adeis_state_mode state)
+{
+  if ((m->flags & ADEIS_METHOD_DOUBLE_ONLY) && be->ops != &adeis_backend_double_ops) {
+    adeis_set_error("--backend: %s runs on the double backend only (--backend double)", m->name);
+    return ADEIS_EINPUT;
+  }
+  unsigned allowed = sde ? m->sde_states : m->ode_states;
+  if (sde && !allowed) {
+    adeis_set_error("--sde: %s does not solve the SDE adjoint", m->name);
+    return ADEIS_EINPUT;
+  }
+  if (!(allowed & (1u << state))) {
+    adeis_set_error("--state: %s is not available for %s with the %s (allowed: %s%s%s)",
+                    adeis_state_name(state), m->name, sde ? "SDE" : "PF-ODE",
+                    allowed & (1u << ADEIS_STATE_ORACLE) ? "oracle " : "",
+                    allowed & (1u << ADEIS_STATE_CACHED) ? "cached " : "",
+                    allowed & (1u << ADEIS_STATE_BACKSOLVE) ? "backsolve" : "");
+    return ADEIS_EINPUT;
+  }
+  return ADEIS_OK;
 }

@@ -47,8 +47,9 @@ struct adeis_states {
 /* Release what a provider allocated (safe on any provider). */
 void adeis_states_clear(adeis_states *st);
 
-/* Oracle: the model's exact flow from (x_T, T). x_T and tT must outlive the provider. */
-void adeis_states_oracle(adeis_states *st, const adeis_model *m, const adeis_vec *x_T,
+/* Oracle: the model's exact flow from (x_T, T), computed in workspace ws. x_T, tT and ws
+ * must outlive the provider. */
+void adeis_states_oracle(adeis_states *st, const adeis_model *m, void *ws, const adeis_vec *x_T,
                          const adeis_tpoint *tT);
 
 /* Cache of states written by a forward sampler, looked up by exact time. */
@@ -68,13 +69,15 @@ void adeis_states_cached(adeis_states *st, const adeis_cache *c);
 
 typedef struct adeis_adjoint_problem {
   const adeis_model *model;
+  void *ws;                      /* the model's workspace for this thread */
   const adeis_schedule *sched;
   const adeis_grid *grid;        /* pts[0] = T ... pts[n] = t_end */
   unsigned c;                    /* 1 for the PF-ODE, 2 for the reverse SDE */
   adeis_state_mode state;
   const adeis_states *states;    /* oracle and cached modes */
   adeis_vec *x;                  /* backsolve: in x(t_end), out the reconstructed x(T) */
-  adeis_vec *a_x, *a_z, *a_theta; /* in: values at t_end (a_z, a_theta zero); out: at T */
+  adeis_vec *a_x, *a_z, *a_theta; /* in: values at t_end (a_z, a_theta zero); out: at T.
+                                  * a_z, a_theta NULL when not wanted (never computed) */
   double tol;                    /* adaptive methods: relative and absolute tolerance */
   adeis_counts counts;
   /* where a numerical failure happened (set with ADEIS_ENUMERIC) */
@@ -90,10 +93,22 @@ typedef enum adeis_method_family {
   ADEIS_FAMILY_ADAPTIVE   /* GSL adaptive steppers, double only */
 } adeis_method_family;
 
+/* Method rules, checked in one place (adeis_method_check). */
+enum adeis_method_flags {
+  ADEIS_METHOD_DOUBLE_ONLY = 1u,  /* runs on the double backend only */
+  ADEIS_METHOD_TOL = 2u           /* adaptive: takes a tolerance instead of steps */
+};
+
+#define ADEIS_STATES_ALL ((1u << ADEIS_STATE_ORACLE) | (1u << ADEIS_STATE_CACHED) | \
+                          (1u << ADEIS_STATE_BACKSOLVE))
+
 typedef struct adeis_method {
   const char *name;
   unsigned order;               /* theoretical global order */
   adeis_method_family family;
+  unsigned flags;               /* ADEIS_METHOD_* */
+  unsigned ode_states;          /* state modes allowed for the PF-ODE (bit 1 << mode) */
+  unsigned sde_states;          /* ... for the SDE (0: no SDE) */
   const char *forward;          /* sampler that produces cached / backsolve states */
   int in_lambda;                /* stage nodes measured in lambda (else t) */
   size_t n_nodes;               /* nodes within a step where x is needed (0 always included) */
@@ -107,11 +122,15 @@ typedef struct adeis_method {
 extern const adeis_method *const adeis_methods[];
 const adeis_method *adeis_method_lookup(const char *name);
 
-/* Shared by solvers: evaluate the VJP at time tp with a_x, getting x from the states,
- * counting one model evaluation and one VJP. Returns ADEIS_ENUMERIC (with the step)
- * when the result is not finite. */
-int adeis_adjoint_vjp(adeis_adjoint_problem *p, const adeis_tpoint *tp, const adeis_vec *x,
-                      const adeis_vec *a, adeis_vec *jx, adeis_vec *jz, adeis_vec *jtheta);
+/* The rules of m for a backend, equation and state mode: 0, or ADEIS_EINPUT with a message
+ * naming the option at fault (--backend, --state, --sde). */
+int adeis_method_check(const adeis_method *m, const adeis_backend *be, int sde,
+                       adeis_state_mode state);
+
+/* Shared by solvers: one fused model evaluation at (x, tp), counting one model evaluation
+ * and, when a product is wanted, one VJP. */
+int adeis_adjoint_eval(adeis_adjoint_problem *p, const adeis_tpoint *tp, const adeis_vec *x,
+                       const adeis_eval *io);
 /* x at tp from the problem's state provider. */
 int adeis_adjoint_state(adeis_adjoint_problem *p, adeis_vec *x, const adeis_tpoint *tp);
 /* x at tp: the provider's own storage when it can lend it, else buf filled by `at`.

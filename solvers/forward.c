@@ -113,11 +113,11 @@ static void add_noise(fwd_work *fw, adeis_vec *x, const adeis_tpoint *from, cons
   mpfr_clears(one, d, (mpfr_ptr)0);
 }
 
-static int fwd_step(const adeis_forward *f, fwd_work *fw, const adeis_model *m,
+static int fwd_step(const adeis_forward *f, fwd_work *fw, const adeis_model *m, void *ws,
                     const adeis_schedule *s, const adeis_tpoint *from, const adeis_tpoint *to,
                     adeis_vec *x, adeis_cache *cache, const adeis_brownian *bm, adeis_counts *counts)
 {
-  int rc = adeis_model_eps(m, fw->e, x, from);
+  int rc = adeis_model_eps(m, ws, fw->e, x, from);
   counts->nfe++;
   if (rc)
     return rc;
@@ -135,7 +135,7 @@ static int fwd_step(const adeis_forward *f, fwd_work *fw, const adeis_model *m,
     adeis_dpm_step(fw->xu, x, fw->e, NULL, fw->w, from, &fw->u, 1);
     if (cache && (rc = adeis_cache_push(cache, &fw->u, fw->xu)))
       return rc;
-    rc = adeis_model_eps(m, fw->e, fw->xu, &fw->u);
+    rc = adeis_model_eps(m, ws, fw->e, fw->xu, &fw->u);
     counts->nfe++;
     if (rc)
       return rc;
@@ -149,7 +149,8 @@ static int fwd_step(const adeis_forward *f, fwd_work *fw, const adeis_model *m,
   return ADEIS_OK;
 }
 
-int adeis_forward_run(const adeis_forward *f, const adeis_model *m, const adeis_schedule *s,
+int adeis_forward_run(const adeis_forward *f, const adeis_model *m, void *ws,
+                      const adeis_schedule *s,
                       const adeis_tpoint *pts, size_t n, adeis_vec *x, adeis_cache *cache,
                       const adeis_brownian *bm, adeis_counts *counts)
 {
@@ -158,19 +159,24 @@ int adeis_forward_run(const adeis_forward *f, const adeis_model *m, const adeis_
     return ADEIS_EINPUT;
   }
   fwd_work fw;
+  void *own = ws ? NULL : adeis_model_ws_alloc(m);
+  if (!ws && !own)
+    return ADEIS_ENOMEM;
+  ws = ws ? ws : own;
   int rc = fwd_work_init(&fw, m, s->prec);
   if (!rc && cache)
     rc = adeis_cache_push(cache, &pts[0], x);
   for (size_t i = 0; i < n && !rc; i++) {
-    rc = fwd_step(f, &fw, m, s, &pts[i], &pts[i + 1], x, cache, bm, counts);
+    rc = fwd_step(f, &fw, m, ws, s, &pts[i], &pts[i + 1], x, cache, bm, counts);
     if (!rc && !adeis_vec_isfinite(x)) {
       adeis_set_error("%s: x is not finite at forward step %zu, t = %.17g", f->name, i,
-                      mpfr_get_d(pts[i + 1].t, RND));
+                      adeis_tpoint_t_d(s, &pts[i + 1]));
       rc = ADEIS_ENUMERIC;
     }
     if (!rc && cache)
       rc = adeis_cache_push(cache, &pts[i + 1], x);
   }
   fwd_work_clear(&fw);
+  adeis_model_ws_free(m, own);
   return rc;
 }

@@ -36,7 +36,8 @@ void adeis_dpm_step(adeis_vec *out, const adeis_vec *x, const adeis_vec *e, cons
  * cache (may be NULL) receives every state: each grid point, and dpm-2s midpoints.
  * bm drives sde-dpm-1: the noise of a step s -> t is alpha_t (B(lambda_s) - B(lambda_t)),
  * which is sigma_t sqrt(expm1(2h)) xi in law, on one path shared by every grid. */
-int adeis_forward_run(const adeis_forward *f, const adeis_model *m, const adeis_schedule *s,
+int adeis_forward_run(const adeis_forward *f, const adeis_model *m, void *ws,
+                      const adeis_schedule *s,
                       const adeis_tpoint *pts, size_t n, adeis_vec *x, adeis_cache *cache,
                       const adeis_brownian *bm, adeis_counts *counts);
 

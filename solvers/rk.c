@@ -54,13 +54,13 @@ typedef struct rk_comp {
   adeis_vec *y, *stage, *k[ADEIS_RK_MAX_STAGES];
 } rk_comp;
 
-enum { C_AX, C_AZ, C_ATHETA, C_X, C_COUNT };
+enum { C_AX, C_X, C_COUNT };  /* a_z and a_theta are accumulated in place, stage by stage */
 
 typedef struct rk_work {
   const adeis_tableau *tab;
   int in_lambda, backsolve;
   mpfr_t a[ADEIS_RK_MAX_STAGES][ADEIS_RK_MAX_STAGES], b[ADEIS_RK_MAX_STAGES];
-  mpfr_t h, one, coef[ADEIS_RK_MAX_STAGES + 1], A, B, nB, tmp;
+  mpfr_t h, one, coef[ADEIS_RK_MAX_STAGES + 1], A, B, nB, tmp, s_acc;
   adeis_tpoint tp[ADEIS_RK_MAX_STAGES];
   rk_comp comp[C_COUNT];   /* a component with y == NULL is absent */
   adeis_vec *x;            /* x at the stage time (oracle and cached modes) */
@@ -102,7 +102,8 @@ static void work_clear(rk_work *w)
     mpfr_clear(w->coef[i]);
     adeis_tpoint_clear(&w->tp[i]);
   }
-  mpfr_clears(w->coef[ADEIS_RK_MAX_STAGES], w->h, w->one, w->A, w->B, w->nB, w->tmp, (mpfr_ptr)0);
+  mpfr_clears(w->coef[ADEIS_RK_MAX_STAGES], w->h, w->one, w->A, w->B, w->nB, w->tmp, w->s_acc,
+              (mpfr_ptr)0);
   for (int c = 0; c < C_COUNT; c++)
     comp_free(&w->comp[c]);
   adeis_vec_free(w->x);
@@ -128,13 +129,9 @@ static int work_init(rk_work *w, const adeis_method *m, adeis_adjoint_problem *p
     adeis_tpoint_init(&w->tp[i], p->sched->prec);
   }
   mpfr_inits2(prec, w->coef[ADEIS_RK_MAX_STAGES], w->h, w->one, w->A, w->B, w->nB, w->tmp,
-              (mpfr_ptr)0);
+              w->s_acc, (mpfr_ptr)0);
   mpfr_set_ui(w->one, 1, MPFR_RNDN);
   int rc = comp_alloc(&w->comp[C_AX], p->a_x, be, tab->stages, 1);
-  if (!rc)
-    rc = comp_alloc(&w->comp[C_AZ], p->a_z, be, tab->stages, 0);
-  if (!rc)
-    rc = comp_alloc(&w->comp[C_ATHETA], p->a_theta, be, tab->stages, 0);
   if (!rc)
     rc = comp_alloc(&w->comp[C_X], w->backsolve ? p->x : NULL, be, tab->stages, 1);
   if (!rc && !w->backsolve && !(w->x = adeis_vec_alloc(be, p->model->dim)))
@@ -178,27 +175,28 @@ static void rhs_coefficients(rk_work *w, const adeis_adjoint_problem *p, const a
   mpfr_neg(w->nB, w->B, MPFR_RNDN);
 }
 
-/* k[i] of every component from the stage values at stage time tp */
+/* k[i] of a_x (and x) from the stage values at stage time tp, with the products for z and
+ * theta accumulated straight into a_z, a_theta with their final weight h b_i B (they never
+ * feed back into the stages): a_{z,theta} += h b_i B a_x^T deps/d{z,theta}. */
 static int stage_derivative(rk_work *w, adeis_adjoint_problem *p, unsigned i, const adeis_tpoint *tp)
 {
-  rk_comp *ax = &w->comp[C_AX], *az = &w->comp[C_AZ], *ath = &w->comp[C_ATHETA], *x = &w->comp[C_X];
+  rk_comp *ax = &w->comp[C_AX], *x = &w->comp[C_X];
   const adeis_vec *xs = w->backsolve ? x->stage : w->x;
-  int rc = adeis_adjoint_vjp(p, tp, xs, ax->stage, ax->k[i], az->y ? az->k[i] : NULL,
-                             ath->y ? ath->k[i] : NULL);
+  rhs_coefficients(w, p, tp);
+  mpfr_mul(w->s_acc, w->h, w->b[i], MPFR_RNDN);
+  mpfr_mul(w->s_acc, w->s_acc, w->B, MPFR_RNDN);
+  int acc = !mpfr_zero_p(w->b[i]);
+  adeis_eval io = {.v = ax->stage, .jx = ax->k[i], .jz = p->a_z, .sz = w->s_acc,
+                   .jtheta = p->a_theta, .stheta = w->s_acc, .eps = w->backsolve ? x->k[i] : NULL};
+  io.want = ADEIS_WANT_JX | (acc && p->a_z ? ADEIS_WANT_JZ : 0u) |
+            (acc && p->a_theta ? ADEIS_WANT_JTHETA : 0u) | (w->backsolve ? ADEIS_WANT_EPS : 0u);
+  int rc = adeis_adjoint_eval(p, tp, xs, &io);
   if (rc)
     return rc;
-  rhs_coefficients(w, p, tp);
   adeis_vec_lincomb(ax->k[i], 2, (mpfr_srcptr[]){w->A, w->B},
                     (const adeis_vec *[]){ax->stage, ax->k[i]});
-  if (az->y)
-    adeis_vec_scale(az->k[i], w->B, az->k[i]);
-  if (ath->y)
-    adeis_vec_scale(ath->k[i], w->B, ath->k[i]);
   if (w->backsolve) {
-    /* eps shares the VJP's forward pass: no extra model evaluation is counted */
-    rc = adeis_model_eps(p->model, x->k[i], x->stage, tp);
-    if (rc)
-      return rc;
+    /* x' = -A x - B eps, eps from the same evaluation */
     mpfr_neg(w->tmp, w->A, MPFR_RNDN);
     adeis_vec_lincomb(x->k[i], 2, (mpfr_srcptr[]){w->tmp, w->nB},
                       (const adeis_vec *[]){x->stage, x->k[i]});
@@ -247,10 +245,6 @@ static int rk_step(rk_work *w, adeis_adjoint_problem *p, const adeis_tpoint *fro
 
 static int rk_solve(const adeis_method *m, adeis_adjoint_problem *p)
 {
-  if (p->state == ADEIS_STATE_BACKSOLVE && p->c != 1) {
-    adeis_set_error("%s: backsolve is not defined for the SDE", m->name);
-    return ADEIS_EINPUT;
-  }
   rk_work w;
   int rc = work_init(&w, m, p);
   size_t n = p->grid->n;
@@ -279,6 +273,8 @@ static const adeis_node nodes_dopri5[] = {Z, Q(1, 5), Q(3, 10), Q(4, 5), Q(8, 9)
     .name = nm,                                                                                   \
     .order = ord,                                                                                 \
     .family = ADEIS_FAMILY_RK,                                                                    \
+    .ode_states = ADEIS_STATES_ALL,                                                               \
+    .sde_states = 1u << ADEIS_STATE_CACHED,                                                       \
     .forward = fwd,                                                                               \
     .in_lambda = lam,                                                                             \
     NODES(nodes),                                                                                 \

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,13 +115,31 @@ static int write_all(int fd, const char *data, size_t len)
   return 0;
 }
 
-/* Create dir/.tmp.NAME.PID.K exclusively, mode 0666 less the umask (as for any new file). */
+/* This machine's name as it appears in temporary names: [A-Za-z0-9.-], at most 63 chars. */
+static const char *host_tag(void)
+{
+  static _Thread_local char host[64];
+  if (host[0])
+    return host;
+  if (gethostname(host, sizeof host - 1))
+    snprintf(host, sizeof host, "unknown");
+  host[sizeof host - 1] = '\0';
+  for (char *p = host; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '.' || *p == '-'))
+      *p = '_';
+  if (!host[0])
+    snprintf(host, sizeof host, "unknown");
+  return host;
+}
+
+/* Create dir/.tmp.NAME.PID.K@HOST exclusively, mode 0666 less the umask (as for any new file). */
 static int create_tmp(const char *dir, const char *name, char *tmp, size_t n)
 {
   static atomic_ulong counter;
   for (int tries = 0; tries < 100; tries++) {
-    snprintf(tmp, n, "%s/%s%s.%ld.%lu", dir, ADEIS_TMP_PREFIX, name, (long)getpid(),
-             atomic_fetch_add(&counter, 1));
+    snprintf(tmp, n, "%s/%s%s.%ld.%lu@%s", dir, ADEIS_TMP_PREFIX, name, (long)getpid(),
+             atomic_fetch_add(&counter, 1), host_tag());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd >= 0 || errno != EEXIST)
       return fd;
@@ -128,33 +147,88 @@ static int create_tmp(const char *dir, const char *name, char *tmp, size_t n)
   return -1;
 }
 
-int adeis_file_write_atomic(const char *dir, const char *name, const char *data, size_t len)
+/* dir/NAME's bytes written to a new temporary file in dir (its name in *tmp, allocated).
+ * Returns 0, or -1 with errno set and nothing left behind. */
+static int write_tmp(const char *dir, const char *name, const char *data, size_t len, char **tmp)
 {
-  size_t n = strlen(dir) + strlen(name) + sizeof ADEIS_TMP_PREFIX + 48;
-  char *tmp = malloc(n);
-  char *dst = adeis_path_join(dir, name);
-  if (!tmp || !dst) {
-    free(tmp);
-    free(dst);
+  size_t n = strlen(dir) + strlen(name) + sizeof ADEIS_TMP_PREFIX + 48 + 64;
+  if (!(*tmp = malloc(n))) {
     errno = ENOMEM;
     return -1;
   }
-  int fd = create_tmp(dir, name, tmp, n), rc = -1, err = 0;
-  if (fd >= 0) {
-    rc = write_all(fd, data, len) || fsync(fd) ? -1 : 0;
+  int fd = create_tmp(dir, name, *tmp, n), rc = -1, err;
+  if (fd < 0) {
     err = errno;
-    if (close(fd) && !rc) {
-      rc = -1;
-      err = errno;
-    }
-    if (!rc && rename(tmp, dst)) {
-      rc = -1;
-      err = errno;
-    }
-    if (rc)
-      unlink(tmp);
-  } else {
+    free(*tmp);
+    *tmp = NULL;
+    errno = err;
+    return -1;
+  }
+  rc = write_all(fd, data, len) || fsync(fd) ? -1 : 0;
+  err = errno;
+  if (close(fd) && !rc) {
+    rc = -1;
     err = errno;
+  }
+  if (rc) {
+    unlink(*tmp);
+    free(*tmp);
+    *tmp = NULL;
+  }
+  errno = err;
+  return rc;
+}
+
+int adeis_file_write_atomic(const char *dir, const char *name, const char *data, size_t len)
+{
+  char *tmp, *dst = adeis_path_join(dir, name);
+  if (!dst) {
+    errno = ENOMEM;
+    return -1;
+  }
+  int rc = write_tmp(dir, name, data, len, &tmp), err = errno;
+  if (!rc && rename(tmp, dst)) {
+    err = errno;
+    unlink(tmp);
+    rc = -1;
+  }
+  free(tmp);
+  free(dst);
+  errno = err;
+  return rc;
+}
+
+/* Where link() is not supported: rename unless dst exists (the check and the rename are
+ * not one atomic step there; two runs starting in the same instant may both write). */
+static int no_link_fallback(const char *tmp, const char *dst, int *err)
+{
+  struct stat st;
+  if (lstat(dst, &st) == 0)
+    return 1;
+  if (rename(tmp, dst)) {
+    *err = errno;
+    return -1;
+  }
+  return 0;
+}
+
+int adeis_file_create_once(const char *dir, const char *name, const char *data, size_t len)
+{
+  char *tmp, *dst = adeis_path_join(dir, name);
+  if (!dst) {
+    errno = ENOMEM;
+    return -1;
+  }
+  int rc = write_tmp(dir, name, data, len, &tmp), err = errno;
+  if (!rc) {
+    /* link() fails with EEXIST instead of replacing, atomically (also over NFS) */
+    if (link(tmp, dst)) {
+      err = errno;
+      rc = err == EEXIST ? 1 : -1;
+      if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EMLINK)
+        rc = no_link_fallback(tmp, dst, &err); /* a file system without hard links */
+    }
+    unlink(tmp);
   }
   free(tmp);
   free(dst);
@@ -192,17 +266,26 @@ int adeis_mkdir_p(const char *path)
   return rc;
 }
 
-/* A name of ours, .tmp.NAME.PID.K, whose writer PID has ended: left by a killed run. Other
- * names (a user's own file) and files of a live run (a concurrent study) are left alone. */
-static int stale_tmp_name(const char *name)
+/* A temporary name of ours, .tmp.NAME.PID.K@HOST (or .tmp.NAME.PID.K from older versions,
+ * taken as this host's), left by a run that has ended. A file of another host is left by an
+ * ended run only when the caller holds the folder's exclusive lock (no run anywhere can be
+ * writing); on this host the PID tells. Other names (a user's own file) are left alone. */
+static int stale_tmp_name(const char *name, int exclusive)
 {
   if (strncmp(name, ADEIS_TMP_PREFIX, sizeof ADEIS_TMP_PREFIX - 1) != 0)
     return 0;
-  const char *k = strrchr(name, '.');
-  if (!k || k == name)
+  char base[512];
+  const char *at = strrchr(name, '@');
+  size_t blen = at ? (size_t)(at - name) : strlen(name);
+  if (blen >= sizeof base)
+    return 0;
+  memcpy(base, name, blen);
+  base[blen] = '\0';
+  const char *k = strrchr(base, '.');
+  if (!k || k == base)
     return 0;
   const char *p = k - 1;
-  while (p > name && *p != '.')
+  while (p > base && *p != '.')
     p--;
   char *end;
   errno = 0;
@@ -212,17 +295,19 @@ static int stale_tmp_name(const char *name)
   strtoul(k + 1, &end, 10);
   if (*end || end == k + 1)
     return 0;
+  if (at && strcmp(at + 1, host_tag()) != 0)
+    return exclusive;
   return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
-void adeis_remove_stale_tmp(const char *dir)
+void adeis_remove_stale_tmp(const char *dir, int exclusive)
 {
   DIR *d = opendir(dir);
   if (!d)
     return;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
-    if (!stale_tmp_name(e->d_name))
+    if (!stale_tmp_name(e->d_name, exclusive))
       continue;
     char *p = adeis_path_join(dir, e->d_name);
     if (p)
@@ -230,6 +315,30 @@ void adeis_remove_stale_tmp(const char *dir)
     free(p);
   }
   closedir(d);
+}
+
+int adeis_dir_lock(const char *dir, int shared)
+{
+  char *path = adeis_path_join(dir, ADEIS_LOCK_NAME);
+  if (!path) {
+    errno = ENOMEM;
+    return -1;
+  }
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666), err = errno;
+  free(path);
+  if (fd < 0) {
+    errno = err;
+    return -1;
+  }
+  while (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
+    if (errno == EINTR)
+      continue;
+    err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+  }
+  return fd;
 }
 
 uint64_t adeis_fnv1a64(const char *data, size_t len)

@@ -6,8 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Temporary files start with this prefix; a run removes stale ones from its folders. */
+/* Temporary files start with this prefix (.tmp.NAME.PID.K@HOST); a run removes stale ones
+ * from its folders. */
 #define ADEIS_TMP_PREFIX ".tmp."
+
+/* The lock file of a results folder (adeis_dir_lock). */
+#define ADEIS_LOCK_NAME ".adeis.lock"
 
 typedef struct adeis_sbuf {
   char *s;
@@ -29,11 +33,22 @@ int adeis_file_read(const char *path, char **out, size_t *len);
  * (nothing is left at the temporary name and dir/name is untouched). */
 int adeis_file_write_atomic(const char *dir, const char *name, const char *data, size_t len);
 
+/* Create dir/name with these bytes only if it does not exist, atomically (complete file or
+ * none, and of two concurrent callers exactly one creates it). Returns 0 when created, 1 when
+ * dir/name existed (left untouched), -1 with errno set. */
+int adeis_file_create_once(const char *dir, const char *name, const char *data, size_t len);
+
 /* mkdir -p. Returns 0, or -1 with errno set. */
 int adeis_mkdir_p(const char *path);
 
-/* Remove files named ADEIS_TMP_PREFIX* in dir (left by a killed run). */
-void adeis_remove_stale_tmp(const char *dir);
+/* Remove the temporary files of ended runs from dir: ours on this host whose PID has ended,
+ * and, when exclusive (the caller holds the folder's exclusive lock), those of other hosts. */
+void adeis_remove_stale_tmp(const char *dir, int exclusive);
+
+/* Lock the folder dir through flock on dir/ADEIS_LOCK_NAME (created when missing): shared or
+ * exclusive, without waiting. Returns the descriptor holding the lock (close it to release),
+ * or -1 with errno set: EWOULDBLOCK when another process holds a conflicting lock. */
+int adeis_dir_lock(const char *dir, int shared);
 
 /* FNV-1a, 64 bits. */
 uint64_t adeis_fnv1a64(const char *data, size_t len);

@@ -11,7 +11,7 @@
 #ifndef ADEIS_POINTS_H
 #define ADEIS_POINTS_H
 
-#include "../solvers/grad.h"
+#include "../runs/grad.h"
 #include "files.h"
 #include "study.h"
 

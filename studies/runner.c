@@ -25,10 +25,14 @@ typedef struct run_ctx {
   char **input;               /* per problem: the file's bytes */
   size_t *input_len;
   uint64_t *hash;
+  char *study_text;           /* the study file's bytes */
+  size_t study_len;
+  size_t *shard_of;           /* with n_shards: per point, its shard */
+  int lock_fd;                /* holds the folder's lock; -1 = none */
   /* progress */
   int progress;
   double t0;
-  size_t n_done, n_pending, n_computed;
+  size_t n_ours, n_done, n_pending, n_computed;
   /* the first failure */
   int fail_rc;
   size_t fail_index;
@@ -69,7 +73,91 @@ static int read_inputs(run_ctx *c)
       return io_error("cannot read the problem file", s->problems[i].path);
     c->hash[i] = adeis_fnv1a64(c->input[i], c->input_len[i]);
   }
+  if (adeis_file_read(s->path, &c->study_text, &c->study_len))
+    return io_error("cannot read the study file", s->path);
   return ADEIS_OK;
+}
+
+/* Line `line` (1-based) of text, at most n - 1 characters of it, into buf. */
+static void text_line(const char *text, size_t len, size_t line, char *buf, size_t n)
+{
+  const char *p = text, *end = text + len;
+  for (size_t k = 1; k < line && p < end; k++) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    p = nl ? nl + 1 : end;
+  }
+  const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+  size_t l = (size_t)((nl ? nl : end) - p);
+  if (p >= end)
+    snprintf(buf, n, "(end of file)");
+  else
+    snprintf(buf, n, "'%.*s%s'", (int)(l < 60 ? l : 60), p, l > 60 ? "..." : "");
+  for (char *q = buf; *q; q++) /* no raw control characters on the terminal */
+    if ((unsigned char)*q < 0x20 || *q == 0x7f)
+      *q = '?';
+}
+
+/* A shard run (shared lock, computes its points only), not a whole run or a collect. */
+static int is_shard_run(const adeis_run_opts *o) { return o->n_shards > 0 && !o->collect; }
+
+/* The first line where a and b differ (1-based). */
+static size_t first_difference(const char *a, size_t la, const char *b, size_t lb)
+{
+  size_t line = 1;
+  for (size_t k = 0; k < la && k < lb && a[k] == b[k]; k++)
+    line += a[k] == '\n';
+  return line;
+}
+
+/* The folder holds this study: claim it with study.ini when it has none, else compare. */
+static int claim_dir(run_ctx *c)
+{
+  int rc = adeis_file_create_once(c->dir, "study.ini", c->study_text, c->study_len);
+  if (rc < 0)
+    return io_error("cannot write", c->dir);
+  if (rc == 0)
+    return ADEIS_OK;
+  char *path = adeis_path_join(c->dir, "study.ini"), *old;
+  size_t len;
+  if (!path)
+    return ADEIS_ENOMEM;
+  if (adeis_file_read(path, &old, &len)) {
+    rc = io_error("cannot read", path);
+    free(path);
+    return rc;
+  }
+  rc = ADEIS_OK;
+  int differs = len != c->study_len || memcmp(old, c->study_text, len) != 0;
+  if (differs && !c->o->force) {
+    size_t line = first_difference(old, len, c->study_text, c->study_len);
+    char was[80], is[80];
+    text_line(old, len, line, was, sizeof was);
+    text_line(c->study_text, c->study_len, line, is, sizeof is);
+    adeis_set_error("%s: the folder holds the results of another study file: its study.ini "
+                    "differs from %s at line %zu (%s there, %s here); choose another -o DIR, "
+                    "or give --force to replace them", path, c->s->path, line, was, is);
+    rc = ADEIS_EINPUT;
+  } else if (differs) {
+    if (adeis_file_write_atomic(c->dir, "study.ini", c->study_text, c->study_len))
+      rc = io_error("cannot write", path);
+  }
+  free(old);
+  free(path);
+  return rc;
+}
+
+static int lock_dir(run_ctx *c)
+{
+  c->lock_fd = adeis_dir_lock(c->dir, is_shard_run(c->o));
+  if (c->lock_fd >= 0)
+    return ADEIS_OK;
+  if (errno == EWOULDBLOCK) {
+    adeis_set_error("%s: the folder is in use by another adeis run (it holds the lock on "
+                    "%s/%s); wait for it to end, or choose another -o DIR", c->dir, c->dir,
+                    ADEIS_LOCK_NAME);
+    return ADEIS_EINPUT;
+  }
+  return io_error("cannot lock the output folder", c->dir);
 }
 
 static int prepare_dir(run_ctx *c)
@@ -80,12 +168,21 @@ static int prepare_dir(run_ctx *c)
     sprintf(c->dir, "results/%s", c->s->name);
   if (!c->dir || !(c->points_dir = adeis_path_join(c->dir, "points")))
     return ADEIS_ENOMEM;
+  if (!c->dir[0]) {
+    adeis_set_error("-o: expected a folder name, got an empty one");
+    return ADEIS_EINPUT;
+  }
   if (adeis_mkdir_p(c->dir) || access(c->dir, W_OK | X_OK))
     return io_error("cannot create or write the output folder", c->dir);
+  int rc = lock_dir(c);
+  if (!rc)
+    rc = claim_dir(c);
+  if (rc)
+    return rc;
   if (adeis_mkdir_p(c->points_dir) || access(c->points_dir, W_OK | X_OK))
     return io_error("cannot create or write the output folder", c->points_dir);
-  adeis_remove_stale_tmp(c->dir);
-  adeis_remove_stale_tmp(c->points_dir);
+  adeis_remove_stale_tmp(c->dir, !is_shard_run(c->o));
+  adeis_remove_stale_tmp(c->points_dir, !is_shard_run(c->o));
   return ADEIS_OK;
 }
 
@@ -95,7 +192,19 @@ static int alloc_points(run_ctx *c)
   c->text = calloc(c->n, sizeof *c->text);
   c->rows = calloc(c->n, sizeof *c->rows);
   c->err = calloc(c->n * c->s->n_quantities, sizeof *c->err);
-  return c->text && c->rows && c->err ? ADEIS_OK : ADEIS_ENOMEM;
+  if (!c->text || !c->rows || !c->err)
+    return ADEIS_ENOMEM;
+  if (!c->o->n_shards)
+    return ADEIS_OK;
+  if (!(c->shard_of = malloc(c->n * sizeof *c->shard_of)))
+    return ADEIS_ENOMEM;
+  return adeis_points_shard(c->s, c->o->n_shards, c->shard_of);
+}
+
+/* Whether this run computes (or, collecting, needs) point i. */
+static int is_ours(const run_ctx *c, size_t i)
+{
+  return !c->shard_of || c->o->collect || c->shard_of[i] == c->o->shard;
 }
 
 /* Take text as point i's file if it is valid; frees it otherwise. Returns 1 when taken. */
@@ -115,7 +224,9 @@ static int adopt(run_ctx *c, size_t i, char *text)
 /* Resume: reuse every valid point file (a stale or corrupt one is recomputed). */
 static void load_finished(run_ctx *c)
 {
-  for (size_t i = 0; i < c->n && !c->o->force; i++) {
+  for (size_t i = 0; i < c->n && (!c->o->force || c->o->collect); i++) {
+    if (!is_ours(c, i))
+      continue;
     adeis_point p = adeis_point_at(c->s, i);
     char name[600], *path, *text;
     size_t len;
@@ -135,9 +246,9 @@ static void load_finished(run_ctx *c)
 static void progress_line(run_ctx *c)
 {
   double el = now_seconds() - c->t0;
-  size_t computed = c->n_computed, left = c->n - c->n_done;
+  size_t computed = c->n_computed, left = c->n_ours - c->n_done;
   double eta = computed ? el / (double)computed * (double)left : 0;
-  fprintf(stderr, "\r[%zu/%zu] elapsed %.0fs, eta %.0fs   ", c->n_done, c->n, el, eta);
+  fprintf(stderr, "\r[%zu/%zu] elapsed %.0fs, eta %.0fs   ", c->n_done, c->n_ours, el, eta);
   fflush(stderr);
 }
 
@@ -245,7 +356,7 @@ static pending_point *pending_points(run_ctx *c, size_t *m)
   if (!pending)
     return NULL;
   for (size_t i = 0; i < c->n; i++)
-    if (!c->text[i])
+    if (!c->text[i] && is_ours(c, i))
       pending[(*m)++] = (pending_point){c->s->steps[adeis_point_at(c->s, i).steps], i};
   qsort(pending, *m, sizeof *pending, cmp_cost);
   return pending;
@@ -257,7 +368,11 @@ static int sweep(run_ctx *c)
   pending_point *pending = pending_points(c, &m);
   if (!pending)
     return ADEIS_ENOMEM;
-  c->n_done = c->n - m;
+  size_t ours = 0;
+  for (size_t i = 0; i < c->n; i++)
+    ours += is_ours(c, i);
+  c->n_ours = ours;
+  c->n_done = ours - m;
   c->n_pending = m;
   c->t0 = now_seconds();
   c->progress = !c->o->quiet && isatty(2) && m > 0;
@@ -417,16 +532,10 @@ static int write_orders(run_ctx *c, const adeis_study_outcome *out)
   return rc;
 }
 
-/* study.ini and the problem files, byte for byte. */
+/* The problem files, byte for byte (study.ini was written by claim_dir). */
 static int copy_inputs(run_ctx *c)
 {
-  char *text;
-  size_t len;
-  if (adeis_file_read(c->s->path, &text, &len))
-    return io_error("cannot read the study file", c->s->path);
-  adeis_sbuf b = {.s = text, .len = len, .cap = len + 1};
-  int rc = write_file(c, "study.ini", &b);
-  adeis_sbuf_free(&b);
+  int rc = ADEIS_OK;
   for (size_t i = 0; i < c->s->n_problems && !rc; i++) {
     adeis_sbuf pb = {.s = c->input[i], .len = c->input_len[i]};
     rc = write_file(c, c->s->problems[i].file, &pb);
@@ -435,6 +544,8 @@ static int copy_inputs(run_ctx *c)
 }
 
 /* ---- the whole run ---- */
+
+static int assemble(run_ctx *c, adeis_study_outcome *out);
 
 static void ctx_clear(run_ctx *c)
 {
@@ -448,8 +559,45 @@ static void ctx_clear(run_ctx *c)
   free(c->input);
   free(c->input_len);
   free(c->hash);
+  free(c->study_text);
+  free(c->shard_of);
+  if (c->lock_fd >= 0)
+    close(c->lock_fd);
   free(c->points_dir);
   free(c->dir);
+}
+
+/* Collect: every point must have its file; else say how many are missing and where. */
+static int find_missing(run_ctx *c, adeis_study_outcome *out)
+{
+  out->n_points = c->n;
+  out->reused = c->n;
+  char *seen = c->shard_of ? calloc(c->o->n_shards, 1) : NULL;
+  if (c->shard_of && !seen)
+    return ADEIS_ENOMEM;
+  for (size_t i = 0; i < c->n; i++) {
+    if (c->text[i])
+      continue;
+    if (!out->n_missing++) {
+      adeis_point p = adeis_point_at(c->s, i);
+      adeis_point_describe(c->s, &p, out->first_missing, sizeof out->first_missing);
+    }
+    if (seen)
+      seen[c->shard_of[i]] = 1;
+  }
+  out->reused -= out->n_missing;
+  size_t k = 0;
+  for (size_t j = 0; seen && j < c->o->n_shards; j++)
+    k += seen[j];
+  if (k && !(out->missing_shards = malloc(k * sizeof *out->missing_shards))) {
+    free(seen);
+    return ADEIS_ENOMEM;
+  }
+  for (size_t j = 0; seen && j < c->o->n_shards; j++)
+    if (seen[j])
+      out->missing_shards[out->n_missing_shards++] = j;
+  free(seen);
+  return out->n_missing ? ADEIS_OK : assemble(c, out);
 }
 
 static int run(run_ctx *c, adeis_study_outcome *out)
@@ -464,12 +612,21 @@ static int run(run_ctx *c, adeis_study_outcome *out)
   if (rc)
     return rc;
   load_finished(c);
-  out->n_points = c->n;
+  if (c->o->collect)
+    return find_missing(c, out);
   rc = sweep(c);
+  out->n_points = c->n_ours;
   out->computed = c->n_computed;
-  out->reused = c->n - c->n_pending;
-  if (!rc)
-    rc = fit_orders(c, out);
+  out->reused = c->n_ours - c->n_pending;
+  if (!rc && c->o->n_shards)
+    return ADEIS_OK; /* a shard writes its points only */
+  return rc ? rc : assemble(c, out);
+}
+
+/* errors.csv, orders.csv, the problem files, tables and figures from every point. */
+static int assemble(run_ctx *c, adeis_study_outcome *out)
+{
+  int rc = fit_orders(c, out);
   if (!rc)
     rc = write_errors(c);
   if (!rc)
@@ -490,7 +647,7 @@ static int run(run_ctx *c, adeis_study_outcome *out)
 int adeis_study_run(const adeis_study *s, const adeis_run_opts *o, adeis_study_outcome *out)
 {
   memset(out, 0, sizeof *out);
-  run_ctx c = {.s = s, .o = o};
+  run_ctx c = {.s = s, .o = o, .lock_fd = -1};
   double t0 = now_seconds();
   int rc = run(&c, out);
   if (rc == ADEIS_ENOMEM)
@@ -500,11 +657,30 @@ int adeis_study_run(const adeis_study *s, const adeis_run_opts *o, adeis_study_o
   return rc;
 }
 
+int adeis_study_prepare(const adeis_study *s, const adeis_run_opts *o, char **dir)
+{
+  adeis_run_opts shard = *o;
+  shard.n_shards = shard.n_shards ? shard.n_shards : 1;
+  shard.collect = 0;
+  run_ctx c = {.s = s, .o = &shard, .lock_fd = -1};
+  *dir = NULL;
+  int rc = read_inputs(&c);
+  if (!rc)
+    rc = prepare_dir(&c);
+  if (!rc && !(*dir = strdup(c.dir)))
+    rc = ADEIS_ENOMEM;
+  if (rc == ADEIS_ENOMEM)
+    adeis_set_error("out of memory");
+  ctx_clear(&c);
+  return rc;
+}
+
 void adeis_study_outcome_clear(adeis_study_outcome *out)
 {
   for (size_t k = 0; k < out->n_orders; k++)
     adeis_order_fit_clear(&out->orders[k].fit);
   free(out->orders);
+  free(out->missing_shards);
   free(out->dir);
   memset(out, 0, sizeof *out);
 }
@@ -522,3 +698,31 @@ void adeis_study_check_line(const adeis_study *s, const adeis_order_row *r, char
 }
 
 int adeis_study_render(const char *dir, int latex) { return adeis_report_render(dir, latex); }
+
+typedef struct ranked_point {
+  size_t steps, index;
+} ranked_point;
+
+/* Larger N first, ties in canonical order. */
+static int cmp_rank(const void *a, const void *b)
+{
+  const ranked_point *x = a, *y = b;
+  if (x->steps != y->steps)
+    return x->steps < y->steps ? 1 : -1;
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+int adeis_points_shard(const adeis_study *s, size_t n, size_t *shard_of)
+{
+  size_t count = adeis_points_count(s);
+  ranked_point *r = malloc((count + 1) * sizeof *r);
+  if (!r)
+    return ADEIS_ENOMEM;
+  for (size_t i = 0; i < count; i++)
+    r[i] = (ranked_point){s->steps[adeis_point_at(s, i).steps], i};
+  qsort(r, count, sizeof *r, cmp_rank);
+  for (size_t k = 0; k < count; k++)
+    shard_of[r[k].index] = k % n;
+  free(r);
+  return ADEIS_OK;
+}

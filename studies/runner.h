@@ -24,9 +24,13 @@ typedef struct adeis_run_opts {
   const char *dir;   /* output folder; NULL = results/<study name> */
   int threads;       /* 0 = every core (omp_get_num_procs) */
   int quiet;         /* no progress line */
-  int force;         /* recompute every point */
+  int force;         /* recompute every point (not with collect), and replace the folder's
+                        study.ini when it differs from the study run */
   int latex;         /* also the cairolatex figure */
   int render;        /* write tables and figures (adeis_report_render) */
+  size_t shard;      /* with n_shards > 0 and !collect: compute only shard `shard` */
+  size_t n_shards;   /* 0: the whole study; else the shard count (adeis_points_shard) */
+  int collect;       /* compute nothing: assemble the results once every point exists */
 } adeis_run_opts;
 
 void adeis_run_opts_init(adeis_run_opts *o);
@@ -42,17 +46,37 @@ typedef struct adeis_order_row {
 
 typedef struct adeis_study_outcome {
   char *dir;                 /* the output folder used */
-  size_t n_points, computed, reused;
+  size_t n_points, computed, reused;   /* of the shard when sharded */
+  /* collect: points without a valid file; nothing was written when n_missing > 0 */
+  size_t n_missing;
+  size_t *missing_shards;    /* with n_shards: the shards they belong to, increasing */
+  size_t n_missing_shards;
+  char first_missing[512];   /* the first missing point (adeis_point_describe) */
   double wall_seconds;
   size_t n_orders;
   adeis_order_row *orders;   /* in orders.csv order */
 } adeis_study_outcome;
 
-/* Run a loaded study. Returns 0, ADEIS_EINPUT (unwritable folder, I/O error: the message
- * names the path), ADEIS_ENUMERIC (a point failed: the message names it) or ADEIS_ENOMEM.
- * out is always safe to clear afterwards. */
+/* Run a loaded study: all of it, one shard (points only: no errors.csv, orders.csv, tables
+ * or figures), or collect (no point computed; n_missing > 0 when some are missing).
+ * The folder is locked (files.h, adeis_dir_lock) for the whole run: shared for a shard,
+ * exclusive otherwise. Its study.ini is written first; a folder whose study.ini differs from
+ * the study's file is refused unless force.
+ * Returns 0, ADEIS_EINPUT (unwritable folder, I/O error: the message names the path; the
+ * folder is in use; it holds another study), ADEIS_ENUMERIC (a point failed: the message names
+ * it) or ADEIS_ENOMEM. out is always safe to clear afterwards. */
 int adeis_study_run(const adeis_study *s, const adeis_run_opts *o, adeis_study_outcome *out);
 void adeis_study_outcome_clear(adeis_study_outcome *out);
+
+/* Prepare the folder for a sharded run without computing: create it, take the shared lock,
+ * claim it with study.ini (refused when it holds another study, unless o->force), then
+ * release the lock. *dir receives the folder used (allocated). Returns like adeis_study_run. */
+int adeis_study_prepare(const adeis_study *s, const adeis_run_opts *o, char **dir);
+
+/* The fixed assignment of points to n shards (n >= 1): the points sorted by step count,
+ * largest first, ties in canonical order (points.h), dealt round-robin, so the point of rank
+ * r belongs to shard r mod n. shard_of[i] receives point i's shard. Returns 0 or ADEIS_ENOMEM. */
+int adeis_points_shard(const adeis_study *s, size_t n, size_t *shard_of);
 
 /* The greppable check line of one row, without a newline:
  * "ok   STUDY PROBLEM METHOD GRID STATE PREC QUANTITY fitted F expected E tol T used U". */

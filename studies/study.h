@@ -4,8 +4,8 @@
 #ifndef ADEIS_STUDY_H
 #define ADEIS_STUDY_H
 
-#include "../analytic/problem.h"
-#include "../solvers/grad.h"
+#include "../runs/problem.h"
+#include "../runs/grad.h"
 
 #include <stddef.h>
 

@@ -267,9 +267,9 @@ static double forward_error(const char *name, size_t n)
   adeis_vec *x = adeis_vec_alloc(&pb.be, 3), *ex = adeis_vec_alloc(&pb.be, 3);
   adeis_vec_copy(x, pb.x_T);
   adeis_counts c = {0, 0};
-  cr_assert_eq(adeis_forward_run(adeis_forward_lookup(name), &pb.model, &pb.sched, g.pts, n, x,
+  cr_assert_eq(adeis_forward_run(adeis_forward_lookup(name), &pb.model, NULL, &pb.sched, g.pts, n, x,
                                  NULL, NULL, &c), 0);
-  pb.model.type->flow(&pb.model, ex, &g.pts[n], pb.x_T, &g.pts[0]);
+  adeis_model_flow(&pb.model, NULL, ex, &g.pts[n], pb.x_T, &g.pts[0]);
   mpfr_t d;
   mpfr_init2(d, 64);
   adeis_vec_rel_dist(d, x, ex);

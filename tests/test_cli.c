@@ -403,16 +403,32 @@ static size_t significant_digits(const char *s)
 }
 
 static const char *const keys_expected[] = {"method", "steps", "precision", "grid", "state", "sde",
-                                            "nfe", "nvjp", "grad", "exact", "rel_error"};
+                                            "nfe", "nvjp", "seconds", "grad", "exact",
+                                            "rel_error"};
+#define N_KEYS (sizeof keys_expected / sizeof *keys_expected)
+
+/* |g - e| / |e| from two JSON arrays of decimal strings, in double */
+static double rel_error_of(const jval *g, const jval *e)
+{
+  double d = 0, n = 0;
+  for (size_t i = 0; i < g->n; i++) {
+    double a = strtod(g->items[i].str, NULL), b = strtod(e->items[i].str, NULL);
+    d += (a - b) * (a - b);
+    n += b * b;
+  }
+  return sqrt(d / n);
+}
 
 Test(cli, grad_json_matches_the_worked_example)
 {
   run_result r;
   jval doc = grad_json((const char *[]){"--precision", "256", NULL}, &r);
   cr_assert_eq(doc.t, J_OBJ);
-  cr_assert_eq(doc.n, 11, "keys: exactly %zu expected", sizeof keys_expected / sizeof *keys_expected);
-  for (size_t i = 0; i < 11; i++)
+  cr_assert_eq(doc.n, N_KEYS, "keys: exactly %zu expected", N_KEYS);
+  for (size_t i = 0; i < N_KEYS; i++)
     jget(&doc, keys_expected[i]);
+  cr_assert_eq(jget(&doc, "seconds")->t, J_NUM);
+  cr_assert_geq(jget(&doc, "seconds")->num, 0);
   cr_assert_str_eq(jget(&doc, "method")->str, "adjdeis-1");
   cr_assert_eq(jget(&doc, "steps")->num, 64);
   cr_assert_eq(jget(&doc, "precision")->num, 256);
@@ -440,11 +456,16 @@ Test(cli, grad_json_matches_the_worked_example)
     cr_expect_eq(significant_digits(x->items[i].str), 79, "'%s'", x->items[i].str);
   const jval *rel = jget(&doc, "rel_error");
   for (size_t q = 0; q < 3; q++) {
+    /* full working precision, like the gradients, and equal to the error of the arrays */
     const char *names[] = {"x_T", "z", "theta"};
-    cr_assert_eq(jget(rel, names[q])->t, J_NUM);
-    cr_assert_gt(jget(rel, names[q])->num, 0);
+    const jval *e = jget(rel, names[q]);
+    cr_assert_eq(e->t, J_STR);
+    cr_expect_eq(significant_digits(e->str), 79, "'%s'", e->str);
+    double want = rel_error_of(jget(grad, names[q]), jget(exact, names[q]));
+    cr_expect(fabs(strtod(e->str, NULL) - want) <= 1e-12 * want, "%s: %s vs %.17g", names[q],
+              e->str, want);
   }
-  cr_assert_float_eq(jget(rel, "x_T")->num, 0.5521029, 1e-6);
+  cr_assert_float_eq(strtod(jget(rel, "x_T")->str, NULL), 0.5521029, 1e-6);
   json_free(&doc);
   run_free(&r);
 }
@@ -473,7 +494,7 @@ Test(cli, grad_json_sde_has_null_theta)
   cr_assert_eq(jget(jget(&doc, "exact"), "theta")->t, J_NULL);
   cr_assert_eq(jget(jget(&doc, "rel_error"), "theta")->t, J_NULL);
   cr_assert_eq(jget(jget(&doc, "exact"), "x_T")->t, J_ARR);
-  cr_assert_eq(jget(jget(&doc, "rel_error"), "x_T")->t, J_NUM);
+  cr_assert_eq(jget(jget(&doc, "rel_error"), "x_T")->t, J_STR);
   json_free(&doc);
   run_free(&r);
 }

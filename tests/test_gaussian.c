@@ -472,7 +472,7 @@ static double check_eps_definition(env *e, const char *t)
   sigma_t_matrix(S, Q, &e->gP, &tpP);
   mean_ref(mu, &e->gP);
   adeis_vec *x = vec_from_text(&e->be, X_TXT), *eps = adeis_vec_alloc(&e->be, DIM);
-  adeis_model_eps(&e->mo, eps, x, &tp);
+  adeis_model_eps(&e->mo, NULL, eps, x, &tp);
   for (size_t i = 0; i < DIM; i++) {
     adeis_vec_get(y[i], x, i);
     mpfr_mul(ei, tpP.alpha, mu[i], RND);
@@ -544,7 +544,7 @@ static void v_dot_eps(mpfr_ptr r, const adeis_backend *beP, const gparams *g, co
   adeis_model mo;
   model_build(&mo, beP, g);
   adeis_vec *eps = adeis_vec_alloc(beP, DIM);
-  adeis_model_eps(&mo, eps, x, ctx->tp);
+  adeis_model_eps(&mo, NULL, eps, x, ctx->tp);
   adeis_vec_dot(r, ctx->v, eps);
   adeis_vec_free(eps);
   adeis_gaussian_clear(&mo);
@@ -569,7 +569,7 @@ static double check_vjp_at(env *e, const char *t)
   adeis_vec *jx = adeis_vec_alloc(&e->be, DIM), *jz = adeis_vec_alloc(&e->be, nz);
   adeis_vec *jth = adeis_vec_alloc(&e->be, DIM);
   cr_assert_eq(e->mo.cond_dim, nz);
-  cr_assert_eq(adeis_model_vjp(&e->mo, x, &tp, v, jx, jz, jth), ADEIS_OK);
+  cr_assert_eq(adeis_model_vjp(&e->mo, NULL, x, &tp, v, jx, jz, jth), ADEIS_OK);
   vjp_ctx ctx = {&tpP, vP};
   const adeis_vec *got[3] = {jx, jz, jth};
   const size_t n[3] = {DIM, nz, DIM};
@@ -587,13 +587,13 @@ static double check_vjp_at(env *e, const char *t)
   }
   /* each output alone (the others NULL) gives the same numbers */
   adeis_vec *only = adeis_vec_alloc(&e->be, DIM);
-  adeis_model_vjp(&e->mo, x, &tp, v, NULL, NULL, only);
+  adeis_model_vjp(&e->mo, NULL, x, &tp, v, NULL, NULL, only);
   cr_assert(rel_err_vec(only, jth) <= eps_of(e->p), "jtheta alone differs");
-  adeis_model_vjp(&e->mo, x, &tp, v, only, NULL, NULL);
+  adeis_model_vjp(&e->mo, NULL, x, &tp, v, only, NULL, NULL);
   cr_assert(rel_err_vec(only, jx) <= eps_of(e->p), "jx alone differs");
   adeis_vec_free(only);
   adeis_vec *onlyz = adeis_vec_alloc(&e->be, nz);
-  adeis_model_vjp(&e->mo, x, &tp, v, NULL, onlyz, NULL);
+  adeis_model_vjp(&e->mo, NULL, x, &tp, v, NULL, onlyz, NULL);
   cr_assert(rel_err_vec(onlyz, jz) <= eps_of(e->p), "jz alone differs");
   adeis_vec_free(onlyz);
   adeis_vec_free(x);
@@ -681,7 +681,7 @@ static void pf_ode_rhs(adeis_vec *k, const adeis_tpoint *tp, const adeis_vec *x,
   mpfr_inits2(mpfr_get_prec(tp->sigma), s2, ns, (mpfr_ptr)0);
   mpfr_sqr(s2, tp->sigma, RND);
   mpfr_neg(ns, tp->sigma, RND);
-  adeis_model_eps(mo, k, x, tp);
+  adeis_model_eps(mo, NULL, k, x, tp);
   adeis_vec_lincomb(k, 2, (mpfr_srcptr[]){s2, ns}, (const adeis_vec *[]){x, k});
   mpfr_clears(s2, ns, (mpfr_ptr)0);
 }
@@ -715,7 +715,7 @@ static void flow_vs_rk4(int rotated)
   tpoint_at(&t0, &e.s, "1e-3");
   tpoint_at(&tT, &e.s, "1");
   adeis_vec *xT = vec_from_text(&e.be, XT_TXT), *x0 = adeis_vec_alloc(&e.be, DIM);
-  cr_assert_eq(e.mo.type->flow(&e.mo, x0, &t0, xT, &tT), ADEIS_OK);
+  cr_assert_eq(adeis_model_flow(&e.mo, NULL, x0, &t0, xT, &tT), ADEIS_OK);
   check_against_rk4(x0, xT, &e.s, tT.lambda, t0.lambda, 1000, pf_ode_rhs, &e.mo, 1e-12,
                     rotated ? "flow T->t_end (rotated)" : "flow T->t_end (diagonal)");
   adeis_vec_free(xT);
@@ -745,9 +745,9 @@ Test(gaussian, flow_composes)
         tpoint_at(&c, &e.s, path[k][2]);
         adeis_vec *x = vec_from_text(&e.be, X_TXT), *xb = adeis_vec_alloc(&e.be, DIM);
         adeis_vec *xc = adeis_vec_alloc(&e.be, DIM), *xd = adeis_vec_alloc(&e.be, DIM);
-        e.mo.type->flow(&e.mo, xb, &b, x, &a);
-        e.mo.type->flow(&e.mo, xc, &c, xb, &b);
-        e.mo.type->flow(&e.mo, xd, &c, x, &a);
+        adeis_model_flow(&e.mo, NULL, xb, &b, x, &a);
+        adeis_model_flow(&e.mo, NULL, xc, &c, xb, &b);
+        adeis_model_flow(&e.mo, NULL, xd, &c, x, &a);
         double err = rel_err_vec(xc, xd) / eps_of(e.p);
         w = fmax(w, err);
         cr_assert(err <= 2 * tol_units(&e), "%s %ld bits: flow %s->%s->%s vs direct: %.3g eps",
@@ -806,7 +806,7 @@ Test(gaussian, worked_example_section_11)
   adeis_vec *xT = vec_from_text(&e.be, XT_TXT), *x0 = adeis_vec_alloc(&e.be, DIM);
   adeis_vec *tgt = vec_from_text(&e.be, TARGET_TXT), *G = adeis_vec_alloc(&e.be, DIM);
   adeis_vec *gx = adeis_vec_alloc(&e.be, DIM), *gz = adeis_vec_alloc(&e.be, DIM);
-  e.mo.type->flow(&e.mo, x0, &t0, xT, &tT);
+  adeis_model_flow(&e.mo, NULL, x0, &t0, xT, &tT);
   check_decimals(x0, x0_ref, "x_0");
   mpfr_t one, mone;
   mpfr_inits2(8, one, mone, (mpfr_ptr)0);
@@ -840,7 +840,7 @@ static void loss_of_flow(mpfr_ptr r, const adeis_backend *beP, const gparams *g,
   adeis_model mo;
   model_build(&mo, beP, g);
   adeis_vec *x0 = adeis_vec_alloc(beP, DIM);
-  mo.type->flow(&mo, x0, ctx->t0, xT, ctx->tT);
+  adeis_model_flow(&mo, NULL, x0, ctx->t0, xT, ctx->tT);
   mpfr_t one, mone;
   mpfr_inits2(8, one, mone, (mpfr_ptr)0);
   mpfr_set_si(one, 1, RND);
@@ -857,7 +857,7 @@ static void loss_of_flow(mpfr_ptr r, const adeis_backend *beP, const gparams *g,
 static void loss_grad(adeis_vec *G, const adeis_model *mo, const adeis_tpoint *t0,
                       const adeis_tpoint *tT, const adeis_vec *xT, const adeis_vec *target)
 {
-  mo->type->flow(mo, G, t0, xT, tT);
+  adeis_model_flow(mo, NULL, G, t0, xT, tT);
   mpfr_t one, mone;
   mpfr_inits2(8, one, mone, (mpfr_ptr)0);
   mpfr_set_si(one, 1, RND);

@@ -84,7 +84,7 @@ static void loss_gradient(example *e)
   e->x_T = vec_from_text(&e->be, xs);
   e->G = vec_from_text(&e->be, ts);
   e->x0 = adeis_vec_alloc(&e->be, 3);
-  cr_assert_eq(e->model.type->flow(&e->model, e->x0, &e->t0, e->x_T, &e->tT), ADEIS_OK);
+  cr_assert_eq(adeis_model_flow(&e->model, NULL, e->x0, &e->t0, e->x_T, &e->tT), ADEIS_OK);
   mpfr_t one, mone;
   mpfr_inits2(32, one, mone, (mpfr_ptr)0);
   mpfr_set_si(one, 1, RND);
@@ -114,7 +114,7 @@ static void example_init_with(example *e, long bits, int cond, unsigned long rot
                ADEIS_OK);
   cr_assert_eq(adeis_gaussian_exact_sde_grad(&e->model, &e->t0, &e->tT, e->G, e->sde[0], e->sde[1]),
                ADEIS_OK);
-  adeis_states_oracle(&e->oracle, &e->model, e->x_T, &e->tT);
+  adeis_states_oracle(&e->oracle, &e->model, NULL, e->x_T, &e->tT);
 }
 
 static void example_init(example *e, long bits)
@@ -383,13 +383,13 @@ Test(rk, order_rotated_conditioned)
 
 Test(rk, backsolve_rejects_sde)
 {
-  example e;
-  example_init(&e, 128);
-  run r;
-  run_init(&r, &e, 8, 2, ADEIS_STATE_BACKSOLVE, NULL);
-  cr_assert_eq(run_solve(&r, "rk4-t"), ADEIS_EINPUT);
-  run_clear(&r);
-  example_clear(&e);
+  adeis_backend be;
+  adeis_backend_init(&be, 128);
+  cr_assert_eq(adeis_method_check(adeis_method_lookup("rk4-t"), &be, 1, ADEIS_STATE_BACKSOLVE),
+               ADEIS_EINPUT);
+  cr_assert_not_null(strstr(adeis_errmsg(), "--state"), "%s", adeis_errmsg());
+  cr_assert_eq(adeis_method_check(adeis_method_lookup("rk4-t"), &be, 1, ADEIS_STATE_CACHED), 0);
+  cr_assert_eq(adeis_method_check(adeis_method_lookup("rk4-t"), &be, 0, ADEIS_STATE_BACKSOLVE), 0);
 }
 
 /* ---- cached states: a cache holding exactly the oracle states at the method's nodes
@@ -566,12 +566,10 @@ Test(rk, gsl_adaptive_rejects_multiprecision)
   example_init(&e, 256);
   static const char *const ms[] = {"gsl-rkf45", "gsl-rk8pd"};
   for (size_t i = 0; i < 2; i++) {
-    run r;
-    run_init(&r, &e, 4, 1, ADEIS_STATE_ORACLE, NULL);
-    cr_assert_eq(run_solve(&r, ms[i]), ADEIS_EINPUT);
-    cr_assert_not_null(strstr(adeis_errmsg(), "double only"), "%s", adeis_errmsg());
-    cr_assert_eq(r.p.counts.nfe, 0);
-    run_clear(&r);
+    const adeis_method *m = adeis_method_lookup(ms[i]);
+    cr_assert_eq(adeis_method_check(m, e.model.be, 0, ADEIS_STATE_ORACLE), ADEIS_EINPUT);
+    cr_assert_not_null(strstr(adeis_errmsg(), "double backend only"), "%s", adeis_errmsg());
+    cr_assert_eq(adeis_method_check(m, e.model.be, 0, ADEIS_STATE_CACHED), ADEIS_EINPUT);
   }
   example_clear(&e);
 }

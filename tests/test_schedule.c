@@ -473,3 +473,62 @@ Test(schedule, lookup_by_name)
   cr_assert_eq(adeis_schedule_vp_cosine.variance_preserving, 1);
   cr_assert_eq(adeis_schedule_ve_edm.variance_preserving, 0);
 }
+
+/* A schedule that need not carry t gives the same alpha, sigma, lambda bits, leaves t NaN, and
+ * adeis_tpoint_t_d recovers t from lambda; for every schedule type and a few precisions. */
+Test(schedule, points_without_t)
+{
+  static const long precs[] = {53, 128, 320};
+  for (size_t k = 0; adeis_schedule_types[k]; k++)
+    for (size_t j = 0; j < sizeof precs / sizeof *precs; j++) {
+      adeis_schedule s, s_no_t;
+      adeis_schedule_init(&s, adeis_schedule_types[k], precs[j]);
+      adeis_schedule_init(&s_no_t, adeis_schedule_types[k], precs[j]);
+      s_no_t.need_t = 0;
+      adeis_tpoint a, b;
+      adeis_tpoint_init(&a, precs[j]);
+      adeis_tpoint_init(&b, precs[j]);
+      mpfr_t l;
+      mpfr_init2(l, precs[j]);
+      for (int i = 0; i <= 8; i++) {
+        mpfr_set_d(l, -4.0 + i, RND);
+        adeis_schedule_point_lambda(&s, &a, l);
+        adeis_schedule_point_lambda(&s_no_t, &b, l);
+        cr_assert(mpfr_equal_p(a.alpha, b.alpha) && mpfr_equal_p(a.sigma, b.sigma) &&
+                  mpfr_equal_p(a.lambda, b.lambda), "%s: a point without t differs",
+                  s.type->name);
+        if (s.type->variance_preserving)
+          cr_assert(mpfr_nan_p(b.t), "%s: t computed though not needed", s.type->name);
+        double t = adeis_tpoint_t_d(&s_no_t, &b), want = mpfr_get_d(a.t, RND);
+        cr_assert(fabs(t - want) <= 4e-16 * fabs(want), "%s: t %.17g vs %.17g", s.type->name, t,
+                  want);
+      }
+      mpfr_clear(l);
+      adeis_tpoint_clear(&a);
+      adeis_tpoint_clear(&b);
+      adeis_schedule_clear(&s);
+      adeis_schedule_clear(&s_no_t);
+    }
+}
+
+/* The constants a schedule computes once serve outputs up to its precision; a more precise
+ * output recomputes them: log alpha at 512 bits from a 64-bit schedule equals the 512-bit
+ * schedule's value. */
+Test(schedule, constants_follow_the_output_precision)
+{
+  for (size_t k = 0; adeis_schedule_types[k]; k++) {
+    adeis_schedule lo, hi;
+    adeis_schedule_init(&lo, adeis_schedule_types[k], 64);
+    adeis_schedule_init(&hi, adeis_schedule_types[k], 512);
+    mpfr_t t, a, b;
+    mpfr_inits2(512, t, a, b, (mpfr_ptr)0);
+    mpfr_set_str(t, "0.3", 10, RND);
+    lo.type->log_alpha(a, &lo, t);
+    hi.type->log_alpha(b, &hi, t);
+    cr_assert(mpfr_equal_p(a, b), "%s: log alpha at 512 bits depends on the schedule's precision",
+              lo.type->name);
+    mpfr_clears(t, a, b, (mpfr_ptr)0);
+    adeis_schedule_clear(&lo);
+    adeis_schedule_clear(&hi);
+  }
+}

@@ -189,7 +189,7 @@ static void sde_x0(size_t n, double out[3])
   adeis_vec *x = adeis_vec_alloc(&pb.be, 3);
   adeis_vec_copy(x, pb.x_T);
   adeis_counts c = {0, 0};
-  cr_assert_eq(adeis_forward_run(adeis_forward_lookup("sde-dpm-1"), &pb.model, &pb.sched, g.pts,
+  cr_assert_eq(adeis_forward_run(adeis_forward_lookup("sde-dpm-1"), &pb.model, NULL, &pb.sched, g.pts,
                                  n, x, NULL, &b, &c), 0);
   for (int i = 0; i < 3; i++)
     out[i] = adeis_vec_get_d(x, (size_t)i);
@@ -223,7 +223,7 @@ Test(forward, sde_sampler_converges_on_one_path)
   adeis_vec *xv = adeis_vec_alloc(&pb.be, 3);
   adeis_grid g;
   adeis_grid_init(&g, ADEIS_GRID_UNIFORM_LAMBDA, &pb.sched, 4);
-  cr_expect_eq(adeis_forward_run(adeis_forward_lookup("sde-dpm-1"), &pb.model, &pb.sched, g.pts, 4,
+  cr_expect_eq(adeis_forward_run(adeis_forward_lookup("sde-dpm-1"), &pb.model, NULL, &pb.sched, g.pts, 4,
                                  xv, NULL, NULL, &c), ADEIS_EINPUT, "no Brownian path");
   adeis_grid_clear(&g);
   adeis_vec_free(xv);

@@ -3,6 +3,7 @@
  * -j independence, adeis check's exit codes, nothing written outside DIR, unwritable DIR.
  * make check sets ADEIS_BIN (the built program) and ADEIS_ROOT (the repository). */
 #define _XOPEN_SOURCE 700 /* nftw */
+#define _DEFAULT_SOURCE   /* flock */
 #include "../core/status.h"
 #include "../studies/files.h"
 #include "../studies/runner.h"
@@ -16,12 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-/* The worked example (MATH.md 11) as a problem file, independent of problems/. */
+/* The worked example (docs/math.md section 11) as a problem file, independent of problems/. */
 static const char problem_ini[] = "[problem]\ntype = gaussian\ndim = 3\nmean = 0.5 -1 2\n"
                                   "var = 0.04 1 0.25\n[schedule]\nname = vp-linear\n"
                                   "t_end = 1e-3\nT = 1\n[loss]\ntype = quadratic\n"
@@ -622,7 +624,7 @@ Test(study, resume_after_kill, .timeout = 60)
   free(log);
 }
 
-static const char check_study[] = "[study]\nname = chk\nproblem = p/g.ini\nprecision = 53\n"
+static const char check_study[] = "[study]\nname = %s\nproblem = p/g.ini\nprecision = 53\n"
                                   "quantities = x_T theta\nsteps = 256 512 1024 2048\n"
                                   "[methods]\nadjdeis-2m = %d\neuler-t = 1\n[check]\n"
                                   "tolerance = 0.1\n";
@@ -631,7 +633,7 @@ Test(study, check_exit_codes)
 {
   put("p/g.ini", problem_ini);
   char text[512];
-  snprintf(text, sizeof text, check_study, 2);
+  snprintf(text, sizeof text, check_study, "chk", 2);
   const char *good = put("good.ini", text);
   char *cwd = path_of("");
   run_result r = run_in(cwd, (const char *[]){"check", good, "--quiet", NULL});
@@ -643,16 +645,17 @@ Test(study, check_exit_codes)
   char *csv = slurp_rel("results/chk/orders.csv");
   cr_expect_not_null(csv, "adeis check writes results/<name>/ under the working folder");
   free(csv);
-  snprintf(text, sizeof text, check_study, 3);
+  snprintf(text, sizeof text, check_study, "chk3", 3);
   const char *bad = put("bad.ini", text);
   r = run_in(cwd, (const char *[]){"check", good, bad, "--quiet", NULL});
   cr_expect_eq(r.code, 1, "out:\n%s\nerr:\n%s", r.out, r.err);
-  cr_expect(strstr(r.out, "FAIL chk g adjdeis-2m uniform-lambda oracle 53 x_T fitted 2.") != NULL,
+  cr_expect(strstr(r.out, "FAIL chk3 g adjdeis-2m uniform-lambda oracle 53 x_T fitted 2.") != NULL,
             "%s", r.out);
   cr_expect(strstr(r.out, "expected 3 tol 0.1") != NULL, "%s", r.out);
   cr_expect(strstr(r.out, "ok   chk g euler-t") != NULL, "%s", r.out);
+  cr_expect(strstr(r.out, "ok   chk3 g euler-t") != NULL, "%s", r.out);
   /* one line per method and quantity, the lines after a FAIL included: 2 studies x 2 x 2 */
-  cr_expect(strstr(r.out, "FAIL chk g adjdeis-2m uniform-lambda oracle 53 theta") != NULL, "%s",
+  cr_expect(strstr(r.out, "FAIL chk3 g adjdeis-2m uniform-lambda oracle 53 theta") != NULL, "%s",
             r.out);
   size_t lines = 0;
   for (const char *p = r.out; *p; p++)
@@ -677,7 +680,7 @@ Test(study, nothing_written_outside_dir)
   cr_expect_str_eq(top, "cwd\nin\nout\n");
   cr_expect_str_eq(in, before);
   cr_expect_str_eq(here, "");
-  cr_expect_str_eq(res, "errors.csv\ng.ini\norders.csv\npoints\nstudy.ini\n");
+  cr_expect_str_eq(res, ".adeis.lock\nerrors.csv\ng.ini\norders.csv\npoints\nstudy.ini\n");
   free(top);
   free(in);
   free(here);
@@ -708,4 +711,570 @@ Test(study, unwritable_dir_exits_2)
     free(ro);
   }
   free(out);
+}
+
+/* ---- results folders: one study per folder, locks, shards and collect ---- */
+
+TestSuite(folders, .init = scratch_make, .fini = scratch_remove);
+
+/* Hold a lock on scratch/rel/.adeis.lock ourselves (flock, as another runner would). */
+static int hold_lock(const char *rel, int op)
+{
+  char *dir = path_of(rel);
+  cr_assert_eq(adeis_mkdir_p(dir), 0);
+  char path[600];
+  snprintf(path, sizeof path, "%s/.adeis.lock", dir);
+  free(dir);
+  int fd = open(path, O_RDWR | O_CREAT, 0600);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(flock(fd, op | LOCK_NB), 0);
+  return fd;
+}
+
+static run_result run_args(const char *const args[])
+{
+  return run_in(NULL, args);
+}
+
+static void expect_refused(run_result r, const char *want, const char *what)
+{
+  cr_expect_eq(r.code, 2, "%s: exit %d\n%s", what, r.code, r.err);
+  cr_expect(strstr(r.err, want) != NULL, "%s: message lacks '%s':\n%s", what, want, r.err);
+  run_free(&r);
+}
+
+Test(folders, a_locked_folder_is_refused)
+{
+  put("p/g.ini", problem_ini);
+  const char *study = put("s.ini", small_study);
+  char *dir = path_of("out");
+  int fd = hold_lock("out", LOCK_EX);
+  const char *busy = "the folder is in use by another adeis run";
+  expect_refused(run_args((const char *[]){"study", study, "-o", dir, "-q", NULL}), busy, "study");
+  expect_refused(run_args((const char *[]){"study", study, "-o", dir, "--shard", "0/2", "-q",
+                                           NULL}), busy, "shard");
+  expect_refused(run_args((const char *[]){"study", study, "-o", dir, "--collect", "-q", NULL}),
+                 busy, "collect");
+  expect_refused(run_args((const char *[]){"check", study, "-o", dir, "-q", NULL}), busy, "check");
+  close(fd);
+  /* a shared lock (a shard running) lets other shards in, and keeps whole runs out */
+  fd = hold_lock("out", LOCK_SH);
+  run_result r = run_args((const char *[]){"study", study, "-o", dir, "--shard", "1/2", "-q", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  run_free(&r);
+  expect_refused(run_args((const char *[]){"study", study, "-o", dir, "-q", "--no-plots", NULL}),
+                 busy, "study beside a shard");
+  expect_refused(run_args((const char *[]){"study", study, "-o", dir, "--collect", "-q", NULL}),
+                 busy, "collect beside a shard");
+  close(fd);
+  char *e = slurp_rel("out/errors.csv");
+  cr_expect_null(e, "a refused run wrote errors.csv");
+  free(e);
+  r = run_args((const char *[]){"study", study, "-o", dir, "-q", "--no-plots", NULL});
+  cr_expect_eq(r.code, 0, "after the lock was released: %s", r.err);
+  run_free(&r);
+  free(dir);
+}
+
+/* While a run works, it holds the lock: exclusive for a whole run, shared for a shard. */
+static void expect_lock_held(const char *const args[], int shared)
+{
+  char *log = path_of("log");
+  pid_t pid = spawn(NULL, args, log, log);
+  struct timespec nap = {0, 2000000};
+  for (int i = 0; i < 20000 && count_points("slow/points") < 1; i++)
+    nanosleep(&nap, NULL);
+  char *lock = path_of("slow/.adeis.lock");
+  int fd = open(lock, O_RDWR);
+  cr_assert_geq(fd, 0);
+  int sh = flock(fd, LOCK_SH | LOCK_NB);
+  if (sh == 0)
+    flock(fd, LOCK_UN);
+  int ex = flock(fd, LOCK_EX | LOCK_NB);
+  int going = waitpid(pid, NULL, WNOHANG) == 0; /* the run was still going when we looked */
+  close(fd);
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  cr_assert(going, "the run ended before its lock was looked at");
+  cr_expect_eq(sh == 0, shared, "a shared lock was %s during the run",
+               sh == 0 ? "granted" : "refused");
+  cr_expect_neq(ex, 0, "an exclusive lock was granted during the run");
+  free(lock);
+  free(log);
+}
+
+Test(folders, runs_hold_the_lock, .timeout = 60)
+{
+  put("p/g.ini", problem_ini);
+  const char *path = put("k.ini", "[study]\nname = k\nproblem = p/g.ini\nprecision = 256\n"
+                                  "steps = 64 128 256 512 1024 2048 4096 8192\nquantities = x_T\n"
+                                  "[methods]\nadjdeis-1 = 1\neuler-t = 1\n");
+  char *dir = path_of("slow");
+  expect_lock_held((const char *[]){"study", path, "-o", dir, "-j", "1", "--no-plots", "-q", NULL},
+                   0);
+  char *pts = path_of("slow/points");
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", pts);
+  cr_assert_eq(system(cmd), 0);
+  expect_lock_held((const char *[]){"study", path, "-o", dir, "-j", "1", "--shard", "0/1", "-q",
+                                    NULL}, 1);
+  free(pts);
+  free(dir);
+}
+
+Test(folders, another_study_is_refused)
+{
+  put("p/g.ini", problem_ini);
+  const char *study = put("s.ini", small_study);
+  char *dir = path_of("out");
+  run_result r = run_args((const char *[]){"study", study, "-o", dir, "-q", "--no-plots", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  run_free(&r);
+  char *errors = slurp_rel("out/errors.csv");
+  /* the same name, other steps: a copy of the study that was edited */
+  char other[512];
+  snprintf(other, sizeof other, "%s", small_study);
+  memcpy(strstr(other, "steps = 8 16 32 64"), "steps = 8 16 32 99", 18);
+  const char *copy = put("copy/s.ini", other);
+  put("copy/p/g.ini", problem_ini);
+  for (int k = 0; k < 4; k++) {
+    const char *const args[4][9] = {
+      {"study", copy, "-o", dir, "-q", "--no-plots", NULL},
+      {"check", copy, "-o", dir, "-q", NULL},
+      {"study", copy, "-o", dir, "--shard", "0/3", "-q", NULL},
+      {"study", copy, "-o", dir, "--collect", "-q", NULL}};
+    r = run_args(args[k]);
+    cr_expect_eq(r.code, 2, "%s: exit %d\n%s", args[k][0], r.code, r.err);
+    cr_expect(strstr(r.err, "out/study.ini: the folder holds the results of another study file")
+              != NULL, "%s", r.err);
+    cr_expect(strstr(r.err, "differs from") != NULL && strstr(r.err, "copy/s.ini at line 5") != NULL,
+              "%s", r.err);
+    cr_expect(strstr(r.err, "'steps = 8 16 32 64' there, 'steps = 8 16 32 99' here") != NULL,
+              "%s", r.err);
+    run_free(&r);
+  }
+  char *study_after = slurp_rel("out/study.ini"), *errors_after = slurp_rel("out/errors.csv");
+  cr_expect_str_eq(study_after, small_study, "a refused run changed study.ini");
+  cr_expect_str_eq(errors_after, errors, "a refused run changed errors.csv");
+  free(study_after);
+  free(errors_after);
+  /* adeis check with -o writes there; --force replaces the folder's study */
+  r = run_args((const char *[]){"check", copy, "-o", dir, "-q", "--force", NULL});
+  cr_expect_neq(r.code, 2, "%s", r.err);
+  run_free(&r);
+  study_after = slurp_rel("out/study.ini");
+  cr_expect_str_eq(study_after, other);
+  char *orders = slurp_rel("out/orders.csv");
+  cr_expect(orders && strstr(orders, "used") && strstr(orders, "99") != NULL,
+            "orders.csv of the forced study: %s", orders);
+  char *cwd_results = slurp_rel("results/small/orders.csv");
+  cr_expect_null(cwd_results);
+  /* the first-use case: adeis check on an edited copy, default folder results/<name>/ */
+  char *cwd = path_of("");
+  r = run_in(cwd, (const char *[]){"check", study, "-q", NULL});
+  cr_expect_neq(r.code, 2, "%s", r.err);
+  run_free(&r);
+  char *orig = slurp_rel("results/small/orders.csv");
+  r = run_in(cwd, (const char *[]){"check", copy, "-q", NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  cr_expect(strstr(r.err, "results/small/study.ini: the folder holds the results of another "
+                          "study file") != NULL, "%s", r.err);
+  run_free(&r);
+  char *orig_after = slurp_rel("results/small/orders.csv");
+  cr_expect(orig && orig_after && strcmp(orig, orig_after) == 0,
+            "the original study's orders.csv was changed");
+  free(orig);
+  free(orig_after);
+  free(cwd);
+  /* check -o takes one study */
+  r = run_args((const char *[]){"check", study, copy, "-o", dir, "-q", NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  run_free(&r);
+  free(orders);
+  free(study_after);
+  free(errors);
+  free(dir);
+}
+
+/* The point files of scratch/rel/points (names only, sorted). */
+static char **point_names(const char *rel, size_t *n)
+{
+  char *l = listing(rel);
+  char **names = malloc(64 * sizeof *names);
+  *n = 0;
+  for (char *p = l, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+    *nl = '\0';
+    if (p[0] != '.' && *n < 64)
+      names[(*n)++] = strdup(p);
+  }
+  free(l);
+  return names;
+}
+
+static void free_names(char **names, size_t n)
+{
+  for (size_t k = 0; k < n; k++)
+    free(names[k]);
+  free(names);
+}
+
+static int has_name(char **names, size_t n, const char *name)
+{
+  for (size_t k = 0; k < n; k++)
+    if (!strcmp(names[k], name))
+      return 1;
+  return 0;
+}
+
+/* Mask the seconds: the last column of errors.csv, column 6 of the .dat files. */
+static char *mask_file(const char *name, const char *text)
+{
+  size_t len = strlen(name);
+  if (!strcmp(name, "errors.csv"))
+    return mask_seconds(text);
+  char *m = strdup(text);
+  if (len > 4 && !strcmp(name + len - 4, ".dat")) {
+    for (char *line = m; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : line + strlen(line)) {
+      if (*line == '#' || *line == '\n')
+        continue;
+      char *f = line;
+      for (int k = 0; k < 5 && f; k++)
+        f = strpbrk(f, " \t") ? strpbrk(f, " \t") + strspn(strpbrk(f, " \t"), " \t") : NULL;
+      for (; f && *f && *f != ' ' && *f != '\t' && *f != '\n'; f++)
+        *f = 'S';
+    }
+  }
+  return m;
+}
+
+/* A PDF's /CreationDate (cairo writes the clock time), in place. */
+static void mask_pdf_date(char *data, size_t n)
+{
+  static const char key[] = "/CreationDate (";
+  size_t k = sizeof key - 1;
+  for (size_t i = 0; i + k <= n; i++)
+    if (memcmp(data + i, key, k) == 0)
+      for (char *c = data + i + k; c < data + n && *c != ')'; c++)
+        *c = 'D';
+}
+
+/* Every file of a and b but points/ and the lock, equal after mask_file; b may hold slurm/
+ * besides (adeis slurm's scripts). */
+static void expect_same_folder(const char *a, const char *b)
+{
+  char *la = listing(a), *lb = listing(b), *sl = strstr(lb, "\nslurm\n");
+  if (sl)
+    memmove(sl + 1, sl + 7, strlen(sl + 7) + 1);
+  cr_expect_str_eq(la, lb);
+  size_t files = 0;
+  for (char *name = la, *nl; (nl = strchr(name, '\n')); name = nl + 1) {
+    *nl = '\0';
+    if (!strcmp(name, "points") || !strcmp(name, ".adeis.lock"))
+      continue;
+    char fa[512], fb[512];
+    snprintf(fa, sizeof fa, "%s/%s", a, name);
+    snprintf(fb, sizeof fb, "%s/%s", b, name);
+    char *pa = path_of(fa), *pb = path_of(fb), *ta, *tb;
+    size_t na, nb;
+    cr_assert_eq(adeis_file_read(pa, &ta, &na), 0, "%s", pa);
+    cr_assert_eq(adeis_file_read(pb, &tb, &nb), 0, "%s", pb);
+    cr_expect_eq(na, nb, "%s: %zu and %zu bytes", name, na, nb);
+    if (na == nb && na == strlen(ta) && nb == strlen(tb)) {
+      char *ma = mask_file(name, ta), *mb = mask_file(name, tb);
+      cr_expect_str_eq(ma, mb, "%s differs", name);
+      free(ma);
+      free(mb);
+    } else if (na == nb) { /* binary (PNG, PDF): byte for byte, a PDF's date masked */
+      mask_pdf_date(ta, na);
+      mask_pdf_date(tb, nb);
+      cr_expect_eq(memcmp(ta, tb, na), 0, "%s differs", name);
+    }
+    files++;
+    free(ta);
+    free(tb);
+    free(pa);
+    free(pb);
+  }
+  cr_expect_geq(files, 10, "only %zu files compared", files);
+  free(la);
+  free(lb);
+}
+
+Test(folders, shards_then_collect_equal_one_run, .timeout = 120)
+{
+  put("p/g.ini", problem_ini);
+  const char *study = put("s.ini", small_study);
+  char *one = path_of("one/r"), *sh = path_of("sharded/r");
+  run_result r = run_args((const char *[]){"study", study, "-o", one, "-q", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  run_free(&r);
+  /* each shard computes a disjoint quarter of the 16 points: 2 x 2 x 4, largest N dealt first */
+  size_t before = 0;
+  char **seen = malloc(16 * sizeof *seen);
+  for (int k = 0; k < 4; k++) {
+    char shard[16];
+    snprintf(shard, sizeof shard, "%d/4", k);
+    r = run_args((const char *[]){"study", study, "-o", sh, "--shard", shard, "-j", "1", NULL});
+    cr_expect_eq(r.code, 0, "%s", r.err);
+    char want[128];
+    snprintf(want, sizeof want, "shard %d/4: 4 points (4 computed, 0 reused)", k);
+    cr_expect(strstr(r.err, want) != NULL, "%s", r.err);
+    run_free(&r);
+    size_t n;
+    char **names = point_names("sharded/r/points", &n);
+    cr_expect_eq(n, before + 4, "shard %d added %zu points", k, n - before);
+    /* a shard's points have one N each of the 4 (the 4 points of one N go to 4 shards) */
+    size_t per_steps[4] = {0};
+    for (size_t j = 0; j < n; j++)
+      if (!has_name(seen, before, names[j])) {
+        const char *steps = strrchr(names[j], '.') - 1;
+        while (steps[-1] != '.')
+          steps--;
+        long N = strtol(steps, NULL, 10);
+        per_steps[N == 8 ? 0 : N == 16 ? 1 : N == 32 ? 2 : 3]++;
+        if (before < 16)
+          seen[before++] = strdup(names[j]);
+        else
+          cr_expect_fail("more than 16 points");
+      }
+    for (int j = 0; j < 4; j++)
+      cr_expect_eq(per_steps[j], 1, "shard %d: %zu points with the %d-th N", k, per_steps[j], j);
+    free_names(names, n);
+    before = n;
+    /* the shard's own files only: no errors.csv before collect */
+    char *e = slurp_rel("sharded/r/errors.csv");
+    cr_expect_null(e);
+    free(e);
+  }
+  free_names(seen, before);
+  /* a shard run again reuses its points */
+  r = run_args((const char *[]){"study", study, "-o", sh, "--shard", "2/4", NULL});
+  cr_expect(strstr(r.err, "shard 2/4: 4 points (0 computed, 4 reused)") != NULL, "%s", r.err);
+  run_free(&r);
+  r = run_args((const char *[]){"study", study, "-o", sh, "--collect", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  cr_expect(strstr(r.err, "collected 16 points") != NULL, "%s", r.err);
+  run_free(&r);
+  expect_same_folder("one/r", "sharded/r");
+  expect_same_results("one/r", "sharded/r");
+  free(one);
+  free(sh);
+}
+
+Test(folders, collect_names_the_missing_shards)
+{
+  put("p/g.ini", problem_ini);
+  const char *study = put("s.ini", small_study);
+  char *sh = path_of("sh");
+  for (int k = 0; k < 4; k += 2) {
+    char shard[16];
+    snprintf(shard, sizeof shard, "%d/4", k);
+    run_result r = run_args((const char *[]){"study", study, "-o", sh, "--shard", shard, "-q",
+                                             NULL});
+    cr_expect_eq(r.code, 0, "%s", r.err);
+    run_free(&r);
+  }
+  run_result r = run_args((const char *[]){"study", study, "-o", sh, "--collect", "--shards", "4",
+                                           NULL});
+  cr_expect_eq(r.code, 1, "%s", r.err);
+  cr_expect(strstr(r.err, "8 of 16 points missing") != NULL, "%s", r.err);
+  cr_expect(strstr(r.err, "they belong to shards 1 and 3 of 4") != NULL, "%s", r.err);
+  run_free(&r);
+  char *e = slurp_rel("sh/errors.csv"), *o = slurp_rel("sh/orders.csv");
+  cr_expect(e == NULL && o == NULL, "collect wrote results with points missing");
+  free(e);
+  free(o);
+  r = run_args((const char *[]){"study", study, "-o", sh, "--shard", "3/4", "-q", NULL});
+  run_free(&r);
+  r = run_args((const char *[]){"study", study, "-o", sh, "--collect", "--shards", "4", NULL});
+  cr_expect_eq(r.code, 1, "%s", r.err);
+  cr_expect(strstr(r.err, "4 of 16 points missing") != NULL, "%s", r.err);
+  cr_expect(strstr(r.err, "they belong to shard 1 of 4: run adeis study") != NULL, "%s", r.err);
+  cr_expect(strstr(r.err, "--shard 1/4, then collect again") != NULL, "%s", r.err);
+  run_free(&r);
+  /* without --shards: the count and the first missing point */
+  r = run_args((const char *[]){"study", study, "-o", sh, "--collect", NULL});
+  cr_expect_eq(r.code, 1, "%s", r.err);
+  cr_expect(strstr(r.err, "4 of 16 points missing (the first: problem g, method") != NULL, "%s",
+            r.err);
+  run_free(&r);
+  free(sh);
+}
+
+Test(folders, shard_options_are_checked)
+{
+  put("p/g.ini", problem_ini);
+  const char *study = put("s.ini", small_study);
+  char *dir = path_of("out");
+  static const char *const bad[][3] = {
+    {"--shard", "4/4", "--shard: expected K/N with 0 <= K < N"},
+    {"--shard", "1", "--shard: expected K/N"},
+    {"--shard", "-1/4", "--shard: expected K/N"},
+    {"--shard", "0/0", "--shard: expected K/N"},
+    {"--shard", "1/2x", "--shard: expected K/N"},
+    {"--shards", "3", "--shards: goes with --collect"},
+    {"--shards", "0", "--shards: expected a shard count"},
+  };
+  for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+    run_result r = run_args((const char *[]){"study", study, "-o", dir, bad[k][0], bad[k][1], NULL});
+    cr_expect_eq(r.code, 2, "%s %s: %s", bad[k][0], bad[k][1], r.err);
+    cr_expect(strstr(r.err, bad[k][2]) != NULL, "%s", r.err);
+    run_free(&r);
+  }
+  run_result r = run_args((const char *[]){"study", study, "-o", dir, "--collect", "--shard", "0/2",
+                                           NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  run_free(&r);
+  r = run_args((const char *[]){"check", study, "-o", dir, "--shard", "0/2", NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  run_free(&r);
+  r = run_args((const char *[]){"study", study, "-o", "", NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  run_free(&r);
+  char *l = listing("");
+  cr_expect_str_eq(l, "p\ns.ini\n", "a refused run wrote something");
+  free(l);
+  free(dir);
+}
+
+/* Temporary files: another host's are removed only under the exclusive lock. */
+Test(folders, other_hosts_temporary_files)
+{
+  put("p/g.ini", problem_ini);
+  const char *study = put("s.ini", small_study);
+  char *dir = path_of("out");
+  const char *other = "out/points/.tmp.g.x.csv.1.0@another-host.example";
+  const char *mine_live = NULL;
+  char live[256], host[64] = {0};
+  gethostname(host, sizeof host - 1);
+  for (char *p = host; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '.' || *p == '-'))
+      *p = '_';
+  snprintf(live, sizeof live, "out/points/.tmp.g.y.csv.%ld.0@%s", (long)getpid(), host);
+  mine_live = live;
+  put(other, "a shard's half-written point on another node");
+  put(mine_live, "a live run's file");
+  run_result r = run_args((const char *[]){"study", study, "-o", dir, "--shard", "0/2", "-q", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  run_free(&r);
+  char *l = listing("out/points");
+  cr_expect(strstr(l, "another-host") != NULL, "a shard removed another host's file: %s", l);
+  free(l);
+  r = run_args((const char *[]){"study", study, "-o", dir, "-q", "--no-plots", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  run_free(&r);
+  l = listing("out/points");
+  cr_expect(strstr(l, "another-host") == NULL, "another host's file outlived the exclusive lock");
+  cr_expect(strstr(l, ".tmp.g.y.csv") != NULL, "a live run's file on this host was removed");
+  free(l);
+  free(dir);
+}
+
+/* adeis slurm without a cluster: a stand-in sbatch on PATH records its arguments and runs the
+ * batch script as Slurm would (array tasks one after another with SLURM_ARRAY_TASK_ID). */
+static const char fake_sbatch[] =
+  "#!/bin/sh\n"
+  "echo \"$@\" >>\"$FAKE_SBATCH_LOG\"\n"
+  "n=$(cat \"$FAKE_SBATCH_LOG.id\" 2>/dev/null || echo 100); n=$((n + 1)); echo $n >\"$FAKE_SBATCH_LOG.id\"\n"
+  "array=; script=\n"
+  "for a; do case $a in --array=*) array=${a#--array=} ;; -*) ;; *) script=$a ;; esac; done\n"
+  "if [ -n \"$array\" ]; then\n"
+  "  i=${array%-*}\n"
+  "  while [ $i -le ${array#*-} ]; do\n"
+  "    SLURM_ARRAY_TASK_ID=$i SLURM_CPUS_PER_TASK=1 sh \"$script\" >>\"$FAKE_SBATCH_LOG.out\" 2>&1 || exit 1\n"
+  "    i=$((i + 1))\n"
+  "  done\n"
+  "else\n"
+  "  SLURM_CPUS_PER_TASK=1 sh \"$script\" >>\"$FAKE_SBATCH_LOG.out\" 2>&1 || exit 1\n"
+  "fi\n"
+  "echo \"$n\"\n";
+
+Test(folders, slurm_scripts_run_the_shards_and_collect, .timeout = 120)
+{
+  put("p/g.ini", problem_ini);
+  const char *study = put("s.ini", small_study);
+  const char *sbatch = put("bin/sbatch", fake_sbatch);
+  cr_assert_eq(chmod(sbatch, 0755), 0);
+  char *bin = path_of("bin"), *log = path_of("sbatch.log"), *one = path_of("one/r");
+  char *dir = path_of("cluster/r");
+  char path[1024];
+  snprintf(path, sizeof path, "%s:%s", bin, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+  setenv("PATH", path, 1);
+  setenv("FAKE_SBATCH_LOG", log, 1);
+  run_result r = run_args((const char *[]){"study", study, "-o", one, "-q", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  run_free(&r);
+  /* without --submit: the scripts only, nothing submitted */
+  r = run_args((const char *[]){"slurm", study, "-o", dir, "--shards", "3", "--time", "0:30:00",
+                                "--partition", "it's", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  cr_expect(strstr(r.out, "cluster/r/slurm/submit.sh\n") != NULL, "%s", r.out);
+  run_free(&r);
+  char *l = listing("cluster/r/slurm"), *sent = slurp(log);
+  cr_expect_str_eq(l, "collect.sh\nshard.sh\nsubmit.sh\n");
+  cr_expect_null(sent, "sbatch ran without --submit");
+  free(l);
+  free(sent);
+  r = run_args((const char *[]){"slurm", study, "-o", dir, "--shards", "3", "--time", "0:30:00",
+                                "--partition", "it's", "--submit", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  cr_expect_str_eq(r.out, "array job 101 (3 shards), collect job 102\n");
+  run_free(&r);
+  sent = slurp(log);
+  cr_assert_not_null(sent);
+  /* the array: 3 tasks; the collect job: after every task succeeded, cancelled otherwise */
+  cr_expect(strstr(sent, "--array=0-2 --cpus-per-task=1 --time=0:30:00 --partition=it's ") != NULL,
+            "%s", sent);
+  cr_expect(strstr(sent, "--dependency=afterok:101 --kill-on-invalid-dep=yes") != NULL, "%s", sent);
+  cr_expect(strstr(sent, "/slurm/shard.sh\n") && strstr(sent, "/slurm/collect.sh\n"), "%s", sent);
+  free(sent);
+  expect_same_folder("one/r", "cluster/r");
+  /* the shards ran: each computed a third of the points (16 = 6 + 5 + 5) */
+  char *out = malloc(strlen(log) + 8);
+  sprintf(out, "%s.out", log);
+  char *jobs = slurp(out);
+  cr_expect(jobs && strstr(jobs, "shard 0/3: 6 points (6 computed, 0 reused)") &&
+            strstr(jobs, "shard 1/3: 5 points (5 computed") &&
+            strstr(jobs, "shard 2/3: 5 points (5 computed") && strstr(jobs, "collected 16 points"),
+            "%s", jobs);
+  free(jobs);
+  free(out);
+  /* a failed submission is exit 2 with sbatch's words */
+  put("bin/sbatch", "#!/bin/sh\necho 'sbatch: error: Invalid partition name specified' >&2\nexit 1\n");
+  r = run_args((const char *[]){"slurm", study, "-o", dir, "--shards", "3", "--submit", NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  cr_expect(strstr(r.err, "Invalid partition name") && strstr(r.err, "submitting failed"), "%s",
+            r.err);
+  run_free(&r);
+  /* bad options */
+  r = run_args((const char *[]){"slurm", study, "-o", dir, NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  cr_expect(strstr(r.err, "--shards") != NULL, "%s", r.err);
+  run_free(&r);
+  r = run_args((const char *[]){"slurm", study, "-o", dir, "--shards", "17", NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  cr_expect(strstr(r.err, "at most the study's 16 points") != NULL, "%s", r.err);
+  run_free(&r);
+  r = run_args((const char *[]){"slurm", study, "-o", dir, "--shards", "2", "--time", "1\n2", NULL});
+  cr_expect_eq(r.code, 2, "%s", r.err);
+  run_free(&r);
+  free(bin);
+  free(log);
+  free(one);
+  free(dir);
+}
+
+Test(folders, create_once_keeps_the_first)
+{
+  char *dir = path_of("d");
+  cr_assert_eq(adeis_mkdir_p(dir), 0);
+  cr_expect_eq(adeis_file_create_once(dir, "f", "first\n", 6), 0);
+  cr_expect_eq(adeis_file_create_once(dir, "f", "second\n", 7), 1);
+  char *t = slurp_rel("d/f"), *l = listing("d");
+  cr_expect_str_eq(t, "first\n");
+  cr_expect_str_eq(l, "f\n", "temporary files left: %s", l);
+  free(t);
+  free(l);
+  free(dir);
 }

@@ -4,8 +4,8 @@
 #ifndef ADEIS_GRAD_H
 #define ADEIS_GRAD_H
 
-#include "../analytic/problem.h"
-#include "adjoint.h"
+#include "problem.h"
+#include "../solvers/adjoint.h"
 
 enum { ADEIS_Q_X_T, ADEIS_Q_Z, ADEIS_Q_THETA, ADEIS_Q_COUNT };
 extern const char *const adeis_quantity_names[ADEIS_Q_COUNT]; /* "x_T", "z", "theta" */
@@ -20,10 +20,14 @@ typedef struct adeis_grad_request {
   adeis_state_mode state;
   int sde;
   double tol;                    /* adaptive methods: relative and absolute tolerance */
+  unsigned quantities;           /* bits 1 << ADEIS_Q_*: what to compute (0 = all); x_T always */
 } adeis_grad_request;
 
+/* Smallest tolerance the adaptive (double) methods accept: below it they only grind. */
+#define ADEIS_TOL_MIN 1e-14
+
 typedef struct adeis_grad_result {
-  adeis_vec *grad[ADEIS_Q_COUNT];
+  adeis_vec *grad[ADEIS_Q_COUNT];    /* NULL for quantities not requested */
   adeis_vec *exact[ADEIS_Q_COUNT];   /* NULL where no exact value exists */
   mpfr_t rel_error[ADEIS_Q_COUNT];   /* NaN where exact is NULL */
   adeis_vec *x0;                     /* the x(t_end) the loss was taken at */
@@ -37,9 +41,12 @@ typedef struct adeis_grad_result {
 void adeis_grad_request_init(adeis_grad_request *rq);
 
 /* Validate a request (method name, steps, precision, state/SDE/method compatibility).
- * The SDE adjoint reads the path sde-dpm-1 sampled: with sde set, state must be cached.
+ * Method rules (backend, SDE, state modes) are the method's flags (adeis_method_check).
  * Returns 0 or ADEIS_EINPUT with adeis_errmsg() naming the option. */
 int adeis_grad_check(const adeis_grad_request *rq);
+
+/* The backend a request runs on (its precision rule). Returns 0 or ADEIS_EINPUT. */
+int adeis_grad_request_backend(const adeis_grad_request *rq, adeis_backend *be);
 
 /* Run it. pb must be built at rq->precision. Returns 0, ADEIS_EINPUT,
  * ADEIS_ENUMERIC (adeis_errmsg() names the step and time) or ADEIS_ENOMEM.

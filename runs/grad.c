@@ -1,8 +1,9 @@
-/* One gradient run: states, loss gradient, the adjoint solve, exact values, errors. */
+/* One gradient run: states, loss gradient, the adjoint solve, exact values, errors.
+ * The driver layer: it sits above solvers/ and the models, and reads a model's capabilities
+ * (flow, exact gradients) instead of knowing its type. */
 #include "grad.h"
-#include "../analytic/gaussian.h"
 #include "../core/status.h"
-#include "forward.h"
+#include "../solvers/forward.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,49 +34,51 @@ int adeis_grad_check(const adeis_grad_request *rq)
     adeis_set_error("--steps: expected an integer in 1..%lu, got %zu", ADEIS_STEPS_MAX, rq->steps);
     return ADEIS_EINPUT;
   }
-  if (rq->precision < ADEIS_PREC_MIN || rq->precision > ADEIS_PREC_MAX) {
-    adeis_set_error("--precision: expected bits in %d..%d, got %ld", ADEIS_PREC_MIN,
-                    ADEIS_PREC_MAX, rq->precision);
-    return ADEIS_EINPUT;
-  }
+  adeis_backend be;
+  int rc = adeis_grad_request_backend(rq, &be);
+  if (rc)
+    return rc;
   if ((unsigned)rq->grid >= ADEIS_GRID_COUNT || (unsigned)rq->state >= ADEIS_STATE_COUNT) {
     adeis_set_error("--grid/--state: out of range");
     return ADEIS_EINPUT;
   }
-  if (rq->sde && rq->state != ADEIS_STATE_CACHED) {
-    adeis_set_error("--state: %s is not defined for the SDE: its adjoint reads the path "
-                    "sde-dpm-1 sampled (cached; MATH.md sections 4 and 7)",
-                    adeis_state_name(rq->state));
+  if ((rc = adeis_method_check(m, &be, rq->sde, rq->state)))
+    return rc;
+  if ((m->flags & ADEIS_METHOD_TOL) && !(rq->tol >= ADEIS_TOL_MIN && rq->tol < 1)) {
+    adeis_set_error("--tol: expected a tolerance in [%g, 1) (double cannot resolve less), got %g",
+                    ADEIS_TOL_MIN, rq->tol);
     return ADEIS_EINPUT;
-  }
-  if (m->family == ADEIS_FAMILY_ADAPTIVE) {
-    if (rq->precision != 53) {
-      adeis_set_error("--precision: %s runs in double only (--precision 53)", m->name);
-      return ADEIS_EINPUT;
-    }
-    if (rq->sde || rq->state == ADEIS_STATE_CACHED) {
-      adeis_set_error("--state: %s needs states at arbitrary times: oracle or backsolve, ODE only",
-                      m->name);
-      return ADEIS_EINPUT;
-    }
-    if (!(rq->tol > 0 && rq->tol < 1)) {
-      adeis_set_error("--tol: expected a tolerance in (0, 1), got %g", rq->tol);
-      return ADEIS_EINPUT;
-    }
   }
   return ADEIS_OK;
 }
 
+int adeis_grad_request_backend(const adeis_grad_request *rq, adeis_backend *be)
+{
+  int rc = adeis_backend_init(be, rq->precision);
+  if (rc)
+    adeis_set_error("--precision: expected bits in %d..%d, got %ld", ADEIS_PREC_MIN,
+                    ADEIS_PREC_MAX, rq->precision);
+  return rc;
+}
+
 /* ---- result storage ---- */
 
-static int result_init(adeis_grad_result *res, const adeis_model *m)
+/* Quantity q is wanted by the request (x_T always: it is the adjoint state itself). */
+static int wants(const adeis_grad_request *rq, int q)
+{
+  return q == ADEIS_Q_X_T || !rq->quantities || (rq->quantities & (1u << q));
+}
+
+static int result_init(adeis_grad_result *res, const adeis_model *m, const adeis_grad_request *rq)
 {
   memset(res, 0, sizeof *res);
   size_t dims[ADEIS_Q_COUNT] = {m->dim, m->cond_dim, m->theta_dim};
   int ok = 1;
   for (int q = 0; q < ADEIS_Q_COUNT; q++) {
-    mpfr_init2(res->rel_error[q], 64);
+    mpfr_init2(res->rel_error[q], m->be->prec < 64 ? 64 : m->be->prec); /* working precision */
     mpfr_set_nan(res->rel_error[q]);
+    if (!wants(rq, q))
+      continue;
     ok &= (res->grad[q] = adeis_vec_alloc(m->be, dims[q])) != NULL;
     ok &= (res->exact[q] = adeis_vec_alloc(m->be, dims[q])) != NULL;
   }
@@ -175,6 +178,8 @@ typedef struct run {
   const adeis_problem *pb;
   const adeis_grad_request *rq;
   const adeis_method *m;
+  void *ws;                      /* the model's workspace */
+  adeis_schedule sched;          /* the problem's schedule (shallow copy), with need_t set */
   adeis_grid grid;
   adeis_cache cache;
   adeis_states states;
@@ -195,7 +200,7 @@ static int sample_states(run *r, adeis_vec *x0, int keep)
   int rc = ADEIS_OK;
   int refine = r->rq->sde ? 1 : r->m->family != ADEIS_FAMILY_ADJDEIS;
   if (keep && refine) {
-    rc = stage_times(r->m, &r->grid, &pb->sched, &refined, &npts);
+    rc = stage_times(r->m, &r->grid, &r->sched, &refined, &npts);
     pts = refined;
     n = npts - 1;
   }
@@ -206,7 +211,7 @@ static int sample_states(run *r, adeis_vec *x0, int keep)
     rc = ADEIS_ENOMEM;
   adeis_vec_copy(x0, pb->x_T);
   if (!rc)
-    rc = adeis_forward_run(f, &pb->model, &pb->sched, pts, n, x0, keep ? &r->cache : NULL,
+    rc = adeis_forward_run(f, &pb->model, r->ws, &r->sched, pts, n, x0, keep ? &r->cache : NULL,
                            f->stochastic ? &bm : NULL, &r->fwd);
   adeis_brownian_clear(&bm);
   free_times(refined, npts);
@@ -223,10 +228,10 @@ static int prepare_states(run *r, adeis_grad_result *res)
     adeis_states_cached(&r->states, &r->cache);
     return rc;
   }
-  adeis_states_oracle(&r->states, &pb->model, pb->x_T, tT);
+  adeis_states_oracle(&r->states, &pb->model, r->ws, pb->x_T, tT);
   if (r->rq->state == ADEIS_STATE_BACKSOLVE)
     return sample_states(r, res->x0, 0);
-  return pb->model.type->flow(&pb->model, res->x0, t0, pb->x_T, tT);
+  return adeis_model_flow(&pb->model, r->ws, res->x0, t0, pb->x_T, tT);
 }
 
 static int run_adjoint(run *r, adeis_grad_result *res)
@@ -235,7 +240,8 @@ static int run_adjoint(run *r, adeis_grad_result *res)
   adeis_adjoint_problem *ap = &r->ap;
   memset(ap, 0, sizeof *ap);
   ap->model = &pb->model;
-  ap->sched = &pb->sched;
+  ap->ws = r->ws;
+  ap->sched = &r->sched;
   ap->grid = &r->grid;
   ap->c = r->rq->sde ? 2 : 1;
   ap->state = r->rq->state;
@@ -245,8 +251,10 @@ static int run_adjoint(run *r, adeis_grad_result *res)
   ap->a_z = res->grad[ADEIS_Q_Z];
   ap->a_theta = res->grad[ADEIS_Q_THETA];
   adeis_problem_loss_grad(pb, ap->a_x, res->x0);
-  adeis_vec_set_zero(ap->a_z);
-  adeis_vec_set_zero(ap->a_theta);
+  if (ap->a_z)
+    adeis_vec_set_zero(ap->a_z);
+  if (ap->a_theta)
+    adeis_vec_set_zero(ap->a_theta);
   if (ap->state == ADEIS_STATE_BACKSOLVE) {
     res->x_T_backsolved = adeis_vec_alloc(pb->model.be, pb->model.dim);
     if (!res->x_T_backsolved)
@@ -257,43 +265,49 @@ static int run_adjoint(run *r, adeis_grad_result *res)
   return r->m->solve(r->m, ap);
 }
 
-/* Exact gradients where the model has them in closed form (Gaussian). */
+static void drop_exact(adeis_grad_result *res, int q)
+{
+  adeis_vec_free(res->exact[q]);
+  res->exact[q] = NULL;
+}
+
+/* Exact gradients where the model declares them: ODE (x_T, z, theta at the exact x_0), or SDE
+ * (x_T and z at the path's own x_0; dL/dtheta depends on the path between grid points). */
 static int exact_values(run *r, adeis_grad_result *res)
 {
   const adeis_problem *pb = r->pb;
+  const adeis_model *m = &pb->model;
   const adeis_tpoint *tT = &r->grid.pts[0], *t0 = &r->grid.pts[r->grid.n];
-  int rc;
-  if (pb->model.type != &adeis_gaussian_type) {
-    for (int q = 0; q < ADEIS_Q_COUNT; q++) {
-      adeis_vec_free(res->exact[q]);
-      res->exact[q] = NULL;
-    }
+  unsigned cap = r->rq->sde ? ADEIS_CAP_EXACT_SDE : ADEIS_CAP_EXACT_ODE | ADEIS_CAP_FLOW;
+  if (!adeis_model_has(m, cap)) {
+    for (int q = 0; q < ADEIS_Q_COUNT; q++)
+      drop_exact(res, q);
     return ADEIS_OK;
   }
   if (r->rq->sde) {
-    /* Phi G at the path's own x_0; dL/dtheta depends on the Brownian path between grid points */
+    drop_exact(res, ADEIS_Q_THETA);
     adeis_problem_loss_grad(pb, r->G, res->x0);
-    rc = adeis_gaussian_exact_sde_grad(&pb->model, t0, tT, r->G, res->exact[ADEIS_Q_X_T],
-                                       res->exact[ADEIS_Q_Z]);
-    adeis_vec_free(res->exact[ADEIS_Q_THETA]);
-    res->exact[ADEIS_Q_THETA] = NULL;
-    return rc;
+    return adeis_model_exact_sde(m, r->ws, t0, tT, r->G, res->exact[ADEIS_Q_X_T],
+                                 res->exact[ADEIS_Q_Z]);
   }
-  adeis_vec *x0 = adeis_vec_alloc(pb->model.be, pb->model.dim);
+  adeis_vec *x0 = adeis_vec_alloc(m->be, m->dim);
   if (!x0)
     return ADEIS_ENOMEM;
-  pb->model.type->flow(&pb->model, x0, t0, pb->x_T, tT);
-  adeis_problem_loss_grad(pb, r->G, x0);
+  int rc = adeis_model_flow(m, r->ws, x0, t0, pb->x_T, tT);
+  if (!rc) {
+    adeis_problem_loss_grad(pb, r->G, x0);
+    rc = adeis_model_exact_ode(m, r->ws, t0, tT, pb->x_T, r->G, res->exact[ADEIS_Q_X_T],
+                               res->exact[ADEIS_Q_Z], res->exact[ADEIS_Q_THETA]);
+  }
   adeis_vec_free(x0);
-  return adeis_gaussian_exact_ode_grad(&pb->model, t0, tT, pb->x_T, r->G, res->exact[ADEIS_Q_X_T],
-                                       res->exact[ADEIS_Q_Z], res->exact[ADEIS_Q_THETA]);
+  return rc;
 }
 
 /* Catch-all after the solve: every gradient finite (solvers check a_x at every step). */
 static int check_finite(run *r, const adeis_grad_result *res)
 {
   for (int q = 0; q < ADEIS_Q_COUNT; q++)
-    if (!adeis_vec_isfinite(res->grad[q]))
+    if (res->grad[q] && !adeis_vec_isfinite(res->grad[q]))
       return adeis_adjoint_fail(&r->ap, r->grid.n - 1, &r->grid.pts[0],
                                 q == ADEIS_Q_Z ? "dL/dz" : q == ADEIS_Q_THETA ? "dL/dtheta" : "dL/dx_T");
   return ADEIS_OK;
@@ -322,14 +336,25 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
   r.pb = pb;
   r.rq = rq;
   r.m = adeis_method_lookup(rq->method);
+  if (rq->state == ADEIS_STATE_ORACLE && !adeis_model_has(&pb->model, ADEIS_CAP_FLOW)) {
+    adeis_set_error("--state oracle: model %s has no closed-form flow to give the states; use "
+                    "--state cached or --state backsolve", pb->model.ops->name);
+    return ADEIS_EINPUT;
+  }
   if ((rc = check_memory(pb, rq, r.m)))
     return rc;
-  if ((rc = result_init(res, &pb->model)))
+  if ((rc = result_init(res, &pb->model, rq)))
     return rc;
-  if (!(r.G = adeis_vec_alloc(pb->model.be, pb->model.dim)))
+  if (!(r.G = adeis_vec_alloc(pb->model.be, pb->model.dim)) ||
+      !(r.ws = adeis_model_ws_alloc(&pb->model))) {
+    adeis_vec_free(r.G);
     return ADEIS_ENOMEM;
+  }
   double t_start = now_seconds();
-  rc = adeis_grid_init(&r.grid, rq->grid, &pb->sched, rq->steps);
+  /* t is computed only where the method steps or places stages in t, or the model reads it */
+  r.sched = pb->sched;
+  r.sched.need_t = !r.m->in_lambda || !adeis_model_has(&pb->model, ADEIS_CAP_NO_T);
+  rc = adeis_grid_init(&r.grid, rq->grid, &r.sched, rq->steps);
   if (!rc)
     rc = prepare_states(&r, res);
   if (!rc)
@@ -348,5 +373,6 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
   adeis_cache_clear(&r.cache);
   adeis_grid_clear(&r.grid);
   adeis_vec_free(r.G);
+  adeis_model_ws_free(&pb->model, r.ws);
   return rc;
 }
