@@ -398,8 +398,11 @@ int adeis_gmm_init(adeis_model *model, const adeis_backend *be, size_t dim, size
     set_block(g->s2[k], var + k * dim);
     mpfr_set(g->z[k], logits[k], RND);
   }
-  for (size_t i = 0; i < dim; i++)
-    adeis_vec_set_d(g->ones, i, 1.0);
+  mpfr_t one;
+  mpfr_init2(one, MPFR_PREC_MIN);
+  mpfr_set_ui(one, 1, RND);
+  adeis_vec_fill(g->ones, one);
+  mpfr_clear(one);
   return ADEIS_OK;
 }
 
