@@ -94,9 +94,11 @@ $(BUILD)/adeis-tests: $(TEST_OBJ) $(BUILD)/libadeis.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(BUILD)/libadeis.a $(TEST_LIBS) $(DEP_LIBS)
 
 # Criterion runs each test in its own process; 2 workers for the 2-core machines.
+# References are cached in a fresh folder of the build, never in the user's cache.
 check: $(BUILD)/adeis $(BUILD)/adeis-tests
+	rm -rf $(BUILD)/test-cache
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ADEIS_BIN=$(CURDIR)/$(BUILD)/adeis \
-	  ADEIS_ROOT=$(CURDIR) $(BUILD)/adeis-tests --jobs 2
+	  ADEIS_ROOT=$(CURDIR) ADEIS_CACHE_DIR=$(CURDIR)/$(BUILD)/test-cache $(BUILD)/adeis-tests --jobs 2
 	@$(MAKE) --no-print-directory check-example
 
 # The library as another program sees it: install into a scratch prefix, build

@@ -301,6 +301,7 @@ static int compute_text(run_ctx *c, const adeis_point *p, adeis_sbuf *b)
   rq.store = s->methods[p->method].store;
   rq.precision = s->precisions[p->precision];
   rq.sde = s->sde;
+  rq.spec = &s->problems[p->problem].spec; /* references for quantities without exact values */
   adeis_grad_result res;
   rc = adeis_grad_compute(&pb, &rq, &res);
   if (!rc) {
@@ -453,8 +454,14 @@ static int fit_row(run_ctx *c, adeis_order_row *r, size_t qi, double *N, double 
     N[k] = (double)s->steps[k];
     e[k] = c->err[(first + k) * s->n_quantities + qi];
   }
-  int rc = adeis_order_estimate(N, e, s->n_steps, s->precisions[r->precision], 1.0,
-                                ADEIS_ORDER_PRE_TOL, &r->fit);
+  double ref_floor;
+  int rc = adeis_grad_reference_floor(&s->problems[r->problem].spec, s->grids[r->grid],
+                                      s->precisions[r->precision], s->sde,
+                                      adeis_study_state(s, r->method, r->state), r->quantity,
+                                      &ref_floor);
+  if (!rc)
+    rc = adeis_order_estimate_ref(N, e, s->n_steps, s->precisions[r->precision], 1.0,
+                                  ADEIS_ORDER_PRE_TOL, ref_floor, &r->fit);
   double expected, tol;
   adeis_order_row_expectation(s, r, &expected, &tol);
   r->ok = !rc && r->fit.used >= ADEIS_ORDER_MIN_POINTS && fabs(r->fit.fitted - expected) <= tol;

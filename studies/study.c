@@ -751,18 +751,6 @@ static void check_modes(parse_ctx *c)
     memcpy(s->quantities, q, s->n_quantities * sizeof *q);
     free(q);
   }
-  for (size_t i = 0; i < s->n_quantities && s->sde; i++) {
-    if (s->quantities[i] != ADEIS_Q_THETA)
-      continue;
-    if (c->val[K_QUANTITIES].text)
-      adeis_ini_fail(&c->ini, c->val[K_QUANTITIES].line, LABEL(K_QUANTITIES),
-                     "theta has no exact value for the SDE (it depends on the Brownian path "
-                     "between grid points); expected x_T and z only when sde = true");
-    else
-      adeis_ini_fail(&c->ini, c->val[K_SDE].line, LABEL(K_SDE),
-                     "the default quantities include theta, which has no exact value for the "
-                     "SDE; add 'quantities = x_T z'");
-  }
   for (size_t i = 0; i < s->n_states && s->sde; i++) {
     if (s->states[i] == ADEIS_STATE_CACHED)
       continue;
