@@ -492,7 +492,6 @@ struct adeis_ref_states {
   int have_f;
   adeis_tpoint tp;        /* a requested point at the reference precision */
   adeis_vec *x;
-  mpfr_t tmp;
 };
 
 /* RK4 from x_T over a uniform-lambda grid of n steps into cache. */
@@ -630,7 +629,6 @@ int adeis_ref_states_new(const adeis_reference_request *rq, adeis_ref_states **o
     return ADEIS_ENOMEM;
   rs->sol = sol;
   adeis_tpoint_init(&rs->tp, sol->pb.sched.prec);
-  mpfr_init2(rs->tmp, sol->pb.be.prec);
   if (!(rs->ws = adeis_model_ws_alloc(&sol->pb.model)) ||
       !(rs->x = adeis_vec_alloc(sol->pb.model.be, sol->pb.model.dim)))
     rc = ADEIS_ENOMEM;
@@ -650,7 +648,6 @@ void adeis_ref_states_free(adeis_ref_states *rs)
   if (rs->have_f)
     rk4_fwd_clear(&rs->f);
   adeis_tpoint_clear(&rs->tp);
-  mpfr_clear(rs->tmp);
   adeis_vec_free(rs->x);
   adeis_model_ws_free(&rs->sol->pb.model, rs->ws);
   free(rs);
@@ -696,11 +693,7 @@ static int ref_states_at(const adeis_states *st, adeis_vec *x, const adeis_tpoin
     if (rc)
       return rc;
   }
-  for (size_t i = 0; i < x->n; i++) {
-    adeis_vec_get(rs->tmp, rs->x, i);
-    adeis_vec_set(x, i, rs->tmp);
-  }
-  return ADEIS_OK;
+  return adeis_vec_convert(x, rs->x);        /* rounded once to the working storage */
 }
 
 void adeis_states_reference(adeis_states *st, adeis_ref_states *rs)
