@@ -22,7 +22,9 @@ static const char grad_usage[] =
   "  --steps N          number of steps, 1..10000000\n"
   "options:\n"
   "  --grid G           uniform-t | uniform-lambda (default) | quadratic-t | edm-rho\n"
-  "  --precision BITS   working precision, 53 (double) .. 65536; default 256\n"
+  "  --backend NAME     double | float | mpfr (default: from --precision, 53 is double)\n"
+  "  --precision BITS   working precision: float 24, double 53, mpfr 24..65536 (the\n"
+  "                     storage precision); alone, 53 means double; default 256\n"
   "  --state MODE       oracle (default) | cached | backsolve\n"
   "  --sde              gradient through the reverse SDE (default: the PF-ODE)\n"
   "  --tol TOL          tolerance of the adaptive methods, default 1e-8\n"
@@ -43,11 +45,12 @@ typedef struct grad_opts {
   adeis_grad_request rq;
   const char *problem;
   const char *vectors;           /* --vectors FILE.safetensors */
+  int have_backend;
   int json, have_steps, have_state, have_precision, have_store, have_zeta;
 } grad_opts;
 
 enum { O_PROBLEM = 256, O_METHOD, O_STEPS, O_GRID, O_PRECISION, O_STATE, O_SDE, O_TOL, O_JSON,
-       O_VECTORS,
+       O_VECTORS, O_BACKEND,
        O_STORE, O_ZETA, O_REFERENCE, O_REF_MAX_STEPS };
 
 static const struct option grad_long_opts[] = {
@@ -61,6 +64,7 @@ static const struct option grad_long_opts[] = {
   {"tol", required_argument, NULL, O_TOL},
   {"json", no_argument, NULL, O_JSON},
   {"vectors", required_argument, NULL, O_VECTORS},
+  {"backend", required_argument, NULL, O_BACKEND},
   {"store", required_argument, NULL, O_STORE},
   {"zeta", required_argument, NULL, O_ZETA},
   {"reference", no_argument, NULL, O_REFERENCE},
@@ -178,6 +182,13 @@ static int set_option(grad_opts *o, int c, const char *arg)
   case O_SDE: o->rq.sde = 1; return 0;
   case O_TOL: return set_tol(o, arg);
   case O_JSON: o->json = 1; return 0;
+  case O_BACKEND:
+    if (!adeis_backend_lookup(arg))
+      return cli_bad_option("grad", "--backend", "unknown backend '%s'; expected double, float or "
+                            "mpfr (adeis list)", arg);
+    o->rq.backend = arg;
+    o->have_backend = 1;
+    return 0;
   case O_VECTORS:
     if (!*arg)
       return cli_bad_option("grad", "--vectors", "expected a file name, got ''");
@@ -224,8 +235,10 @@ static int parse_grad_options(grad_opts *o, int argc, char **argv)
   if (o->rq.sde && !o->have_state) /* the SDE adjoint reads the path its sampler wrote */
     o->rq.state = ADEIS_STATE_CACHED;
   const adeis_method *m = o->rq.method ? adeis_method_lookup(o->rq.method) : NULL;
-  if (m && (m->flags & ADEIS_METHOD_DOUBLE_ONLY) && !o->have_precision)
+  if (m && (m->flags & ADEIS_METHOD_DOUBLE_ONLY) && !o->have_precision && !o->have_backend)
     o->rq.precision = 53; /* the adaptive GSL methods run in double: choose it for them */
+  if (o->have_backend && !o->have_precision) /* the backend's own: float 24, double 53 */
+    o->rq.precision = adeis_backend_lookup(o->rq.backend)->prec_default;
   if (m && (m->flags & ADEIS_METHOD_DISCRETE) && !o->have_state)
     o->rq.state = ADEIS_STATE_CACHED; /* a discrete adjoint reads its own sampler's states */
   if ((rc = check_discrete_options(o, m)))
@@ -510,7 +523,7 @@ static int run_grad(const grad_opts *o)
   int rc = adeis_problem_load(o->problem, &spec);
   if (rc)
     return report(rc);
-  rc = adeis_problem_build(&spec, o->rq.precision, &pb);
+  rc = adeis_problem_build_on(&spec, o->rq.backend, o->rq.precision, &pb);
   if (!rc) {
     adeis_grad_request rq = o->rq;
     rq.spec = &spec; /* references rebuild the problem at a higher precision */

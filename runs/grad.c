@@ -59,7 +59,10 @@ int adeis_grad_check(const adeis_grad_request *rq)
 
 int adeis_grad_request_backend(const adeis_grad_request *rq, adeis_backend *be)
 {
-  int rc = adeis_backend_init(be, rq->precision);
+  int rc = rq->backend ? adeis_backend_init_named(be, rq->backend, rq->precision)
+                       : adeis_backend_init(be, rq->precision);
+  if (rc && rq->backend)
+    return rc; /* the message names --backend or --precision */
   if (rc)
     adeis_set_error("--precision: expected bits in %d..%d, got %ld", ADEIS_PREC_MIN,
                     ADEIS_PREC_MAX, rq->precision);
@@ -638,8 +641,10 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
   int rc = adeis_grad_check(rq);
   if (rc)
     return rc;
-  if (pb->be.prec != rq->precision) {
-    adeis_set_error("problem built at %ld bits, request for %ld", (long)pb->be.prec, rq->precision);
+  adeis_backend want;
+  if (adeis_grad_request_backend(rq, &want) || !adeis_backend_same(&pb->be, &want)) {
+    adeis_set_error("problem built on %s at %ld bits, request for %s at %ld", pb->be.type->name,
+                    (long)pb->be.prec, rq->backend ? rq->backend : "(by precision)", rq->precision);
     return ADEIS_EINPUT;
   }
   run r;

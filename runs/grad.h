@@ -21,6 +21,8 @@ typedef struct adeis_grad_request {
   int sde;
   double tol;                    /* adaptive methods: relative and absolute tolerance */
   unsigned quantities;           /* bits 1 << ADEIS_Q_*: what to compute (0 = all); x_T always */
+  const char *backend;           /* double | float | mpfr (NULL: precision 53 is double, any
+                                  * other MPFR); precision is then the storage precision */
   adeis_store store;             /* dto-* methods: storage policy (NONE there means all) */
   double zeta;                   /* dto-* with store reversible: coupling constant, default 0.999 */
   int discrete_error;            /* also compute rel_error_discrete (one more run) */

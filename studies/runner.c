@@ -289,7 +289,8 @@ static int compute_text(run_ctx *c, const adeis_point *p, adeis_sbuf *b)
 {
   const adeis_study *s = c->s;
   adeis_problem pb;
-  int rc = adeis_problem_build(&s->problems[p->problem].spec, s->precisions[p->precision], &pb);
+  int rc = adeis_problem_build_on(&s->problems[p->problem].spec, s->backend,
+                                  s->precisions[p->precision], &pb);
   if (rc)
     return rc;
   adeis_grad_request rq;
@@ -300,6 +301,7 @@ static int compute_text(run_ctx *c, const adeis_point *p, adeis_sbuf *b)
   rq.state = adeis_study_state(s, p->method, p->state);
   rq.store = s->methods[p->method].store;
   rq.precision = s->precisions[p->precision];
+  rq.backend = s->backend;
   rq.sde = s->sde;
   rq.spec = &s->problems[p->problem].spec; /* references for quantities without exact values */
   adeis_grad_result res;

@@ -26,7 +26,7 @@ static const char *const section_names[SEC_COUNT] = {"study", "methods", "check"
 
 enum key_id {
   K_NAME, K_PROBLEM, K_PRECISION, K_GRID, K_STATE, K_SDE, K_QUANTITIES, K_STEPS, K_TOLERANCE,
-  KEY_COUNT
+  K_BACKEND, KEY_COUNT
 };
 
 static const struct {
@@ -37,7 +37,7 @@ static const struct {
   [K_PRECISION] = {SEC_STUDY, "precision"}, [K_GRID] = {SEC_STUDY, "grid"},
   [K_STATE] = {SEC_STUDY, "state"},         [K_SDE] = {SEC_STUDY, "sde"},
   [K_QUANTITIES] = {SEC_STUDY, "quantities"}, [K_STEPS] = {SEC_STUDY, "steps"},
-  [K_TOLERANCE] = {SEC_CHECK, "tolerance"},
+  [K_TOLERANCE] = {SEC_CHECK, "tolerance"}, [K_BACKEND] = {SEC_STUDY, "backend"},
 };
 
 typedef struct raw {
@@ -562,6 +562,7 @@ static void check_compatible(parse_ctx *c, const adeis_study_method *m)
   rq.steps = s->steps[0];
   rq.sde = s->sde;
   rq.store = m->store;
+  rq.backend = s->backend;
   for (size_t i = 0; i < s->n_states; i++)
     for (size_t j = 0; j < s->n_precisions; j++) {
       rq.state = m->state >= 0 ? (adeis_state_mode)m->state : s->states[i];
@@ -766,6 +767,29 @@ static void check_modes(parse_ctx *c)
   }
 }
 
+/* backend = double | float | mpfr (absent: precision 53 is double, any other MPFR); every
+ * precision of the study must be one the backend stores. */
+static void check_backend(parse_ctx *c)
+{
+  adeis_study *s = c->s;
+  const char *t = c->val[K_BACKEND].text;
+  const adeis_backend_type *bt = t ? adeis_backend_lookup(t) : NULL;
+  if (t && !bt) {
+    adeis_ini_fail(&c->ini, c->val[K_BACKEND].line, LABEL(K_BACKEND),
+                   "expected double, float or mpfr, got '%.40s'", t);
+    return;
+  }
+  s->backend = bt ? bt->name : NULL;
+  for (size_t i = 0; bt && i < s->n_precisions; i++)
+    if (s->precisions[i] < bt->prec_min || s->precisions[i] > bt->prec_max) {
+      adeis_ini_fail(&c->ini, c->val[K_PRECISION].line ? c->val[K_PRECISION].line
+                                                        : c->val[K_BACKEND].line,
+                     LABEL(K_PRECISION), "backend %s stores %ld..%ld bits, got %ld", bt->name,
+                     bt->prec_min, bt->prec_max, s->precisions[i]);
+      return;
+    }
+}
+
 static void check_all(parse_ctx *c)
 {
   adeis_study *s = c->s;
@@ -774,9 +798,16 @@ static void check_all(parse_ctx *c)
     return;
   }
   check_name(c);
+  /* a backend without precisions runs at its own default (float 24, double 53, mpfr 256) */
+  const adeis_backend_type *bt = c->val[K_BACKEND].text ? adeis_backend_lookup(c->val[K_BACKEND].text)
+                                                        : NULL;
+  char dflt[32];
+  snprintf(dflt, sizeof dflt, "%ld", bt ? bt->prec_default : 256L);
   if (!c->ini.has_error)
-    s->precisions = parse_list(c, K_PRECISION, "256", sizeof(long), conv_precision,
+    s->precisions = parse_list(c, K_PRECISION, dflt, sizeof(long), conv_precision,
                                &s->n_precisions);
+  if (!c->ini.has_error)
+    check_backend(c);
   if (!c->ini.has_error)
     s->grids = parse_list(c, K_GRID, "uniform-lambda", sizeof *s->grids, conv_grid, &s->n_grids);
   if (!c->ini.has_error)

@@ -68,6 +68,7 @@ typedef struct adeis_study {
   size_t n_quantities;
   int quantities[ADEIS_Q_COUNT];  /* ADEIS_Q_* in study-file order */
   int sde;
+  const char *backend;        /* [study] backend (a registry name), NULL: by precision */
   double tolerance;           /* [check] tolerance on |fitted - expected| */
   size_t n_expects;
   adeis_study_expect *expects;  /* [check] expect lines, in file order */
