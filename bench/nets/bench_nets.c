@@ -285,7 +285,6 @@ typedef struct tensor_list {
   adeis_st_dtype *dtypes;
   const void **data;
   char **owned_names;
-  void **owned;
 } tensor_list;
 
 static void tl_add(tensor_list *l, const char *name, int ndim, const size_t *shape, int f64,
@@ -299,14 +298,16 @@ static void tl_add(tensor_list *l, const char *name, int ndim, const size_t *sha
     l->dtypes = realloc(l->dtypes, l->cap * sizeof *l->dtypes);
     l->data = realloc(l->data, l->cap * sizeof *l->data);
     l->owned_names = realloc(l->owned_names, l->cap * sizeof *l->owned_names);
-    l->owned = realloc(l->owned, l->cap * 2 * sizeof *l->owned);
-    if (!l->names || !l->ndims || !l->shapes || !l->dtypes || !l->data || !l->owned_names ||
-        !l->owned) {
+    if (!l->names || !l->ndims || !l->shapes || !l->dtypes || !l->data || !l->owned_names) {
       fprintf(stderr, "adeis-bench-nets: out of memory\n");
       exit(3);
     }
   }
   size_t *sh = malloc(4 * sizeof *sh);
+  if (!sh) {
+    fprintf(stderr, "adeis-bench-nets: out of memory\n");
+    exit(3);
+  }
   memcpy(sh, shape, (size_t)ndim * sizeof *sh);
   l->owned_names[l->n] = strdup(name);
   l->names[l->n] = l->owned_names[l->n];
@@ -324,7 +325,7 @@ static void tl_free(tensor_list *l)
     free((void *)l->shapes[i]);
   }
   free(l->names), free(l->ndims), free(l->shapes), free(l->dtypes), free(l->data);
-  free(l->owned_names), free(l->owned);
+  free(l->owned_names);
 }
 
 /* Outputs of one table under PREFIX.{eps,jx,jz,jtheta.NAME}, in the table's own type. */
