@@ -104,7 +104,8 @@ BEGIN {
   printf "(adeis float, double, then PyTorch float32, float64).\n\n"
   printf "**Layers against their GEMMs.** The GEMM time is measured inside the same evaluations: a copy "
   printf "of the float or double table whose `gemm` times each OpenBLAS call (%d calls, %.2f G multiply-adds ", calls, madds / 1e9
-  printf "per evaluation); the total is timed in separate evaluations without the wrapper.\n\n"
+  printf "per evaluation: the stride-1 convolutions are nine tap GEMMs on zero-padded planes, docs/networks.md); "
+  printf "the total is timed in separate evaluations without the wrapper.\n\n"
   printf "| table | eps + VJPs | in OpenBLAS GEMMs | ratio | goal |\n|---|---|---|---|---|\n"
   printf "| float | %.3f s | %.3f s | %.2f | <= 1.5 |\n", val("tot.float"), val("gemm.float"), val("ratio.float")
   printf "| double | %.3f s | %.3f s | %.2f | <= 1.5 |\n\n", val("tot.double"), val("gemm.double"), val("ratio.double")
