@@ -2,8 +2,8 @@
 #include "layers.h"
 #include "../core/backend.h"
 
-#include <math.h>
 #include <string.h>
+#include <math.h>
 
 void adeis_linear_fwd(adeis_tbe_p be, void *y, const void *x, const void *w, const void *b,
                       size_t batch, size_t in, size_t out)
