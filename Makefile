@@ -122,9 +122,14 @@ check-cluster: $(BUILD)/adeis
 $(BUILD)/adeis-bench: $(BENCH_OBJ) $(BUILD)/libadeis.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(BENCH_OBJ) $(BUILD)/libadeis.a $(DEP_LIBS)
 
-bench: $(BUILD)/adeis-bench $(BUILD)/adeis
+# bench/nets/: the networks section (bench/nets.sh; PyTorch part when python3-torch is there)
+$(BUILD)/adeis-bench-nets: $(BUILD)/bench/nets/bench_nets.o $(BUILD)/libadeis.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libadeis.a $(DEP_LIBS)
+
+bench: $(BUILD)/adeis-bench $(BUILD)/adeis $(BUILD)/adeis-bench-nets
 	$(BUILD)/adeis-bench docs/benchmarks.md
 	sh bench/instructions.sh $(BUILD) docs/benchmarks.md
+	sh bench/nets.sh $(BUILD) docs/benchmarks.md
 
 demo: $(BUILD)/adeis
 	$(BUILD)/adeis study studies/gaussian-ode.ini -o results/gaussian-ode
