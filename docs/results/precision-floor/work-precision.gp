@@ -95,7 +95,7 @@ do for [fmt in formats] {
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
   set ylabel ''
   unset label
-  set label 10 sprintf(tex ? '$p{=}4$' : 'order 4') at first 26689.8, first 6.2724e-13 left offset 0.5,0 tc rgb '#444444' front
+  set label 10 sprintf(tex ? '$p{=}4$' : 'order 4') at first 26689.8, first 6.27239e-13 left offset 0.5,0 tc rgb '#444444' front
   set label 40 (tex ? '$2^{-53}$' : '2^{-53}') at graph 0.03, first 1.110223e-16 offset 0,0.7 tc rgb '#0072B2' front
   plot \
     'errors-z.dat' index 0 using 3:2 with lines ls 1 notitle, \
@@ -119,7 +119,7 @@ do for [fmt in formats] {
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
   set ylabel ''
   unset label
-  set label 10 sprintf(tex ? '$p{=}4$' : 'order 4') at first 26689.8, first 5.1544e-13 left offset 0.5,0 tc rgb '#444444' front
+  set label 10 sprintf(tex ? '$p{=}4$' : 'order 4') at first 26689.8, first 5.15441e-13 left offset 0.5,0 tc rgb '#444444' front
   set label 40 (tex ? '$2^{-53}$' : '2^{-53}') at graph 0.03, first 1.110223e-16 offset 0,0.7 tc rgb '#0072B2' front
   plot \
     'errors-theta.dat' index 0 using 3:2 with lines ls 1 notitle, \
@@ -150,7 +150,7 @@ do for [fmt in formats] {
     NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order $p$, offset' : 'expected order (offset from the data)'), \
     NaN with points pt 7 ps 1.2 lc rgb '#555555' title 'points of the order fit', \
     NaN with points pt 6 ps 1.2 lc rgb '#555555' title (tex ? 'left out: pre-asymptotic' : 'left out: pre-asymptotic'), \
-    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: precision floor', \
+    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: precision or reference floor', \
     NaN with lines lc rgb '#555555' dt 3 lw 1.2 title (tex ? 'roundoff $2^{-b}$ ($2^{-113}$, $2^{-256}$ below)' : 'unit roundoff 2^{-bits}; below the axes: 2^{-113}, 2^{-256}') enhanced
   unset multiplot
   set output
