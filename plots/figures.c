@@ -787,10 +787,11 @@ static void gp_legend(FILE *f, const adeis_fig_model *m, layout l, layout lt, si
     fputs(", \\\n    NaN with points pt 6 ps 1.2 lc rgb '#555555' title (tex ? 'left out: "
           "pre-asymptotic' : 'left out: pre-asymptotic')",
           f);
+  static const char *const floor_title[] = {"", "precision floor", "reference floor",
+                                             "precision or reference floor"};
   if (m->any_floor)
-    fputs(", \\\n    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: "
-          "precision or reference floor'",
-          f);
+    fprintf(f, ", \\\n    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: %s'",
+            floor_title[m->any_floor & 3]);
   gp_roundoff_key(f, m);
   fputc('\n', f);
 }
