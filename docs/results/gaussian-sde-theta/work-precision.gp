@@ -57,7 +57,7 @@ do for [fmt in formats] {
   if (fmt eq 'png') { set terminal pngcairo size 880,544 enhanced font 'Sans,11' }
   if (fmt eq 'pdf') { set terminal pdfcairo size 6.62in,4.09in enhanced font 'Sans,8' }
   if (fmt eq 'svg') { set terminal svg size 880,544 enhanced font 'Sans,11' background rgb 'white' }
-  if (tex) { set terminal cairolatex pdf size 3.22in,2.53in font ',7' pointscale 0.55 linewidth 0.7 }
+  if (tex) { set terminal cairolatex pdf size 3.22in,2.66in font ',7' pointscale 0.55 linewidth 0.7 }
   set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \
     (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)
   set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
@@ -67,7 +67,7 @@ do for [fmt in formats] {
   unset key
   set multiplot
   set lmargin at screen (tex ? 0.3879 : 0.3443); set rmargin at screen (tex ? 0.7241 : 0.7284)
-  set tmargin at screen (tex ? 0.8959 : 0.7298); set bmargin at screen (tex ? 0.5507 : 0.3033)
+  set tmargin at screen (tex ? 0.9008 : 0.7298); set bmargin at screen (tex ? 0.5718 : 0.3033)
   set title tex ? '$\partial L/\partial \theta$' : '∂L/∂θ'
   set yrange [1e-5:1e3]; set ytics 1e-5, 1e1, 1e3; set mytics 10
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
@@ -91,7 +91,7 @@ do for [fmt in formats] {
   unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border
   unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]
   set lmargin at screen 0.02; set rmargin at screen 0.98
-  set tmargin at screen (tex ? 0.3896 : 0.1982); set bmargin at screen 0.005
+  set tmargin at screen (tex ? 0.4183 : 0.1982); set bmargin at screen 0.005
   if (!tex) { set label 91 top[1] at screen 0.5, screen 0.9706 center front noenhanced font ',13' }
   if (!tex) { set label 92 top[2] at screen 0.5, screen 0.9357 center front noenhanced }
   if (!tex) { set label 93 top[3] at screen 0.5, screen 0.9007 center front noenhanced }
@@ -103,7 +103,7 @@ do for [fmt in formats] {
     NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order $p$, offset' : 'expected order (offset from the data)'), \
     NaN with points pt 7 ps 1.2 lc rgb '#555555' title 'points of the order fit', \
     NaN with points pt 6 ps 1.2 lc rgb '#555555' title (tex ? 'left out: pre-asymptotic' : 'left out: pre-asymptotic'), \
-    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: precision or reference floor'
+    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: reference floor'
   unset multiplot
   set output
 }

@@ -67,7 +67,7 @@ do for [fmt in formats] {
   if (fmt eq 'png') { set terminal pngcairo size 1310,525 enhanced font 'Sans,11' }
   if (fmt eq 'pdf') { set terminal pdfcairo size 9.85in,3.95in enhanced font 'Sans,8' }
   if (fmt eq 'svg') { set terminal svg size 1310,525 enhanced font 'Sans,11' background rgb 'white' }
-  if (tex) { set terminal cairolatex pdf size 4.81in,2.28in font ',7' pointscale 0.55 linewidth 0.7 }
+  if (tex) { set terminal cairolatex pdf size 4.81in,2.41in font ',7' pointscale 0.55 linewidth 0.7 }
   set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \
     (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)
   set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
@@ -77,7 +77,7 @@ do for [fmt in formats] {
   unset key
   set multiplot
   set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
-  set tmargin at screen (tex ? 0.8845 : 0.7562); set bmargin at screen (tex ? 0.5015 : 0.3143)
+  set tmargin at screen (tex ? 0.8905 : 0.7562); set bmargin at screen (tex ? 0.5274 : 0.3143)
   set title tex ? '$\partial L/\partial x_T$' : '∂L/∂x_T'
   set yrange [1e-4:1e8]; set ytics 1e-4, 1e2, 1e8; set mytics 2
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
@@ -111,7 +111,7 @@ do for [fmt in formats] {
     '' index 5 using ($3*dodge[6]):($8==2 ? $2 : NaN) with points ls 6 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-x_T.dat' index 0 using 2:4 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
-  set tmargin at screen (tex ? 0.8845 : 0.7562); set bmargin at screen (tex ? 0.5015 : 0.3143)
+  set tmargin at screen (tex ? 0.8905 : 0.7562); set bmargin at screen (tex ? 0.5274 : 0.3143)
   set title tex ? '$\partial L/\partial z$' : '∂L/∂z'
   set yrange [1e-6:1e6]; set ytics 1e-6, 1e2, 1e6; set mytics 2
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
@@ -145,7 +145,7 @@ do for [fmt in formats] {
     '' index 5 using ($3*dodge[6]):($8==2 ? $2 : NaN) with points ls 6 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-z.dat' index 0 using 2:4 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
-  set tmargin at screen (tex ? 0.8845 : 0.7562); set bmargin at screen (tex ? 0.5015 : 0.3143)
+  set tmargin at screen (tex ? 0.8905 : 0.7562); set bmargin at screen (tex ? 0.5274 : 0.3143)
   set title tex ? '$\partial L/\partial \theta$' : '∂L/∂θ'
   set yrange [1e-8:1e4]; set ytics 1e-8, 1e2, 1e4; set mytics 2
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
@@ -181,7 +181,7 @@ do for [fmt in formats] {
   unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border
   unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]
   set lmargin at screen 0.02; set rmargin at screen 0.98
-  set tmargin at screen (tex ? 0.3228 : 0.2053); set bmargin at screen 0.005
+  set tmargin at screen (tex ? 0.3579 : 0.2053); set bmargin at screen 0.005
   if (!tex) { set label 91 top[1] at screen 0.5, screen 0.9695 center front noenhanced font ',13' }
   if (!tex) { set label 92 top[2] at screen 0.5, screen 0.9333 center front noenhanced }
   if (!tex) { set label 93 top[3] at screen 0.5, screen 0.8971 center front noenhanced }
@@ -192,7 +192,7 @@ do for [fmt in formats] {
     NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order $p$, offset' : 'expected order (offset from the data)'), \
     NaN with points pt 7 ps 1.2 lc rgb '#555555' title 'points of the order fit', \
     NaN with points pt 6 ps 1.2 lc rgb '#555555' title (tex ? 'left out: pre-asymptotic' : 'left out: pre-asymptotic'), \
-    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: precision or reference floor'
+    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: reference floor'
   unset multiplot
   set output
 }

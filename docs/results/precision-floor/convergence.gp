@@ -147,7 +147,7 @@ do for [fmt in formats] {
     NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order $p$, offset' : 'expected order (offset from the data)'), \
     NaN with points pt 7 ps 1.2 lc rgb '#555555' title 'points of the order fit', \
     NaN with points pt 6 ps 1.2 lc rgb '#555555' title (tex ? 'left out: pre-asymptotic' : 'left out: pre-asymptotic'), \
-    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: precision or reference floor', \
+    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: precision floor', \
     NaN with lines lc rgb '#555555' dt 3 lw 1.2 title (tex ? 'roundoff $2^{-b}$ ($2^{-113}$, $2^{-256}$ below)' : 'unit roundoff 2^{-bits}; below the axes: 2^{-113}, 2^{-256}') enhanced
   unset multiplot
   set output
