@@ -54,6 +54,39 @@ BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 HEADERS := $(wildcard core/*.h analytic/*.h solvers/*.h runs/*.h studies/*.h plots/*.h cli/*.h tests/*.h)
 HEADERS += $(wildcard nets/*.h nets/*.inc)
 
+# ---- CUDA (gpu/, docs/gpu.md): begin ----
+# nvcc from PATH, else /usr/local/cuda/bin; `make NVCC=` builds without CUDA. With nvcc, the
+# .cu files in gpu/ are compiled into the library, ADEIS_HAVE_CUDA is defined, and the programs
+# link cudart and cuBLAS with an rpath to the toolkit's lib64. Switching between the two
+# configurations rebuilds everything (the stamp file is a prerequisite of every object).
+ifeq ($(origin NVCC),undefined)
+NVCC := $(shell command -v nvcc 2>/dev/null || { test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc; })
+endif
+# SASS for Hopper (H100/H200), PTX of compute_75 (the oldest CUDA 13 supports) for the rest
+CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_75,code=compute_75
+CUDA_STAMP := $(BUILD)/.cuda-$(if $(NVCC),on,off)
+HEADERS += $(CUDA_STAMP)
+ifneq ($(NVCC),)
+CUDA_HOME := $(patsubst %/bin/nvcc,%,$(realpath $(NVCC)))
+CUDA_LIBDIR := $(CUDA_HOME)/lib64
+CUDA_SRC := $(sort $(wildcard gpu/*.cu))
+LIB_OBJ += $(CUDA_SRC:%.cu=$(BUILD)/%.o)
+HEADERS += $(wildcard gpu/*.h gpu/*.cuh)
+CFLAGS += -DADEIS_HAVE_CUDA
+DEP_LIBS += -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR) -lcublas -lcudart -lstdc++
+NVCC_FLAGS = -std=c++17 $(OPT) $(CUDA_ARCH) -DADEIS_HAVE_CUDA -Werror all-warnings \
+  -Xcompiler -fPIC,-fno-exceptions,-Wall,-Wextra,-Werror $(DEP_CFLAGS)
+$(BUILD)/gpu/%.o: gpu/%.cu $(HEADERS) | deps
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCC_FLAGS) -c $< -o $@
+endif
+.DEFAULT_GOAL := all
+$(CUDA_STAMP):
+	@mkdir -p $(BUILD)
+	@rm -f $(BUILD)/.cuda-on $(BUILD)/.cuda-off
+	@touch $@
+# ---- CUDA: end ----
+
 VERSION := 0.1.0
 SONAME := libadeis.so.0
 SHLIB := libadeis.so.$(VERSION)

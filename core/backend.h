@@ -96,6 +96,10 @@ extern const adeis_backend_type adeis_backend_type_mpfr;
 /* Every backend, NULL-terminated, in the order `adeis list` shows them. */
 extern const adeis_backend_type *const adeis_backend_types[];
 
+/* 1 when the CUDA backends cuda-float and cuda-double (gpu/) were compiled into this
+ * library (make found nvcc); they are then in the registry, usable when a device is. */
+int adeis_backend_cuda_built(void);
+
 /* The registered backend called name, or NULL. */
 const adeis_backend_type *adeis_backend_lookup(const char *name);
 
