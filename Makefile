@@ -79,6 +79,10 @@ NVCC_FLAGS = -std=c++17 $(OPT) $(CUDA_ARCH) -DADEIS_HAVE_CUDA -Werror all-warnin
 $(BUILD)/gpu/%.o: gpu/%.cu $(HEADERS) | deps
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCC_FLAGS) -c $< -o $@
+# the parity figures and benchmark for a GPU machine (scripts/gpu-check.sh), no Criterion
+$(BUILD)/adeis-gpu-parity: gpu/parity.c $(HEADERS) $(BUILD)/libadeis.a
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ gpu/parity.c $(BUILD)/libadeis.a $(DEP_LIBS)
+all: $(BUILD)/adeis-gpu-parity
 endif
 .DEFAULT_GOAL := all
 $(CUDA_STAMP):
