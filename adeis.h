@@ -10,8 +10,11 @@
 #include "core/grid.h"       /* time grids */
 #include "core/phi.h"        /* phi_k functions */
 #include "core/model.h"      /* the model interface */
+#include "core/model_type.h" /* model types: problem-file keys, check, build */
 #include "analytic/gaussian.h"
-#include "analytic/problem.h" /* problem files */
+#include "analytic/gmm.h"
+#include "runs/problem.h"    /* problem files */
+#include "runs/registry.h"   /* the registries of model types and losses */
 #include "solvers/adjoint.h" /* adjoint problem, state providers, method registry */
 #include "solvers/forward.h" /* forward samplers */
 #include "runs/grad.h"       /* one gradient computation */

@@ -184,8 +184,17 @@ static void json_vec(const adeis_vec *v, int digits)
   mpfr_clear(x);
 }
 
+/* "key": {"x_T": [...], ...}, or "key": null when no quantity has a value (exact values of a
+ * model without a closed form) */
 static void json_vecs(const char *key, adeis_vec *const v[ADEIS_Q_COUNT], int digits)
 {
+  int any = 0;
+  for (int q = 0; q < ADEIS_Q_COUNT; q++)
+    any |= v[q] != NULL;
+  if (!any) {
+    printf(",\n  \"%s\": null", key);
+    return;
+  }
   printf(",\n  \"%s\": {", key);
   for (int q = 0; q < ADEIS_Q_COUNT; q++) {
     printf("%s\"%s\": ", q ? ", " : "", adeis_quantity_names[q]);

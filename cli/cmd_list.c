@@ -5,6 +5,7 @@
 #include "../core/grid.h"
 #include "../core/status.h"
 #include "../core/schedule.h"
+#include "../runs/registry.h"
 #include "../solvers/adjoint.h"
 
 #include <getopt.h>
@@ -103,9 +104,12 @@ static void list_backends(void)
 
 static void list_problem_types(void)
 {
-  printf("\nproblem types\n  %-10s  %s\n", "gaussian",
-         "N(m + W z, Q diag(var) Q^T), closed-form flow and exact gradients");
-  printf("\nloss types\n  %-10s  %s\n", "quadratic", "L = |x_0 - target|^2 / 2");
+  printf("\nproblem types\n");
+  for (size_t i = 0; adeis_model_types[i]; i++)
+    printf("  %-10s  %s\n", adeis_model_types[i]->name, adeis_model_types[i]->summary);
+  printf("\nloss types\n");
+  for (size_t i = 0; adeis_loss_types[i]; i++)
+    printf("  %-10s  %s\n", adeis_loss_types[i]->name, adeis_loss_types[i]->summary);
 }
 
 int adeis_cmd_list(int argc, char **argv)

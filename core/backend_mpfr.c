@@ -180,19 +180,35 @@ static void mp_export_mpfr(const adeis_vec *v, size_t off, mpfr_ptr a, size_t n)
   }
 }
 
+/* t = c w, where unit is +1 or -1 when c is (then a copy, not a product) and 0 otherwise */
+static inline void mp_term(mpfr_ptr t, mpfr_srcptr c, int unit, mpfr_srcptr w)
+{
+  if (unit > 0)
+    mpfr_set(t, w, MPFR_RNDN);
+  else if (unit < 0)
+    mpfr_neg(t, w, MPFR_RNDN);
+  else
+    mpfr_mul(t, c, w, MPFR_RNDN);
+}
+
+#define LINCOMB_UNITS 16
+
 static int mp_lincomb(adeis_vec *y, size_t k, mpfr_srcptr const c[], const adeis_vec *const x[])
 {
   size_t nl = n_limbs(y->be->prec);
-  int finite = 1;
+  int finite = 1, unit[LINCOMB_UNITS] = {0};
+  /* storage values are exact at the accumulator's precision, so +-1 x is a copy */
+  for (size_t j = 0; j < k && j < LINCOMB_UNITS; j++)
+    unit[j] = mpfr_number_p(c[j]) && mpfr_cmpabs_ui(c[j], 1) == 0 ? mpfr_sgn(c[j]) : 0;
   mpfr_t acc, t, w;
   mpfr_prec_t p = y->be->prec + ADEIS_GUARD_BITS;
   mpfr_inits2(p, acc, t, (mpfr_ptr)0);
   for (size_t i = 0; i < y->n; i++) {
     mp_in(w, x[0], i, nl);
-    mpfr_mul(acc, c[0], w, MPFR_RNDN);
+    mp_term(acc, c[0], unit[0], w);
     for (size_t j = 1; j < k; j++) {
       mp_in(w, x[j], i, nl);
-      mpfr_mul(t, c[j], w, MPFR_RNDN);
+      mp_term(t, c[j], j < LINCOMB_UNITS ? unit[j] : 0, w);
       mpfr_add(acc, acc, t, MPFR_RNDN);
     }
     mp_out(w, y, i, nl);

@@ -123,33 +123,13 @@ void adeis_gnorm_vjp(adeis_tbe_p be, void *gx, void *gw, void *gb, mpfr_srcptr s
 void adeis_concat_fwd(adeis_tbe_p be, void *y, const void *a, size_t ca, const void *b, size_t cb,
                       size_t batch, size_t hw)
 {
-  size_t c = ca + cb;
-  for (size_t n = 0; n < batch; n++) {
-    be->ops->copy(be, adeis_tat(be, y, n * c * hw), adeis_tcat(be, a, n * ca * hw), ca * hw);
-    be->ops->copy(be, adeis_tat(be, y, (n * c + ca) * hw), adeis_tcat(be, b, n * cb * hw), cb * hw);
-  }
-}
-
-static void part_vjp(adeis_tbe_p be, void *g, int acc, const void *gy, size_t off, size_t cp,
-                     size_t c, size_t batch, size_t hw)
-{
-  for (size_t n = 0; n < batch; n++) {
-    void *dst = adeis_tat(be, g, n * cp * hw);
-    const void *src = adeis_tcat(be, gy, (n * c + off) * hw);
-    if (acc)
-      be->ops->axpy(be, dst, NULL, src, cp * hw);
-    else
-      be->ops->copy(be, dst, src, cp * hw);
-  }
+  be->ops->concat(be, y, a, ca, b, cb, batch, hw);
 }
 
 void adeis_concat_vjp(adeis_tbe_p be, void *ga, int acca, void *gb, int accb, const void *gy,
                       size_t ca, size_t cb, size_t batch, size_t hw)
 {
-  if (ga)
-    part_vjp(be, ga, acca, gy, 0, ca, ca + cb, batch, hw);
-  if (gb)
-    part_vjp(be, gb, accb, gy, ca, cb, ca + cb, batch, hw);
+  be->ops->split(be, ga, acca, gb, accb, gy, ca, cb, batch, hw);
 }
 
 static void time_embed_mpfr(adeis_tbe_p be, void *e, mpfr_srcptr t, size_t half)

@@ -89,6 +89,13 @@ struct adeis_tops {
   void (*up2)(adeis_tbe_p be, void *y, const void *x, size_t planes, size_t h, size_t w);
   void (*up2_vjp)(adeis_tbe_p be, void *gx, const void *gy, size_t planes, size_t h, size_t w,
                   int acc);
+
+  /* concatenation along channels: y[n] = (a[n], b[n]), a[n] of ca x inner elements, b[n] of
+   * cb x inner; split is its VJP: ga, gb = the two parts of gy (NULL: skipped; acc: added) */
+  void (*concat)(adeis_tbe_p be, void *y, const void *a, size_t ca, const void *b, size_t cb,
+                 size_t batch, size_t inner);
+  void (*split)(adeis_tbe_p be, void *ga, int acca, void *gb, int accb, const void *gy, size_t ca,
+                size_t cb, size_t batch, size_t inner);
 };
 
 extern const adeis_tops adeis_tops_float;

@@ -388,6 +388,43 @@ static void mp_up2_vjp(adeis_tbe_p be, void *gx, const void *gy, size_t planes, 
   mpfr_clear(s);
 }
 
+static void mp_concat(adeis_tbe_p be, void *y, const void *a, size_t ca, const void *b, size_t cb,
+                      size_t batch, size_t inner)
+{
+  (void)be;
+  size_t na = ca * inner, nb = cb * inner;
+  for (size_t n = 0; n < batch; n++) {
+    for (size_t i = 0; i < na; i++)
+      mpfr_set(EL(y, n * (na + nb) + i), CEL(a, n * na + i), R);
+    for (size_t i = 0; i < nb; i++)
+      mpfr_set(EL(y, n * (na + nb) + na + i), CEL(b, n * nb + i), R);
+  }
+}
+
+static void mp_part(mpfr_ptr g, int acc, mpfr_srcptr gy, size_t off, size_t np, size_t nt,
+                    size_t batch)
+{
+  for (size_t n = 0; n < batch; n++)
+    for (size_t i = 0; i < np; i++) {
+      mpfr_ptr o = g + n * np + i;
+      if (acc)
+        mpfr_add(o, o, gy + n * nt + off + i, R);
+      else
+        mpfr_set(o, gy + n * nt + off + i, R);
+    }
+}
+
+static void mp_split(adeis_tbe_p be, void *ga, int acca, void *gb, int accb, const void *gy,
+                     size_t ca, size_t cb, size_t batch, size_t inner)
+{
+  (void)be;
+  size_t na = ca * inner, nb = cb * inner;
+  if (ga)
+    mp_part(ga, acca, gy, 0, na, na + nb, batch);
+  if (gb)
+    mp_part(gb, accb, gy, na, nb, na + nb, batch);
+}
+
 const adeis_tops adeis_tops_mpfr = {
     .name = "mpfr",
     .esize = sizeof(__mpfr_struct),
@@ -414,4 +451,6 @@ const adeis_tops adeis_tops_mpfr = {
     .col2im = mp_col2im,
     .up2 = mp_up2,
     .up2_vjp = mp_up2_vjp,
+    .concat = mp_concat,
+    .split = mp_split,
 };

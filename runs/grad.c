@@ -336,6 +336,11 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
   r.pb = pb;
   r.rq = rq;
   r.m = adeis_method_lookup(rq->method);
+  if (rq->state == ADEIS_STATE_ORACLE && !adeis_model_has(&pb->model, ADEIS_CAP_FLOW)) {
+    adeis_set_error("--state oracle: model %s has no closed-form flow to give the states; use "
+                    "--state cached or --state backsolve", pb->model.ops->name);
+    return ADEIS_EINPUT;
+  }
   if ((rc = check_memory(pb, rq, r.m)))
     return rc;
   if ((rc = result_init(res, &pb->model, rq)))

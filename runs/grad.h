@@ -4,7 +4,7 @@
 #ifndef ADEIS_GRAD_H
 #define ADEIS_GRAD_H
 
-#include "../analytic/problem.h"
+#include "problem.h"
 #include "../solvers/adjoint.h"
 
 enum { ADEIS_Q_X_T, ADEIS_Q_Z, ADEIS_Q_THETA, ADEIS_Q_COUNT };

@@ -4,7 +4,7 @@
 #ifndef ADEIS_STUDY_H
 #define ADEIS_STUDY_H
 
-#include "../analytic/problem.h"
+#include "../runs/problem.h"
 #include "../runs/grad.h"
 
 #include <stddef.h>

@@ -4,10 +4,11 @@
 #define ADEIS_TEST_FIXTURE_H
 
 #include "../analytic/gaussian.h"
-#include "../analytic/problem.h"
+#include "../runs/problem.h"
 #include "../runs/grad.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* vp-linear, t_end 1e-3, T 1, mu = (0.5,-1,2), s2 = (0.04,1,0.25), x_T = (0.7,-0.4,1.1),
  * target (0.3,0.1,-0.2); with cond = 1 a 3x2 W = (1 0; 0 1; 0.5 0.5) and z = (0.2,-0.1). */
@@ -16,6 +17,7 @@ static inline void fixture_worked(adeis_problem *pb, long prec, unsigned long ro
   static const char *m[] = {"0.5", "-1", "2"}, *s2[] = {"0.04", "1", "0.25"};
   static const char *xt[] = {"0.7", "-0.4", "1.1"}, *tg[] = {"0.3", "0.1", "-0.2"};
   static const char *W[] = {"1", "0", "0", "1", "0.5", "0.5"}, *z[] = {"0.2", "-0.1"};
+  memset(pb, 0, sizeof *pb);   /* loss NULL: quadratic */
   adeis_backend_init(&pb->be, prec);
   mpfr_prec_t sp = adeis_backend_scalar_prec(&pb->be);
   adeis_schedule_init(&pb->sched, &adeis_schedule_vp_linear, sp);

@@ -397,12 +397,18 @@ Test(nets_net, batch_is_independent_samples)
   size_t d = net->dim, Z = net->cond_dim, nt = net->ntheta;
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
   gsl_rng_set(r, 21);
-  void *x = be.ops->alloc(&be, 2 * d), *v = be.ops->alloc(&be, 2 * d), *z = be.ops->alloc(&be, 2 * Z);
+  void *x = be.ops->alloc(&be, 2 * d);
+  void *v = be.ops->alloc(&be, 2 * d);
+  void *z = be.ops->alloc(&be, 2 * Z);
   nc_fill(&be, x, 2 * d, r, -1, 1);
   nc_fill(&be, v, 2 * d, r, -1, 1);
   nc_fill(&be, z, 2 * Z, r, 0, 1);
-  void *e2 = be.ops->alloc(&be, 2 * d), *j2 = be.ops->alloc(&be, 2 * d), *t2 = be.ops->alloc(&be, nt);
-  void *e1 = be.ops->alloc(&be, 2 * d), *j1 = be.ops->alloc(&be, 2 * d), *t1 = be.ops->alloc(&be, nt);
+  void *e2 = be.ops->alloc(&be, 2 * d);
+  void *j2 = be.ops->alloc(&be, 2 * d);
+  void *t2 = be.ops->alloc(&be, nt);
+  void *e1 = be.ops->alloc(&be, 2 * d);
+  void *j1 = be.ops->alloc(&be, 2 * d);
+  void *t1 = be.ops->alloc(&be, nt);
   mpfr_t t;
   mpfr_init2(t, 128);
   mpfr_set_d(t, 0.8, MPFR_RNDN);
@@ -447,4 +453,21 @@ Test(nets_net, workspace_of_another_network_is_refused)
   adeis_net_ws_free(ws);
   adeis_net_free(a);
   adeis_net_free(b);
+}
+
+/* The workspace size is affine in the batch (activations per sample plus per-call parts) and
+ * counts at least the saved activations of the forward pass. */
+Test(nets_net, workspace_bytes_affine_in_batch)
+{
+  adeis_tbe be;
+  adeis_tbe_init(&be, "double", 0);
+  adeis_net_hyper hp = unet_hyper();
+  adeis_net *net = make_net(&hp, &be, 1);
+  double b1 = adeis_net_ws_bytes(net, 1), b2 = adeis_net_ws_bytes(net, 2);
+  double b3 = adeis_net_ws_bytes(net, 3);
+  cr_expect_eq(b3 - b2, b2 - b1);
+  /* per sample at least: h0, the res outputs, the unet's 2C- and 3C-channel full-size tensors */
+  double C = 4, S2 = 64;
+  cr_expect_geq(b2 - b1, 8.0 * (C + 2 * C + 2 * C + 3 * C) * S2);
+  adeis_net_free(net);
 }

@@ -1,7 +1,8 @@
-/* Problem files (analytic/problem.h): parsing, diagnostics with file:line: key, and
+/* Problem files (runs/problem.h): parsing, diagnostics with file:line: key, and
  * building at a precision. Files are written to a fresh temporary directory. */
 #include "../analytic/gaussian.h"
-#include "../analytic/problem.h"
+#include "../runs/problem.h"
+#include "../runs/registry.h"
 #include "../core/status.h"
 
 #include <criterion/criterion.h>
@@ -75,6 +76,9 @@ static int load_text(const char *text, adeis_problem_spec *spec)
 
 static void assert_vec_is_text(const adeis_vec *v, const char *const text[], mpfr_prec_t prec);
 
+/* The value of a [problem] key of the model type. */
+#define PARAM(sp, name) adeis_problem_param(&(sp), (name))
+
 /* ---- a good file ---- */
 
 Test(problem, worked_example_spec)
@@ -84,31 +88,31 @@ Test(problem, worked_example_spec)
   cr_assert_eq(load_text(text, &sp), ADEIS_OK, "%s", adeis_errmsg());
   free(text);
   cr_assert_str_eq(sp.path, tmppath);
-  cr_assert_str_eq(sp.type, "gaussian");
-  cr_assert_str_eq(sp.loss, "quadratic");
+  cr_assert_str_eq(sp.type->name, "gaussian");
+  cr_assert_str_eq(sp.loss->name, "quadratic");
   cr_assert_eq(sp.dim, 3);
-  cr_assert_eq(sp.cond_dim, 0);
+  cr_assert_eq(PARAM(sp, "cond_dim")->u, 0);
   cr_assert_eq(sp.schedule, &adeis_schedule_vp_linear);
   cr_assert_str_eq(sp.T, "1");
   cr_assert_str_eq(sp.t_end, "1e-3");
-  cr_assert_eq(sp.mean.n, 3);
-  cr_assert_eq(sp.mean.line, 4);
-  cr_assert_str_eq(sp.mean.text[0], "0.5");
-  cr_assert_str_eq(sp.mean.text[1], "-1");
-  cr_assert_str_eq(sp.mean.text[2], "2");
-  cr_assert_eq(sp.var.n, 3);
-  cr_assert_str_eq(sp.var.text[0], "0.04");
-  cr_assert_eq(sp.var.line, 5);
+  cr_assert_eq(PARAM(sp, "mean")->list.n, 3);
+  cr_assert_eq(PARAM(sp, "mean")->list.line, 4);
+  cr_assert_str_eq(PARAM(sp, "mean")->list.text[0], "0.5");
+  cr_assert_str_eq(PARAM(sp, "mean")->list.text[1], "-1");
+  cr_assert_str_eq(PARAM(sp, "mean")->list.text[2], "2");
+  cr_assert_eq(PARAM(sp, "var")->list.n, 3);
+  cr_assert_str_eq(PARAM(sp, "var")->list.text[0], "0.04");
+  cr_assert_eq(PARAM(sp, "var")->list.line, 5);
   cr_assert_eq(sp.target.n, 3);
   cr_assert_str_eq(sp.target.text[2], "-0.2");
   cr_assert_eq(sp.x_T.n, 3);
   cr_assert_str_eq(sp.x_T.text[1], "-0.4");
   cr_assert_eq(sp.x_T.line, 14);
-  cr_assert_eq(sp.W.n, 0);
-  cr_assert_eq(sp.z.n, 0);
+  cr_assert_eq(PARAM(sp, "W")->list.n, 0);
+  cr_assert_eq(PARAM(sp, "z")->list.n, 0);
   cr_assert_eq(sp.has_x_T_seed, 0);
   cr_assert_eq(sp.noise_seed, 7);
-  cr_assert_eq(sp.rotation_seed, 0);
+  cr_assert_eq(PARAM(sp, "rotation_seed")->u, 0);
   adeis_problem_spec_clear(&sp);
   adeis_problem_spec_clear(&sp);
 }
@@ -140,15 +144,15 @@ Test(problem, optional_keys_comments_continuations)
   adeis_problem_spec sp;
   cr_assert_eq(load_text(text, &sp), ADEIS_OK, "%s", adeis_errmsg());
   cr_assert_eq(sp.dim, 3);
-  cr_assert_eq(sp.var.n, 3);
-  cr_assert_str_eq(sp.var.text[2], "0.25");
-  cr_assert_eq(sp.cond_dim, 2);
-  cr_assert_eq(sp.W.n, 6);
-  cr_assert_eq(sp.W.line, 10);
-  cr_assert_str_eq(sp.W.text[5], "0.5");
-  cr_assert_eq(sp.z.n, 2);
-  cr_assert_str_eq(sp.z.text[1], "-0.5");
-  cr_assert_eq(sp.rotation_seed, 3);
+  cr_assert_eq(PARAM(sp, "var")->list.n, 3);
+  cr_assert_str_eq(PARAM(sp, "var")->list.text[2], "0.25");
+  cr_assert_eq(PARAM(sp, "cond_dim")->u, 2);
+  cr_assert_eq(PARAM(sp, "W")->list.n, 6);
+  cr_assert_eq(PARAM(sp, "W")->list.line, 10);
+  cr_assert_str_eq(PARAM(sp, "W")->list.text[5], "0.5");
+  cr_assert_eq(PARAM(sp, "z")->list.n, 2);
+  cr_assert_str_eq(PARAM(sp, "z")->list.text[1], "-0.5");
+  cr_assert_eq(PARAM(sp, "rotation_seed")->u, 3);
   cr_assert_eq(sp.schedule, &adeis_schedule_ve_edm);
   cr_assert_null(sp.T);
   cr_assert_null(sp.t_end);
@@ -177,9 +181,9 @@ Test(problem, long_lines)
   snprintf(text + len, cap - len, "\n[start]\nseed = 1\nnoise_seed = 2\n");
   adeis_problem_spec sp;
   cr_assert_eq(load_text(text, &sp), ADEIS_OK, "%s", adeis_errmsg());
-  cr_assert_eq(sp.mean.n, dim);
-  cr_assert_str_eq(sp.mean.text[dim - 1], "119.125");
-  cr_assert_eq(sp.var.n, dim);
+  cr_assert_eq(PARAM(sp, "mean")->list.n, dim);
+  cr_assert_str_eq(PARAM(sp, "mean")->list.text[dim - 1], "119.125");
+  cr_assert_eq(PARAM(sp, "var")->list.n, dim);
   cr_assert_eq(sp.target.n, dim);
   cr_assert_eq(sp.noise_seed, 2);
   adeis_problem_spec_clear(&sp);
@@ -199,9 +203,9 @@ Test(problem, long_numbers)
            third, third, third, third + 2, third, third, third);
   adeis_problem_spec sp;
   cr_assert_eq(load_text(text, &sp), ADEIS_OK, "%s", adeis_errmsg());
-  cr_assert_str_eq(sp.mean.text[0], third);
-  cr_assert_str_eq(sp.mean.text[1], "-1");
-  cr_assert_str_eq(sp.var.text[1], third);
+  cr_assert_str_eq(PARAM(sp, "mean")->list.text[0], third);
+  cr_assert_str_eq(PARAM(sp, "mean")->list.text[1], "-1");
+  cr_assert_str_eq(PARAM(sp, "var")->list.text[1], third);
   cr_assert_eq(strlen(sp.t_end), 344);
   cr_assert_eq(sp.x_T.n, 3);
   cr_assert_str_eq(sp.x_T.text[2], third);
@@ -219,7 +223,7 @@ Test(problem, long_numbers)
   cr_assert(strncmp(adeis_errmsg(), expect, strlen(expect)) == 0, "%s", adeis_errmsg());
   snprintf(text, sizeof text, "[problem]\ntype = gaussian %s\n", third);
   cr_assert_eq(load_text(text, &sp), ADEIS_EINPUT);
-  snprintf(expect, sizeof expect, "%s:2: problem.type: expected gaussian, got 'gaussian 0.333",
+  snprintf(expect, sizeof expect, "%s:2: problem.type: expected a model type, got 'gaussian 0.333",
            tmppath);
   cr_assert(strncmp(adeis_errmsg(), expect, strlen(expect)) == 0, "%s", adeis_errmsg());
   cr_assert_eq(load_text("[problem]\ntype = gaussian\x1f" "0\n", &sp), ADEIS_EINPUT);
@@ -402,7 +406,7 @@ static void check_build_at(long prec)
   cr_assert_eq(pb.sched.type, &adeis_schedule_vp_linear);
   assert_vec_is_text(pb.x_T, (const char *const *)sp.x_T.text, (mpfr_prec_t)prec);
   assert_vec_is_text(pb.target, (const char *const *)sp.target.text, (mpfr_prec_t)prec);
-  assert_vec_is_text(adeis_gaussian_mu(&pb.model), (const char *const *)sp.mean.text,
+  assert_vec_is_text(adeis_gaussian_mu(&pb.model), (const char *const *)PARAM(sp, "mean")->list.text,
                      (mpfr_prec_t)prec);
   mpfr_t want;
   mpfr_init2(want, pb.sched.prec);

@@ -1,32 +1,27 @@
 /* Problem files (INI, docs/problem-files.md): parsing with file:line: key diagnostics,
  * then building the model, schedule, loss and start at a working precision.
- * Numbers are kept as text and parsed at the run's precision, so `0.1` is 0.1
- * correctly rounded at whatever precision the problem is built at. */
+ * The [problem] section belongs to the model type named by its `type` key (the registry,
+ * runs/registry.h); [schedule], [loss] and [start] are read here. Numbers are kept as text
+ * and parsed at the run's precision, so `0.1` is 0.1 correctly rounded at whatever
+ * precision the problem is built at; any list may instead be `@FILE` (.f64 or .npy). */
 #ifndef ADEIS_PROBLEM_H
 #define ADEIS_PROBLEM_H
 
-#include "../core/model.h"
+#include "../core/model_type.h"
 #include "../core/schedule.h"
 #include <stddef.h>
 
-#define ADEIS_PROBLEM_MAX_DIM 100000000UL
-
-/* A list of numbers as written in the file. */
-typedef struct adeis_numlist {
-  size_t n;
-  char **text;       /* n decimal strings */
-  int line;          /* line of the key, 0 when absent */
-} adeis_numlist;
+typedef struct adeis_loss_type adeis_loss_type;
 
 typedef struct adeis_problem_spec {
   char *path;
-  char *type;                     /* "gaussian" */
-  size_t dim, cond_dim;           /* cond_dim 0 = none */
-  adeis_numlist mean, var, W, z;
-  unsigned long rotation_seed;
+  const adeis_model_type *type;
+  adeis_param_set model;          /* the [problem] keys of the type */
+  size_t dim;                     /* dimension of x (from the type's check) */
   const adeis_schedule_type *schedule;
   char *T, *t_end;                /* decimal text, NULL = schedule default */
-  char *loss;                     /* "quadratic" */
+  int T_line, t_end_line, schedule_line;
+  const adeis_loss_type *loss;
   adeis_numlist target;
   adeis_numlist x_T;              /* n = 0 when x_T is drawn from start.seed */
   unsigned long x_T_seed;
@@ -39,13 +34,17 @@ typedef struct adeis_problem_spec {
 int adeis_problem_load(const char *path, adeis_problem_spec *spec);
 void adeis_problem_spec_clear(adeis_problem_spec *spec);
 
+/* The value of the model key name ([problem] section), NULL when the type has no such key. */
+const adeis_param *adeis_problem_param(const adeis_problem_spec *spec, const char *name);
+
 /* A problem built at one precision: everything a gradient run needs. */
 typedef struct adeis_problem {
   adeis_backend be;
   adeis_schedule sched;
   adeis_model model;
   adeis_vec *x_T;
-  adeis_vec *target;              /* quadratic loss L = |x_0 - target|^2 / 2 */
+  const adeis_loss_type *loss;    /* NULL: quadratic */
+  adeis_vec *target;              /* the loss's target */
   unsigned long noise_seed;
 } adeis_problem;
 
