@@ -613,16 +613,16 @@ static inline void gp_tops_spatial(gp_ctx *g, gp_tpair *t)
     t->gpu.ops->up2_vjp(&t->gpu, x.d, y.d, C, H, W, acc);
     gp_say(g, g->tol, gp_tdiff(t, x), "tops up2_vjp acc %d", acc);
   }
-  /* layers built on the table: concat and its VJP */
+  /* concat and split (its VJP), through the layer functions that call them */
   gp_arr a = gp_tnew(g, t, 2 * 2 * H * W, -1, 1), b = gp_tnew(g, t, 2 * 3 * H * W, -1, 1);
   gp_arr cat = gp_tnew(g, t, 2 * 5 * H * W, 0, 0);
   adeis_concat_fwd(&t->cpu, cat.c, a.c, 2, b.c, 3, 2, H * W);
   adeis_concat_fwd(&t->gpu, cat.d, a.d, 2, b.d, 3, 2, H * W);
-  gp_say(g, 0, gp_tdiff(t, cat), "layers concat");
+  gp_say(g, 0, gp_tdiff(t, cat), "tops concat");
   adeis_concat_vjp(&t->cpu, a.c, 1, b.c, 0, cat.c, 2, 3, 2, H * W);
   adeis_concat_vjp(&t->gpu, a.d, 1, b.d, 0, cat.d, 2, 3, 2, H * W);
-  gp_say(g, g->tol, gp_tdiff(t, a), "layers concat_vjp (accumulated part)");
-  gp_say(g, 0, gp_tdiff(t, b), "layers concat_vjp (copied part)");
+  gp_say(g, g->tol, gp_tdiff(t, a), "tops split (accumulated part)");
+  gp_say(g, 0, gp_tdiff(t, b), "tops split (copied part)");
   gp_arr all[] = {x, y, a, b, cat};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     gp_tfree(t, all[i]);

@@ -265,6 +265,28 @@ __global__ void k_up2_vjp(T *gx, const T *gy, size_t planes, size_t h, size_t w,
   }
 }
 
+/* y[n] = (a[n], b[n]) with na and nb elements per sample */
+template <typename T>
+__global__ void k_concat(T *y, const T *a, size_t na, const T *b, size_t nb, size_t total)
+{
+  GRID_STRIDE(idx, total)
+  {
+    size_t n = idx / (na + nb), r = idx % (na + nb);
+    y[idx] = r < na ? a[n * na + r] : b[n * nb + r - na];
+  }
+}
+
+/* g[n] = (acc ? g[n] : 0) + gy[n][off .. off + np - 1], rows of nt elements */
+template <typename T>
+__global__ void k_part(T *g, int acc, const T *gy, size_t off, size_t np, size_t nt, size_t total)
+{
+  GRID_STRIDE(idx, total)
+  {
+    T v = gy[(idx / np) * nt + off + idx % np];
+    g[idx] = acc ? g[idx] + v : v;
+  }
+}
+
 /* ---- the table ---- */
 
 #define TP(x) ((T *)(x))
@@ -535,6 +557,28 @@ static void t_up2_vjp(adeis_tbe_p be, void *gx, const void *gy, size_t planes, s
     k_up2_vjp<T><<<LAUNCH(planes * h * w)>>>(TP(gx), CTP(gy), planes, h, w, acc);
 }
 
+template <typename T>
+static void t_concat(adeis_tbe_p be, void *y, const void *a, size_t ca, const void *b, size_t cb,
+                     size_t batch, size_t inner)
+{
+  (void)be;
+  size_t na = ca * inner, nb = cb * inner, total = batch * (na + nb);
+  if (total)
+    k_concat<T><<<LAUNCH(total)>>>(TP(y), CTP(a), na, CTP(b), nb, total);
+}
+
+template <typename T>
+static void t_split(adeis_tbe_p be, void *ga, int acca, void *gb, int accb, const void *gy, size_t ca,
+                    size_t cb, size_t batch, size_t inner)
+{
+  (void)be;
+  size_t na = ca * inner, nb = cb * inner;
+  if (ga && batch * na != 0)
+    k_part<T><<<LAUNCH(batch * na)>>>(TP(ga), acca, CTP(gy), 0, na, na + nb, batch * na);
+  if (gb && batch * nb != 0)
+    k_part<T><<<LAUNCH(batch * nb)>>>(TP(gb), accb, CTP(gy), na, nb, na + nb, batch * nb);
+}
+
 template <typename T> static adeis_tops make_tops(const char *name, mpfr_prec_t prec)
 {
   adeis_tops o;
@@ -564,6 +608,8 @@ template <typename T> static adeis_tops make_tops(const char *name, mpfr_prec_t 
   o.col2im = t_col2im<T>;
   o.up2 = t_up2<T>;
   o.up2_vjp = t_up2_vjp<T>;
+  o.concat = t_concat<T>;
+  o.split = t_split<T>;
   return o;
 }
 
