@@ -880,8 +880,13 @@ static int draw_x_T(adeis_vec **out, const adeis_backend *be, size_t dim, unsign
     return ADEIS_ENOMEM;
   }
   gsl_rng_set(r, seed);
-  for (size_t i = 0; i < dim; i++)
-    adeis_vec_set_d(*out, i, gsl_ran_gaussian(r, 1.0));
+  double buf[512];
+  for (size_t off = 0; off < dim; off += 512) {
+    size_t m = dim - off < 512 ? dim - off : 512;
+    for (size_t i = 0; i < m; i++)
+      buf[i] = gsl_ran_gaussian(r, 1.0);
+    adeis_vec_import_d(*out, off, buf, m);
+  }
   gsl_rng_free(r);
   return ADEIS_OK;
 }

@@ -52,8 +52,11 @@ void adeis_dpm_step(adeis_vec *out, const adeis_vec *x, const adeis_vec *e, cons
   mpfr_clears(ratio, k, ke, kp, (mpfr_ptr)0);
 }
 
+#define NOISE_CHUNK 256
+
 typedef struct fwd_work {
   adeis_vec *e, *e_p, *xu, *xi;
+  adeis_vec *bt;             /* NOISE_CHUNK values of the Brownian path (SDE) */
   adeis_tpoint u;
   mpfr_t w, h, h_prev;
   int have_prev;
@@ -66,10 +69,11 @@ static int fwd_work_init(fwd_work *fw, const adeis_model *m, mpfr_prec_t p)
   fw->e_p = adeis_vec_alloc(m->be, m->dim);
   fw->xu = adeis_vec_alloc(m->be, m->dim);
   fw->xi = adeis_vec_alloc(m->be, m->dim);
+  fw->bt = adeis_vec_alloc(m->be, m->dim < NOISE_CHUNK ? m->dim : NOISE_CHUNK);
   adeis_tpoint_init(&fw->u, p);
   mpfr_inits2(p, fw->w, fw->h, fw->h_prev, (mpfr_ptr)0);
   mpfr_set_zero(fw->w, 1);
-  return fw->e && fw->e_p && fw->xu && fw->xi ? ADEIS_OK : ADEIS_ENOMEM;
+  return fw->e && fw->e_p && fw->xu && fw->xi && fw->bt ? ADEIS_OK : ADEIS_ENOMEM;
 }
 
 static void fwd_work_clear(fwd_work *fw)
@@ -78,6 +82,7 @@ static void fwd_work_clear(fwd_work *fw)
   adeis_vec_free(fw->e_p);
   adeis_vec_free(fw->xu);
   adeis_vec_free(fw->xi);
+  adeis_vec_free(fw->bt);
   adeis_tpoint_clear(&fw->u);
   mpfr_clears(fw->w, fw->h, fw->h_prev, (mpfr_ptr)0);
 }
@@ -96,21 +101,33 @@ static void dpm2m_weight(fwd_work *fw, const adeis_tpoint *from, const adeis_tpo
   fw->have_prev = 1;
 }
 
-/* x += alpha_to (B(lambda_from) - B(lambda_to)), componentwise */
+/* x += alpha_to (B(lambda_from) - B(lambda_to)), componentwise. The path's values are doubles;
+ * they enter xi (at lambda_from) and the small scratch vector bt (at lambda_to) in chunks, and
+ * their difference is formed in the backend, as exactly as the storage allows. */
 static void add_noise(fwd_work *fw, adeis_vec *x, const adeis_tpoint *from, const adeis_tpoint *to,
                       const adeis_brownian *bm)
 {
-  mpfr_t one, d;
-  mpfr_inits2(mpfr_get_prec(to->t), one, d, (mpfr_ptr)0);
-  mpfr_set_ui(one, 1, RND);
+  mpfr_t one, mone;
+  mpfr_inits2(8, one, mone, (mpfr_ptr)0);
+  mpfr_set_si(one, 1, RND);
+  mpfr_set_si(mone, -1, RND);
   double l_from = mpfr_get_d(from->lambda, RND), l_to = mpfr_get_d(to->lambda, RND);
-  for (size_t i = 0; i < x->n; i++) {
-    mpfr_set_d(d, adeis_brownian_at(bm, i, l_from), RND);
-    mpfr_sub_d(d, d, adeis_brownian_at(bm, i, l_to), RND);
-    adeis_vec_set(fw->xi, i, d);
+  double bf[NOISE_CHUNK], bt[NOISE_CHUNK];
+  for (size_t off = 0; off < x->n; off += NOISE_CHUNK) {
+    size_t m = x->n - off < NOISE_CHUNK ? x->n - off : NOISE_CHUNK;
+    for (size_t i = 0; i < m; i++) {
+      bf[i] = adeis_brownian_at(bm, off + i, l_from);
+      bt[i] = adeis_brownian_at(bm, off + i, l_to);
+    }
+    adeis_vec d, b;
+    adeis_vec_view_init(&d, fw->xi, off, m);
+    adeis_vec_view_init(&b, fw->bt, 0, m);
+    adeis_vec_import_d(&d, 0, bf, m);
+    adeis_vec_import_d(&b, 0, bt, m);
+    adeis_vec_lincomb(&d, 2, (mpfr_srcptr[]){one, mone}, (const adeis_vec *[]){&d, &b});
   }
   adeis_vec_lincomb(x, 2, (mpfr_srcptr[]){one, to->alpha}, (const adeis_vec *[]){x, fw->xi});
-  mpfr_clears(one, d, (mpfr_ptr)0);
+  mpfr_clears(one, mone, (mpfr_ptr)0);
 }
 
 static int fwd_step(const adeis_forward *f, fwd_work *fw, const adeis_model *m, void *ws,
