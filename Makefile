@@ -91,6 +91,18 @@ export ASAN_OPTIONS ?= protect_shadow_gap=0
 endif
 endif
 .DEFAULT_GOAL := all
+# the configuration without nvcc, built beside the normal one: the CUDA names refused, the
+# parity tests skipped, adeis list saying why (.ci/run)
+.PHONY: check-nocuda clean-cuda
+check-nocuda:
+	$(MAKE) --no-print-directory NVCC= BUILD=build-nocuda build-nocuda/adeis build-nocuda/adeis-tests
+	build-nocuda/adeis-tests --filter 'gpu/*'
+	build-nocuda/adeis-tests --filter 'backend/*'
+	build-nocuda/adeis list | grep -q 'not built: make found no nvcc'
+	@echo "check-nocuda: built without nvcc; CUDA backends refused and reported as not built"
+clean: clean-cuda
+clean-cuda:
+	rm -rf build-gpu build-nocuda
 $(CUDA_STAMP):
 	@mkdir -p $(BUILD)
 	@rm -f $(BUILD)/.cuda-on $(BUILD)/.cuda-off
