@@ -623,7 +623,16 @@ static inline void gp_tops_spatial(gp_ctx *g, gp_tpair *t)
   adeis_concat_vjp(&t->gpu, a.d, 1, b.d, 0, cat.d, 2, 3, 2, H * W);
   gp_say(g, g->tol, gp_tdiff(t, a), "tops split (accumulated part)");
   gp_say(g, 0, gp_tdiff(t, b), "tops split (copied part)");
-  gp_arr all[] = {x, y, a, b, cat};
+  /* the time embedding (the CUDA table's own kernel against the host's double arithmetic) */
+  gp_arr e = gp_tnew(g, t, 64, 0, 0);
+  mpfr_t tt;
+  mpfr_init2(tt, 64);
+  mpfr_set_d(tt, 0.4375, MPFR_RNDN);
+  adeis_time_embed(&t->cpu, e.c, tt, 64);
+  adeis_time_embed(&t->gpu, e.d, tt, 64);
+  gp_say(g, g->tol, gp_tdiff(t, e), "layers time embedding (t = 0.4375, size 64)");
+  mpfr_clear(tt);
+  gp_arr all[] = {x, y, a, b, cat, e};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     gp_tfree(t, all[i]);
 }

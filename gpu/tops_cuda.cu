@@ -287,6 +287,18 @@ __global__ void k_part(T *g, int acc, const T *gy, size_t off, size_t np, size_t
   }
 }
 
+/* e[k] = cos(c w_k), e[half + k] = sin(c w_k), w_k = exp(-ln(10000) k / half), in double as
+ * the CPU tables compute it, rounded to T */
+template <typename T> __global__ void k_time_embed(T *e, double c, size_t half)
+{
+  GRID_STRIDE(k, half)
+  {
+    double w = exp(-log(10000.0) * (double)k / (double)half), a = c * w;
+    e[k] = (T)cos(a);
+    e[half + k] = (T)sin(a);
+  }
+}
+
 /* ---- the table ---- */
 
 #define TP(x) ((T *)(x))
@@ -579,6 +591,13 @@ static void t_split(adeis_tbe_p be, void *ga, int acca, void *gb, int accb, cons
     k_part<T><<<LAUNCH(batch * nb)>>>(TP(gb), accb, CTP(gy), na, nb, na + nb, batch * nb);
 }
 
+template <typename T> static void t_time_embed(adeis_tbe_p be, void *e, double c, size_t e_dim)
+{
+  (void)be;
+  if (e_dim / 2)
+    k_time_embed<T><<<LAUNCH(e_dim / 2)>>>(TP(e), c, e_dim / 2);
+}
+
 template <typename T> static adeis_tops make_tops(const char *name, mpfr_prec_t prec)
 {
   adeis_tops o;
@@ -610,6 +629,7 @@ template <typename T> static adeis_tops make_tops(const char *name, mpfr_prec_t 
   o.up2_vjp = t_up2_vjp<T>;
   o.concat = t_concat<T>;
   o.split = t_split<T>;
+  o.time_embed = t_time_embed<T>;
   return o;
 }
 

@@ -160,8 +160,12 @@ void adeis_time_embed(adeis_tbe_p be, void *e, mpfr_srcptr t, size_t e_dim)
     time_embed_mpfr(be, e, t, half);
     return;
   }
-  /* built on the host and stored with one from_double (one transfer for device tables) */
   double c = 1000.0 * mpfr_get_d(t, MPFR_RNDN), v[2 * EMBED_STACK];
+  if (be->ops->time_embed) { /* computed where the array lives (the CUDA tables) */
+    be->ops->time_embed(be, e, c, e_dim);
+    return;
+  }
+  /* built on the host and stored with one from_double */
   double *buf = e_dim <= 2 * EMBED_STACK ? v : malloc(e_dim * sizeof *buf);
   for (size_t k = 0; k < half; k++) {
     double w = exp(-log(10000.0) * (double)k / (double)half), a = c * w;
