@@ -1,6 +1,6 @@
 /* Vector backend: an ops table in the manner of SUNDIALS' N_Vector.
  * Solvers and models touch storage only through these functions, so the same
- * algorithm runs on float, double and MPFR (and later CUDA) storage.
+ * algorithm runs on float, double and MPFR storage, and on CUDA devices (gpu/, docs/gpu.md).
  * A backend is chosen by name from a registry (adeis_backend_types); its precision is a
  * separate setting. Scalar coefficients always arrive as MPFR numbers; each backend rounds
  * them once per call. Copies between backends go through bulk import/export of arrays,
