@@ -21,6 +21,16 @@ typedef struct adeis_grad_request {
   int sde;
   double tol;                    /* adaptive methods: relative and absolute tolerance */
   unsigned quantities;           /* bits 1 << ADEIS_Q_*: what to compute (0 = all); x_T always */
+  adeis_store store;             /* dto-* methods: storage policy (NONE there means all) */
+  double zeta;                   /* dto-* with store reversible: coupling constant, default 0.999 */
+  int discrete_error;            /* also compute rel_error_discrete (one more run) */
+  /* References (runs/reference.h): computed from the problem's source for the quantities
+   * without an exact value; want_reference 1 computes them for every quantity (tests),
+   * -1 never. spec NULL: no reference, and no oracle states for a model without a flow. */
+  const adeis_problem_spec *spec;
+  int want_reference;
+  double ref_tol;                /* target of the reference's error estimate (0: default) */
+  size_t ref_max_steps;          /* bound on its finest level (0: default) */
 } adeis_grad_request;
 
 /* Smallest tolerance the adaptive (double) methods accept: below it they only grind. */
@@ -29,15 +39,25 @@ typedef struct adeis_grad_request {
 typedef struct adeis_grad_result {
   adeis_vec *grad[ADEIS_Q_COUNT];    /* NULL for quantities not requested */
   adeis_vec *exact[ADEIS_Q_COUNT];   /* NULL where no exact value exists */
-  mpfr_t rel_error[ADEIS_Q_COUNT];   /* NaN where exact is NULL */
+  adeis_vec *reference[ADEIS_Q_COUNT];   /* NULL where no reference was computed */
+  mpfr_t reference_error[ADEIS_Q_COUNT]; /* its relative error estimate; NaN where none */
+  size_t reference_steps;            /* steps of the reference's finest level (0: none) */
+  double states_error;               /* oracle states from a forward solve: its estimate, else NaN */
+  mpfr_t rel_error[ADEIS_Q_COUNT];   /* against exact, else against reference; NaN where neither */
   adeis_vec *x0;                     /* the x(t_end) the loss was taken at */
   adeis_vec *x_T_backsolved;         /* backsolve mode: the reconstructed x_T, else NULL */
   unsigned long nfe, nvjp;
+  size_t peak_vectors;               /* state-sized vectors held at once (docs/solvers.md) */
+  double peak_bytes;                 /* those, plus the z and theta accumulators, in bytes */
+  /* against the discrete gradient of the sampler the method differentiates (dto-*) or reads
+   * its states from (others), store-all at the same N; NaN where there is none */
+  mpfr_t rel_error_discrete[ADEIS_Q_COUNT];
+  double reconstruction_error;       /* reversible: |x_T rebuilt - x_T|/|x_T|; else NaN */
   double seconds;                    /* wall time of the solve */
   int initialised;
 } adeis_grad_result;
 
-/* Defaults: uniform-lambda, 256 bits, oracle, ODE, tol 1e-8. */
+/* Defaults: uniform-lambda, 256 bits, oracle, ODE, tol 1e-8, zeta 0.999. */
 void adeis_grad_request_init(adeis_grad_request *rq);
 
 /* Validate a request (method name, steps, precision, state/SDE/method compatibility).
@@ -54,5 +74,26 @@ int adeis_grad_request_backend(const adeis_grad_request *rq, adeis_backend *be);
 int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
                        adeis_grad_result *res);
 void adeis_grad_result_clear(adeis_grad_result *res);
+
+/* The storage policy a request runs with: its own, or "all" for a dto-* method without one
+ * (kind NONE for other methods). */
+adeis_store adeis_grad_store(const adeis_grad_request *rq);
+/* The discrete adjoint a request is compared with for rel_error_discrete (NULL: none):
+ * dto-* methods their own sampler's store-all run (the coupled sampler for reversible),
+ * other ODE methods dto-<their forward sampler>. */
+const adeis_method *adeis_grad_discrete_method(const adeis_grad_request *rq);
+/* 1 when the model gives quantity q an exact value (ODE: a flow and exact ODE gradients; SDE:
+ * exact SDE gradients, for x_T and z only); the other quantities are measured against a
+ * reference (runs/reference.h). */
+int adeis_grad_has_exact(const adeis_model *m, int sde, int q);
+
+/* The reference floor of quantity q for runs of this problem on this grid, precision,
+ * equation and state mode: 10x the reference's relative error estimate (read from the disk
+ * cache, or computed), and in oracle mode for a model without a flow at least 10x the
+ * estimate of the forward solve its states come from; 0 where q has an exact value.
+ * Returns 0 or an error status. */
+int adeis_grad_reference_floor(const adeis_problem_spec *spec, adeis_grid_kind grid,
+                               long precision, int sde, adeis_state_mode state, int q,
+                               double *floor);
 
 #endif
