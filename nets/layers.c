@@ -4,6 +4,9 @@
 
 #include <string.h>
 #include <math.h>
+#include <stdlib.h>
+
+#define EMBED_STACK 256 /* half-sizes of the time embedding built on the stack */
 
 void adeis_linear_fwd(adeis_tbe_p be, void *y, const void *x, const void *w, const void *b,
                       size_t batch, size_t in, size_t out)
@@ -285,12 +288,26 @@ void adeis_time_embed(adeis_tbe_p be, void *e, mpfr_srcptr t, size_t e_dim)
     time_embed_mpfr(be, e, t, half);
     return;
   }
-  double c = 1000.0 * mpfr_get_d(t, MPFR_RNDN), v[2];
-  for (size_t k = 0; k < half; k++) {
-    double w = exp(-log(10000.0) * (double)k / (double)half);
-    v[0] = cos(c * w);
-    v[1] = sin(c * w);
-    be->ops->from_double(be, adeis_tat(be, e, k), &v[0], 1);
-    be->ops->from_double(be, adeis_tat(be, e, half + k), &v[1], 1);
+  double c = 1000.0 * mpfr_get_d(t, MPFR_RNDN), v[2 * EMBED_STACK];
+  if (be->ops->time_embed) { /* computed where the array lives (the CUDA tables) */
+    be->ops->time_embed(be, e, c, e_dim);
+    return;
   }
+  /* built on the host and stored with one from_double */
+  double *buf = e_dim <= 2 * EMBED_STACK ? v : malloc(e_dim * sizeof *buf);
+  for (size_t k = 0; k < half; k++) {
+    double w = exp(-log(10000.0) * (double)k / (double)half), a = c * w;
+    if (buf) {
+      buf[k] = cos(a);
+      buf[half + k] = sin(a);
+    } else { /* out of memory for a large embedding: element by element */
+      double ck = cos(a), sk = sin(a);
+      be->ops->from_double(be, adeis_tat(be, e, k), &ck, 1);
+      be->ops->from_double(be, adeis_tat(be, e, half + k), &sk, 1);
+    }
+  }
+  if (buf)
+    be->ops->from_double(be, e, buf, 2 * half);
+  if (buf != v)
+    free(buf);
 }
