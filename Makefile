@@ -8,6 +8,9 @@ CC ?= cc
 PREFIX ?= /usr/local
 PKGS := gsl mpfr inih
 TEST_PKGS := criterion
+# nets/: float and double tensor ops on OpenBLAS, safetensors headers with jansson. OpenBLAS
+# comes first so that cblas_* resolve to it, not to GSL's reference libgslcblas.
+PKGS := openblas jansson $(PKGS)
 
 # DEPS_PREFIX=DIR: build against libraries unpacked into DIR (scripts/unpack-debs.sh), as
 # on a machine without package access: pkg-config looks only there and the programs get
@@ -40,6 +43,7 @@ CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -Wall -Wextra -Werror -fo
 LDFLAGS_ALL = -fopenmp $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard core/*.c analytic/*.c solvers/*.c runs/*.c studies/*.c plots/*.c))
+LIB_SRC += $(sort $(wildcard nets/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
@@ -48,6 +52,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 HEADERS := $(wildcard core/*.h analytic/*.h solvers/*.h runs/*.h studies/*.h plots/*.h cli/*.h tests/*.h)
+HEADERS += $(wildcard nets/*.h nets/*.inc)
 
 VERSION := 0.1.0
 SONAME := libadeis.so.0
@@ -130,7 +135,7 @@ install: all
 	ln -sf $(SHLIB) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libadeis.so
 	install -m 644 adeis.h $(DESTDIR)$(PREFIX)/include/adeis/
-	for d in core analytic solvers runs studies plots; do \
+	for d in core analytic solvers runs studies plots nets; do \
 	  install -d $(DESTDIR)$(PREFIX)/include/adeis/$$d; \
 	  for h in $$d/*.h; do [ -f "$$h" ] && install -m 644 $$h $(DESTDIR)$(PREFIX)/include/adeis/$$d/; done; \
 	done
@@ -142,4 +147,20 @@ check-prefix:
 	sh tests/check-prefix.sh
 
 clean:
-	rm -rf build build-san build-prefix
+	rm -rf build build-san build-prefix build-fuzz
+
+# fuzz-nets: the safetensors reader and network loader under libFuzzer (clang, ASan, UBSan),
+# built into build-fuzz/, run for FUZZ_SECONDS (default 60) from the seeds in fuzz/corpus/.
+FUZZ_SECONDS ?= 60
+FUZZ_NETS_SRC := fuzz/fuzz_safetensors.c $(sort $(wildcard nets/*.c)) core/status.c
+FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -fsanitize=fuzzer,address,undefined \
+  -fno-sanitize-recover=undefined -Wall -Wextra -Werror -Wno-unknown-pragmas -Wno-source-uses-openmp
+.PHONY: fuzz-nets
+build-fuzz/fuzz_safetensors: $(FUZZ_NETS_SRC) $(wildcard nets/*.h nets/*.inc) | deps
+	@mkdir -p build-fuzz
+	clang $(FUZZ_FLAGS) $(DEP_CFLAGS) $(FUZZ_NETS_SRC) -o $@ $(DEP_LIBS)
+
+fuzz-nets: build-fuzz/fuzz_safetensors
+	@mkdir -p build-fuzz/corpus-safetensors
+	build-fuzz/fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+	  -print_final_stats=1 build-fuzz/corpus-safetensors fuzz/corpus/safetensors
