@@ -4,6 +4,7 @@
  *     three-vector linear combination of the same length (the memory floor);
  *  2. MPFR 256 bits: adjdeis-2m, N = 4096, d = 16, oracle states, one gradient. */
 #include "../analytic/gaussian.h"
+#include "backends.h"
 #include "../core/status.h"
 #include "../solvers/forward.h"
 #include "../runs/grad.h"
@@ -373,5 +374,5 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench: cannot write %s\n", out);
     return 2;
   }
-  return 0;
+  return adeis_bench_backends(out) == 0 ? 0 : 2;
 }

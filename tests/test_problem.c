@@ -437,7 +437,7 @@ Test(problem, build_rejects_precision_out_of_range)
   adeis_problem_spec sp;
   cr_assert_eq(load_text(tenths, &sp), ADEIS_OK);
   adeis_problem pb;
-  cr_assert_eq(adeis_problem_build(&sp, 52, &pb), ADEIS_EINPUT);
+  cr_assert_eq(adeis_problem_build(&sp, 23, &pb), ADEIS_EINPUT);
   adeis_problem_clear(&pb);
   cr_assert_eq(adeis_problem_build(&sp, 65537, &pb), ADEIS_EINPUT);
   adeis_problem_clear(&pb);

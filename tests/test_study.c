@@ -232,7 +232,7 @@ Test(study, parser_errors)
   load_fails("[study]\nproblem = p/bad.ini\n" STEPS METHODS, "s.ini:2: study.problem:",
              "bad.ini:2: problem.dim");
   load_fails("[study]\n" STEPS METHODS, "s.ini:1: study.problem: missing", NULL);
-  load_fails(HEAD "precision = 52\n" STEPS METHODS, "s.ini:3: study.precision: expected", NULL);
+  load_fails(HEAD "precision = 23\n" STEPS METHODS, "s.ini:3: study.precision: expected", NULL);
   load_fails(HEAD "precision = 256 65537\n" STEPS METHODS, "s.ini:3: study.precision:", "65537");
   load_fails(HEAD "precision = 256 256\n" STEPS METHODS, "s.ini:3: study.precision: '256' listed "
                                                          "twice", NULL);
