@@ -4,7 +4,7 @@
 #   scripts/install-deps.sh cluster   only what make check-cluster adds: a local Slurm
 #                                     (slurm-wlm, munge; scripts/slurm-local.sh)
 set -eu
-pkgs="build-essential pkg-config libgsl-dev libmpfr-dev libgmp-dev libcriterion-dev libinih-dev gnuplot-nox libopenblas-dev libjansson-dev clang"
+pkgs="build-essential pkg-config libgsl-dev libmpfr-dev libgmp-dev libcriterion-dev libinih-dev gnuplot-nox libopenblas-dev libjansson-dev clang zlib1g-dev dataset-fashion-mnist"
 if [ "${1:-}" = cluster ]; then
   pkgs="slurm-wlm munge"
 fi
