@@ -24,6 +24,9 @@ static const char grad_usage[] =
   "  --state MODE       oracle (default) | cached | backsolve\n"
   "  --sde              gradient through the reverse SDE (default: the PF-ODE)\n"
   "  --tol TOL          tolerance of the adaptive methods, default 1e-8\n"
+  "  --store POLICY     dto-* methods: all (default) | checkpoint[:S] | reversible\n"
+  "                     (reversible: dto-dpm-1 and dto-dpm-2s)\n"
+  "  --zeta Z           coupling constant of --store reversible, in (0, 1], default 0.999\n"
   "  --json             print one JSON object instead of the table\n"
   "  -h, --help         print this help\n\n"
   "Exit codes: 0 success, 2 bad input, 3 numerical failure or out of memory.\n";
@@ -31,10 +34,11 @@ static const char grad_usage[] =
 typedef struct grad_opts {
   adeis_grad_request rq;
   const char *problem;
-  int json, have_steps, have_state, have_precision;
+  int json, have_steps, have_state, have_precision, have_store, have_zeta;
 } grad_opts;
 
-enum { O_PROBLEM = 256, O_METHOD, O_STEPS, O_GRID, O_PRECISION, O_STATE, O_SDE, O_TOL, O_JSON };
+enum { O_PROBLEM = 256, O_METHOD, O_STEPS, O_GRID, O_PRECISION, O_STATE, O_SDE, O_TOL, O_JSON,
+       O_STORE, O_ZETA };
 
 static const struct option grad_long_opts[] = {
   {"problem", required_argument, NULL, O_PROBLEM},
@@ -46,6 +50,8 @@ static const struct option grad_long_opts[] = {
   {"sde", no_argument, NULL, O_SDE},
   {"tol", required_argument, NULL, O_TOL},
   {"json", no_argument, NULL, O_JSON},
+  {"store", required_argument, NULL, O_STORE},
+  {"zeta", required_argument, NULL, O_ZETA},
   {"help", no_argument, NULL, 'h'},
   {NULL, 0, NULL, 0},
 };
@@ -105,6 +111,38 @@ static int set_tol(grad_opts *o, const char *arg)
                         "in double), got '%s'", ADEIS_TOL_MIN, arg);
 }
 
+static int set_store(grad_opts *o, const char *arg)
+{
+  o->have_store = 1;
+  if (adeis_store_parse(arg, &o->rq.store) == 0)
+    return 0;
+  return cli_bad_option("grad", "--store", "expected all, checkpoint, checkpoint:S (S in 1..%lu) "
+                        "or reversible, got '%s'", ADEIS_SNAPSHOTS_MAX, arg);
+}
+
+static int set_zeta(grad_opts *o, const char *arg)
+{
+  o->have_zeta = 1;
+  if (cli_parse_double(arg, &o->rq.zeta) == 0 && o->rq.zeta > 0 && o->rq.zeta <= 1)
+    return 0;
+  return cli_bad_option("grad", "--zeta", "expected a coupling constant in (0, 1], got '%s'", arg);
+}
+
+/* --store and --zeta belong to the discrete adjoints (--zeta to --store reversible) */
+static int check_discrete_options(const grad_opts *o, const adeis_method *m)
+{
+  int discrete = m && (m->flags & ADEIS_METHOD_DISCRETE);
+  if (o->have_store && m && !discrete)
+    return cli_bad_option("grad", "--store", "%s is not a discrete adjoint; --store is for the "
+                          "dto-* methods", m->name);
+  if (o->have_zeta && m && !discrete)
+    return cli_bad_option("grad", "--zeta", "%s is not a discrete adjoint; --zeta is for the "
+                          "dto-* methods with --store reversible", m->name);
+  if (o->have_zeta && discrete && o->rq.store.kind != ADEIS_STORE_REVERSIBLE)
+    return cli_bad_option("grad", "--zeta", "only --store reversible takes a coupling constant");
+  return 0;
+}
+
 static int set_option(grad_opts *o, int c, const char *arg)
 {
   switch (c) {
@@ -117,6 +155,8 @@ static int set_option(grad_opts *o, int c, const char *arg)
   case O_SDE: o->rq.sde = 1; return 0;
   case O_TOL: return set_tol(o, arg);
   case O_JSON: o->json = 1; return 0;
+  case O_STORE: return set_store(o, arg);
+  case O_ZETA: return set_zeta(o, arg);
   default: return 2;
   }
 }
@@ -156,6 +196,10 @@ static int parse_grad_options(grad_opts *o, int argc, char **argv)
   const adeis_method *m = o->rq.method ? adeis_method_lookup(o->rq.method) : NULL;
   if (m && (m->flags & ADEIS_METHOD_DOUBLE_ONLY) && !o->have_precision)
     o->rq.precision = 53; /* the adaptive GSL methods run in double: choose it for them */
+  if (m && (m->flags & ADEIS_METHOD_DISCRETE) && !o->have_state)
+    o->rq.state = ADEIS_STATE_CACHED; /* a discrete adjoint reads its own sampler's states */
+  if ((rc = check_discrete_options(o, m)))
+    return rc;
   return check_required(o);
 }
 
@@ -217,6 +261,47 @@ static void json_errors(const adeis_grad_result *res, int digits)
   putchar('}');
 }
 
+static void json_discrete_errors(const adeis_grad_result *res, int digits)
+{
+  int any = 0;
+  for (int q = 0; q < ADEIS_Q_COUNT; q++)
+    any |= res->grad[q] && mpfr_number_p(res->rel_error_discrete[q]);
+  printf(",\n  \"rel_error_discrete\": ");
+  if (!any) {
+    fputs("null", stdout);
+    return;
+  }
+  putchar('{');
+  for (int q = 0; q < ADEIS_Q_COUNT; q++) {
+    printf("%s\"%s\": ", q ? ", " : "", adeis_quantity_names[q]);
+    if (res->grad[q] && mpfr_number_p(res->rel_error_discrete[q]))
+      mpfr_printf("\"%.*Re\"", digits - 1, res->rel_error_discrete[q]);
+    else
+      fputs("null", stdout);
+  }
+  putchar('}');
+}
+
+/* The memory and discrete-adjoint keys (docs/solvers.md) */
+static void json_discrete(const adeis_grad_request *rq, const adeis_grad_result *res, int digits)
+{
+  adeis_store st = adeis_grad_store(rq);
+  char name[64];
+  if (st.kind == ADEIS_STORE_NONE) {
+    printf(",\n  \"store\": null");
+  } else {
+    adeis_store_format(name, sizeof name, &st, rq->steps);
+    printf(",\n  \"store\": \"%s\"", name);
+  }
+  printf(",\n  \"peak_vectors\": %zu,\n  \"peak_bytes\": %.0f", res->peak_vectors,
+         res->peak_bytes);
+  json_discrete_errors(res, digits);
+  if (isnan(res->reconstruction_error))
+    printf(",\n  \"reconstruction_error\": null");
+  else
+    printf(",\n  \"reconstruction_error\": \"%.17g\"", res->reconstruction_error);
+}
+
 static void print_json(const adeis_grad_request *rq, const adeis_grad_result *res)
 {
   int digits = digits_for(rq->precision);
@@ -229,6 +314,9 @@ static void print_json(const adeis_grad_request *rq, const adeis_grad_result *re
   json_vecs("grad", res->grad, digits);
   json_vecs("exact", res->exact, digits);
   json_errors(res, digits);
+  json_discrete(rq, res, digits);
+  printf(",\n  \"backend\": \"%s\",\n  \"reference\": null,\n  \"reference_error\": null",
+         rq->precision == 53 ? "double" : "mpfr");
   puts("\n}");
 }
 
@@ -243,6 +331,16 @@ static void print_header(const adeis_grad_request *rq, const adeis_grad_result *
   printf("equation   %s\n", rq->sde ? "sde (reverse SDE)" : "ode (PF-ODE)");
   printf("nfe        %lu\n", res->nfe);
   printf("nvjp       %lu\n", res->nvjp);
+  adeis_store st = adeis_grad_store(rq);
+  if (st.kind != ADEIS_STORE_NONE) {
+    char name[64];
+    adeis_store_format(name, sizeof name, &st, rq->steps);
+    printf("store      %s\n", name);
+  }
+  printf("memory     %zu state vectors at peak, %.0f bytes\n", res->peak_vectors, res->peak_bytes);
+  if (!isnan(res->reconstruction_error))
+    printf("x_T back   relative error %.6e of the x_T reconstructed by the reversible sweep\n",
+           res->reconstruction_error);
   printf("seconds    %.3g\n", res->seconds);
 }
 
@@ -262,9 +360,13 @@ static void print_quantity(int q, const adeis_grad_result *res, mpfr_ptr a, mpfr
   }
   double err = mpfr_get_d(res->rel_error[q], MPFR_RNDN);
   if (e && !isnan(err))
-    printf("%-6s %5s  relative error %.6e\n\n", "", "", err);
+    printf("%-6s %5s  relative error %.6e\n", "", "", err);
   else
-    printf("%-6s %5s  relative error n/a\n\n", "", "");
+    printf("%-6s %5s  relative error n/a\n", "", "");
+  double ed = mpfr_get_d(res->rel_error_discrete[q], MPFR_RNDN);
+  if (g && !isnan(ed))
+    printf("%-6s %5s  vs discrete    %.6e\n", "", "", ed);
+  putchar('\n');
 }
 
 /* backsolve: how well the noise-ward integration reproduced x_T */
@@ -345,6 +447,7 @@ int adeis_cmd_grad(int argc, char **argv)
   grad_opts o;
   memset(&o, 0, sizeof o);
   adeis_grad_request_init(&o.rq);
+  o.rq.discrete_error = 1;
   int rc = parse_grad_options(&o, argc, argv);
   if (rc)
     return rc < 0 ? 0 : rc;

@@ -22,6 +22,7 @@ static const char *family_name(adeis_method_family f)
   case ADEIS_FAMILY_ADJDEIS: return "adjdeis";
   case ADEIS_FAMILY_RK: return "rk";
   case ADEIS_FAMILY_ADAPTIVE: return "adaptive";
+  case ADEIS_FAMILY_DTO: return "discrete";
   }
   return "?";
 }

@@ -26,7 +26,7 @@ static const char study_usage[] =
   "  -q, --quiet        no progress line on stderr\n"
   "  -f, --force        recompute every point, even those already in DIR/points, and\n"
   "                     replace DIR/study.ini when it is another study's\n"
-  "      --latex        also the cairolatex figure (convergence-latex.tex)\n"
+  "      --latex        also convergence-latex.tex and work-precision-latex.tex\n"
   "      --no-plots     write the CSV files only (no tables, figures or gnuplot)\n"
   "      --shard K/N    compute only the points of shard K of N (0 <= K < N) into\n"
   "                     DIR/points/; shards may run at the same time (docs/cluster.md)\n"
@@ -61,7 +61,7 @@ static const char plot_usage[] =
   "Redraw the tables and figures of a study folder from its errors.csv and orders.csv\n"
   "(table.md, table.tex, convergence.{png,pdf,svg}, work-precision.{png,pdf}).\n\n"
   "options:\n"
-  "      --latex        also the cairolatex figure (convergence-latex.tex)\n"
+  "      --latex        also convergence-latex.tex and work-precision-latex.tex\n"
   "  -h, --help         print this help\n\n"
   "Exit codes: 0 success, 2 bad input, 3 gnuplot failed.\n";
 

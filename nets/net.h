@@ -112,6 +112,8 @@ int adeis_net_save(const adeis_net *net, const char *path, int f64);
 adeis_net_ws *adeis_net_ws_alloc(const adeis_net *net, size_t batch);
 void adeis_net_ws_free(adeis_net_ws *ws);
 size_t adeis_net_ws_batch(const adeis_net_ws *ws);
+/* Bytes a workspace for `batch` samples takes (without allocating it), for memory limits. */
+double adeis_net_ws_bytes(const adeis_net *net, size_t batch);
 
 enum {
   ADEIS_NET_EPS = 1u,     /* write eps */

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXBUF 160
-
 /* Saved activations of one residual block. */
 typedef struct res_save {
   const void *x;
@@ -18,9 +16,11 @@ typedef struct res_save {
 struct adeis_net_ws {
   const adeis_net *net;
   size_t batch;
-  void *buf[MAXBUF];
-  size_t nbuf[MAXBUF], count;
+  void **buf;         /* every allocation, to free */
+  size_t *nbuf, count, cap;
   int failed;
+  int counting;       /* only add up the sizes (adeis_net_ws_bytes) */
+  double elements;
   /* shared by both architectures */
   void *e, *t1, *st1, *temb, *emb, *se, *zeros, *y;
   void *gse, *gtemb, *gst1;
@@ -35,10 +35,25 @@ struct adeis_net_ws {
 
 static void *take(adeis_net_ws *ws, size_t n)
 {
+  static char placeholder;
   const adeis_tbe *be = &ws->net->be;
-  if (ws->failed || ws->count == MAXBUF) {
-    ws->failed = 1;
+  ws->elements += (double)n;
+  if (ws->counting)
+    return &placeholder;
+  if (ws->failed)
     return NULL;
+  if (ws->count == ws->cap) {
+    size_t cap = ws->cap ? 2 * ws->cap : 64;
+    void **b = realloc(ws->buf, cap * sizeof *b);
+    if (b)
+      ws->buf = b;
+    size_t *nb = b ? realloc(ws->nbuf, cap * sizeof *nb) : NULL;
+    if (!nb) {
+      ws->failed = 1;
+      return NULL;
+    }
+    ws->nbuf = nb;
+    ws->cap = cap;
   }
   void *p = be->ops->alloc(be, n);
   if (!p) {
@@ -56,6 +71,8 @@ void adeis_net_ws_free(adeis_net_ws *ws)
     return;
   for (size_t i = 0; i < ws->count; i++)
     ws->net->be.ops->free(&ws->net->be, ws->buf[i], ws->nbuf[i]);
+  free(ws->buf);
+  free(ws->nbuf);
   free(ws->h);
   free(ws);
 }
@@ -139,14 +156,10 @@ static void mlp_alloc(adeis_net_ws *ws)
   ws->gh = take(ws, B * W);
 }
 
-adeis_net_ws *adeis_net_ws_alloc(const adeis_net *net, size_t batch)
+static void ws_take_all(adeis_net_ws *ws)
 {
-  adeis_net_ws *ws = calloc(1, sizeof *ws);
-  if (!ws)
-    return NULL;
-  ws->net = net;
-  ws->batch = batch;
-  size_t B = batch, E = (size_t)net->hp.emb_dim, H = (size_t)net->hp.hidden;
+  const adeis_net *net = ws->net;
+  size_t B = ws->batch, E = (size_t)net->hp.emb_dim, H = (size_t)net->hp.hidden;
   ws->e = take(ws, E);
   ws->t1 = take(ws, H);
   ws->st1 = take(ws, H);
@@ -162,6 +175,27 @@ adeis_net_ws *adeis_net_ws_alloc(const adeis_net *net, size_t batch)
     mlp_alloc(ws);
   else
     unet_alloc(ws);
+}
+
+double adeis_net_ws_bytes(const adeis_net *net, size_t batch)
+{
+  adeis_net_ws ws = {.net = net, .batch = batch, .counting = 1};
+  ws_take_all(&ws);
+  free(ws.h);
+  double per = (double)net->be.ops->esize;
+  if (net->be.ops->fixed_prec == 0)
+    per += 8.0 * (double)((net->be.prec + 63) / 64);
+  return ws.elements * per;
+}
+
+adeis_net_ws *adeis_net_ws_alloc(const adeis_net *net, size_t batch)
+{
+  adeis_net_ws *ws = calloc(1, sizeof *ws);
+  if (!ws)
+    return NULL;
+  ws->net = net;
+  ws->batch = batch;
+  ws_take_all(ws);
   if (ws->failed) {
     adeis_net_ws_free(ws);
     adeis_set_error("out of memory allocating a network workspace for batch %zu", batch);

@@ -1,41 +1,42 @@
-/* Figure data (errors-Q.dat, guides-Q.dat) and the gnuplot scripts that draw them
- * (convergence.gp, work-precision.gp). The scripts name their files relative to their
- * own folder, so `gnuplot convergence.gp` re-runs them there. */
-#include "report.h"
+/* The gnuplot scripts convergence.gp and work-precision.gp, written from the figure's
+ * model (figmodel.h) and drawing errors-Q.dat and guides-Q.dat (figmodel.c). The scripts
+ * name their files relative to their own folder, so `gnuplot convergence.gp` re-runs them
+ * there.
+ *
+ * The rules the figures follow (docs/figures.md, "What a figure shows"):
+ * - colour encodes the method (or, with one method, the field with most values); the other
+ *   varying fields (state, schedule, grid, ...) get one row of panels each; columns are
+ *   the gradients. Curves that coincide are drawn thinner, dashed and with smaller marks
+ *   on top of the earlier ones, so both stay visible.
+ * - filled marks: points of the order fit; open marks: points left out as pre-asymptotic;
+ *   a cross: points left out at a precision floor. Lines of the unit roundoff 2^-bits.
+ * - the expected order as a dashed line of that slope over the fitted range, offset from
+ *   the data to where it touches no curve, labelled "order p".
+ * - every panel spans the same number of decades with the same ticks; the ranges are
+ *   padded so no mark touches the frame; the legend and the setting sit outside the
+ *   panels. */
+#include "figmodel.h"
 
 #include "../core/status.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* Okabe-Ito colours (colour-blind safe) and filled then open point types. */
+/* Okabe-Ito colours (colour-blind safe); filled and open point types of one shape. */
 static const char *const colours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
                                       "#E69F00", "#56B4E9", "#000000", "#999933"};
-static const int point_types[] = {7, 5, 9, 11, 13, 15, 6, 4, 8, 10, 12, 14};
+static const int filled_pt[] = {7, 5, 9, 11, 13, 15};
+static const int open_pt[] = {6, 4, 8, 10, 12, 14};
 #define N_COLOURS (sizeof colours / sizeof *colours)
-#define N_POINT_TYPES (sizeof point_types / sizeof *point_types)
+#define N_SHAPES (sizeof filled_pt / sizeof *filled_pt)
+#define FLOOR_PT 2 /* a cross */
+#define GUIDE_COLOUR "#444444"
 
 static const char *const panel_titles[ADEIS_REPORT_N_QUANTITIES] = {"∂L/∂x_T", "∂L/∂z", "∂L/∂θ"};
 static const char *const panel_titles_tex[ADEIS_REPORT_N_QUANTITIES] = {
     "$\\partial L/\\partial x_T$", "$\\partial L/\\partial z$", "$\\partial L/\\partial \\theta$"};
-
-const char *adeis_report_figure_name(adeis_report_figure fig)
-{
-  return fig == ADEIS_REPORT_CONVERGENCE ? "convergence" : "work-precision";
-}
-
-static long cost(const adeis_report_error_row *row) { return row->nfe + row->nvjp; }
-
-static int positive(double e) { return isfinite(e) && e > 0; }
-
-static int is_used(const adeis_report_order_row *o, long n)
-{
-  for (size_t i = 0; o && i < o->n_used; i++)
-    if (o->used[i] == n)
-      return 1;
-  return 0;
-}
 
 static int write_status(FILE *f)
 {
@@ -53,97 +54,6 @@ static void comment_text(FILE *f, const char *s)
     fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
 }
 
-/* ---- errors-Q.dat ---- */
-
-static void dat_block(FILE *f, const adeis_report_results *r, const adeis_report_series *se,
-                      adeis_report_quantity q, size_t index)
-{
-  const adeis_report_curve *c = &se->curve[q];
-  fprintf(f, "%s# index %zu: ", index ? "\n\n" : "", index);
-  comment_text(f, se->label);
-  fputc('\n', f);
-  for (size_t j = 0; j < c->n_points; j++) {
-    const adeis_report_error_row *row = &r->errors[c->points[j]];
-    if (isfinite(row->rel_error))
-      fprintf(f, "%ld %.6e", row->steps, row->rel_error);
-    else
-      fprintf(f, "%ld NaN", row->steps);
-    fprintf(f, " %ld %ld %ld %.6f %d\n", cost(row), row->nfe, row->nvjp, row->seconds,
-            is_used(c->order, row->steps));
-  }
-}
-
-int adeis_report_dat_write(FILE *f, const adeis_report_results *r, const adeis_report_series_set *s,
-                           adeis_report_quantity q)
-{
-  fprintf(f, "# errors-%s.dat: relative error of dL/d%s, written by adeis from errors.csv\n",
-          adeis_report_quantity_name(q), adeis_report_quantity_name(q));
-  fputs("# one gnuplot index block per series; NaN: no finite error\n"
-        "# columns: N rel_error NFE+NVJP NFE NVJP seconds used_in_fit\n",
-        f);
-  size_t index = 0;
-  for (size_t i = 0; i < s->n_series; i++)
-    if (s->series[i].curve[q].n_points)
-      dat_block(f, r, &s->series[i], q, index++);
-  return write_status(f);
-}
-
-/* ---- guides-Q.dat ---- */
-
-/* The anchor of c's guide: its last used point with a finite positive error. */
-static const adeis_report_error_row *guide_anchor(const adeis_report_curve *c,
-                                                  const adeis_report_results *r)
-{
-  if (!c->order || !c->n_points)
-    return NULL;
-  for (size_t j = c->n_points; j-- > 0;) {
-    const adeis_report_error_row *row = &r->errors[c->points[j]];
-    if (is_used(c->order, row->steps) && positive(row->rel_error))
-      return row;
-  }
-  return NULL;
-}
-
-/* The guide's value at N = n and at cost c: anchor error times (n/N_a)^-p, (c/c_a)^-p. */
-static void guide_point(FILE *f, const adeis_report_error_row *a, const adeis_report_error_row *row,
-                        double p)
-{
-  double by_n = a->rel_error * pow((double)row->steps / (double)a->steps, -p);
-  double by_cost = cost(a) > 0 && cost(row) > 0
-                       ? a->rel_error * pow((double)cost(row) / (double)cost(a), -p)
-                       : NAN;
-  fprintf(f, "%ld %ld %.6e ", row->steps, cost(row), by_n);
-  if (isfinite(by_cost))
-    fprintf(f, "%.6e\n", by_cost);
-  else
-    fputs("NaN\n", f);
-}
-
-int adeis_report_guides_write(FILE *f, const adeis_report_results *r,
-                              const adeis_report_series_set *s, adeis_report_quantity q)
-{
-  fprintf(f,
-          "# guides-%s.dat: lines of the expected order (orders.csv) through each\n"
-          "# series' last used point, written by adeis; one gnuplot index block per\n"
-          "# series that has one\n"
-          "# columns: N NFE+NVJP error_at_N error_at_NFE+NVJP\n",
-          adeis_report_quantity_name(q));
-  size_t index = 0;
-  for (size_t i = 0; i < s->n_series; i++) {
-    const adeis_report_curve *c = &s->series[i].curve[q];
-    const adeis_report_error_row *a = guide_anchor(c, r);
-    if (!a)
-      continue;
-    fprintf(f, "%s# index %zu: ", index ? "\n\n" : "", index);
-    comment_text(f, s->series[i].label);
-    fprintf(f, ", order %g through N = %ld\n", c->order->expected, a->steps);
-    guide_point(f, a, &r->errors[c->points[0]], c->order->expected);
-    guide_point(f, a, &r->errors[c->points[c->n_points - 1]], c->order->expected);
-    index++;
-  }
-  return write_status(f);
-}
-
 /* ---- the scripts ---- */
 
 /* A gnuplot single-quoted string: ' doubled, control characters as spaces. */
@@ -153,6 +63,20 @@ static void gp_string(FILE *f, const char *s)
   for (; *s; s++) {
     if (*s == '\'')
       fputc('\'', f);
+    fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
+  }
+  fputc('\'', f);
+}
+
+/* A gnuplot string shown as enhanced text: its markup characters taken literally. */
+static void gp_string_enhanced(FILE *f, const char *s)
+{
+  fputc('\'', f);
+  for (; *s; s++) {
+    if (*s == '\'')
+      fputc('\'', f);
+    else if (strchr("_^@&{}~\\", *s))
+      fputc('\\', f);
     fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
   }
   fputc('\'', f);
@@ -179,195 +103,724 @@ static void gp_string_tex(FILE *f, const char *s)
   fputc('\'', f);
 }
 
+/* A text built by put(m, ...) as a pair of gnuplot strings: NAME = '...' and
+ * NAME_tex = '...'. */
+static void gp_text_pair(FILE *f, const char *name, const char *plain, const char *tex)
+{
+  fprintf(f, "%s = ", name);
+  gp_string(f, plain);
+  const char *br = strchr(name, '[');
+  fprintf(f, "\n%.*s_tex%s = ", (int)(br ? br - name : (long)strlen(name)), name, br ? br : "");
+  fputc('\'', f);
+  for (const char *p = tex; *p; p++) {
+    if (*p == '\'')
+      fputc('\'', f);
+    fputc((unsigned char)*p < 0x20 ? ' ' : *p, f);
+  }
+  fputs("'\n", f);
+}
+
+/* The value of f for series i, in a memory buffer (caller frees). */
+static char *field_string(const adeis_fig_model *m, size_t i, int f)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&buf, &len);
+  if (!mem)
+    return NULL;
+  adeis_fig_field_text(mem, &m->s->series[i].key, f, m->st);
+  if (fclose(mem) != 0) {
+    free(buf);
+    return NULL;
+  }
+  return buf;
+}
+
+/* "state cached, grid uniform-t" (with names) or "cached, uniform-t": the row's fields. */
+static char *row_string(const adeis_fig_model *m, size_t r, int names)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&buf, &len);
+  if (!mem)
+    return NULL;
+  int first = 1;
+  for (int f = 0; f < ADEIS_FIG_N_FIELDS; f++)
+    if (m->row_field[f]) {
+      fprintf(mem, "%s%s%s", first ? "" : ", ", names ? adeis_fig_field_names[f] : "",
+              names ? " " : "");
+      adeis_fig_field_text(mem, &m->s->series[m->row_rep[r]].key, f, m->st);
+      first = 0;
+    }
+  if (fclose(mem) != 0) {
+    free(buf);
+    return NULL;
+  }
+  return buf;
+}
+
+/* The setting: per field its single value, or how its values are told apart; one part
+ * per field (allocated), plain or for LaTeX. */
+static size_t setting_parts(const adeis_fig_model *m, int tex, char **parts)
+{
+  static const int order[] = {ADEIS_FIG_PROBLEM,   ADEIS_FIG_METHOD, ADEIS_FIG_GRID,
+                              ADEIS_FIG_PRECISION, ADEIS_FIG_SDE,    ADEIS_FIG_STATE};
+  static const char *const plural[ADEIS_FIG_N_FIELDS] = {"methods", "problems",   "grids",
+                                                         "states",  "precisions", "adjoints"};
+  const adeis_report_key *key = m->s->n_series ? &m->s->series[0].key : NULL;
+  size_t n = 0;
+  for (size_t k = 0; key && k < sizeof order / sizeof *order; k++) {
+    int f = order[k];
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem)
+      break;
+    if (m->varies[f])
+      fprintf(mem, "%s: %s", plural[f], f == m->colour_field ? "by colour" : "by row");
+    else if (f == ADEIS_FIG_SDE)
+      fprintf(mem, "%s adjoint", key->sde ? "SDE" : "ODE");
+    else if (f == ADEIS_FIG_PRECISION)
+      fprintf(mem, "%ld-bit arithmetic", key->precision);
+    else if (f == ADEIS_FIG_PROBLEM) {
+      const char *sched = adeis_report_schedule(m->st, key->problem);
+      fprintf(mem, "problem %s", adeis_report_display(m->st, key->problem));
+      if (sched)
+        fprintf(mem, ", schedule %s", sched);
+    } else {
+      fprintf(mem, "%s ", adeis_fig_field_names[f]);
+      adeis_fig_field_text(mem, key, f, m->st);
+    }
+    if (fclose(mem) != 0) {
+      free(buf);
+      break;
+    }
+    if (tex) { /* what LaTeX would read as markup */
+      char *out = NULL;
+      size_t olen = 0;
+      FILE *o = open_memstream(&out, &olen);
+      for (const char *p = buf; o && *p; p++)
+        if (strchr("&%$#_{}", *p))
+          fprintf(o, "\\%c", *p);
+        else if (strchr("\\~^", *p))
+          fputc(' ', o);
+        else
+          fputc(*p, o);
+      free(buf);
+      buf = o && fclose(o) == 0 ? out : (free(out), NULL);
+      if (!buf)
+        break;
+    }
+    parts[n++] = buf;
+  }
+  return n;
+}
+
+/* The lines above the panels: heading, setting and definitions, wrapped at parts to fit
+ * width_chars; plain and LaTeX lines correspond one to one. */
+#define MAX_TOP_LINES 12
+typedef struct top_text {
+  size_t n;
+  char *plain[MAX_TOP_LINES], *tex[MAX_TOP_LINES];
+  char *caption_tex; /* the setting and definitions as one text, for deissetting */
+} top_text;
+
+static size_t text_width(const char *s)
+{
+  size_t n = 0;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xC0) != 0x80; /* UTF-8 characters */
+  return n;
+}
+
+static void top_add(top_text *t, char *const *plain, char *const *tex, size_t n, const char *sep,
+                    const char *sep_tex, size_t width)
+{
+  size_t i = 0;
+  while (i < n && t->n < MAX_TOP_LINES) {
+    char *lp = NULL, *lt = NULL;
+    size_t a = 0, b = 0, used = 0;
+    FILE *mp = open_memstream(&lp, &a), *mt = open_memstream(&lt, &b);
+    if (!mp || !mt) {
+      if (mp)
+        fclose(mp);
+      if (mt)
+        fclose(mt);
+      free(lp);
+      free(lt);
+      return;
+    }
+    size_t first = i;
+    while (i < n && (i == first || used + text_width(sep) + text_width(plain[i]) <= width)) {
+      fprintf(mp, "%s%s", i == first ? "" : sep, plain[i]);
+      fprintf(mt, "%s%s", i == first ? "" : sep_tex, tex[i]);
+      used += (i == first ? 0 : text_width(sep)) + text_width(plain[i]);
+      i++;
+    }
+    fclose(mp);
+    fclose(mt);
+    t->plain[t->n] = lp;
+    t->tex[t->n++] = lt;
+  }
+}
+
+static void top_text_build(top_text *t, const adeis_fig_model *m, const char *title,
+                           double width_px)
+{
+  memset(t, 0, sizeof *t);
+  size_t width = (size_t)(width_px / 7.4);
+  char head[512], head_tex[1024];
+  snprintf(head, sizeof head, "%s: relative error of each gradient against %s", title,
+           m->fig == ADEIS_REPORT_CONVERGENCE ? "steps N" : "cost");
+  size_t k = 0;
+  for (const char *p = head; *p && k + 3 < sizeof head_tex; p++) {
+    if (strchr("&%$#_{}", *p))
+      head_tex[k++] = '\\';
+    head_tex[k++] = strchr("\\~^", *p) ? ' ' : *p;
+  }
+  head_tex[k] = '\0';
+  char *hp = head, *ht = head_tex;
+  top_add(t, &hp, &ht, 1, "", "", width * 11 / 13);
+  char *sp[8] = {0}, *st[8] = {0};
+  size_t np = setting_parts(m, 0, sp), nt = setting_parts(m, 1, st);
+  if (np == nt)
+    top_add(t, sp, st, np, " · ", " $\\cdot$ ", width);
+  /* the definitions, in pieces that wrap on narrow figures */
+  static char *const err_plain[] = {"relative error ‖g − g_ref‖₂ / ‖g_ref‖₂",
+                                    "of the computed gradient g", "against its reference g_ref"};
+  static char *const err_tex[] = {
+      "relative error $\\|g-g_{\\mathrm{ref}}\\|_2/\\|g_{\\mathrm{ref}}\\|_2$",
+      "of the computed gradient $g$", "against its reference $g_{\\mathrm{ref}}$"};
+  static char *const cost_plain[] = {"cost = NFE + 1·NVJP:", "model evaluations and",
+                                     "vector-Jacobian products,", "counted separately,",
+                                     "weight 1 each"};
+  static char *const cost_tex[] = {"cost $=$ NFE $+\\,1\\cdot{}$NVJP:", "model evaluations and",
+                                   "vector-Jacobian products,", "counted separately,",
+                                   "weight 1 each"};
+  size_t first_def = t->n, first_cost;
+  top_add(t, err_plain, err_tex, 3, " ", " ", width);
+  first_cost = t->n;
+  if (m->fig == ADEIS_REPORT_WORK_PRECISION)
+    top_add(t, cost_plain, cost_tex, 5, " ", " ", width);
+  /* the caption of the cairolatex variant: the setting; the definitions */
+  char *cap = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&cap, &len);
+  if (mem) {
+    for (size_t i = 0; i < nt && np == nt; i++)
+      fprintf(mem, "%s%s", i ? " $\\cdot$ " : "", st[i]);
+    for (size_t i = first_def; i < t->n; i++)
+      fprintf(mem, "%s%s", i == first_def || i == first_cost ? "; " : " ", t->tex[i]);
+    if (fclose(mem) != 0) {
+      free(cap);
+      cap = NULL;
+    }
+  }
+  t->caption_tex = cap;
+  for (size_t i = 0; i < np; i++)
+    free(sp[i]);
+  for (size_t i = 0; i < nt; i++)
+    free(st[i]);
+}
+
+static void top_text_free(top_text *t)
+{
+  free(t->caption_tex);
+  for (size_t i = 0; i < t->n; i++) {
+    free(t->plain[i]);
+    free(t->tex[i]);
+  }
+  memset(t, 0, sizeof *t);
+}
+
+/* ---- layout (fractions of the canvas) ---- */
+
+/* The canvas in px for PNG (PDF and SVG scale it) and in pt for the cairolatex variant,
+ * whose text is \scriptsize: the same arrangement at print size. */
+typedef struct dims {
+  double cell_w, cell_h;           /* one panel with its margins */
+  double left, right, top, bottom; /* a panel's margins: tick labels, title, axis label */
+  double line_h, key_row_h;        /* a line above the panels; a row of the legend */
+  double char_w, sample_w, edge;   /* legend entries: a character, the sample; canvas edge */
+  int tex;                         /* the cairolatex variant */
+} dims;
+
+static const dims png_dims = {430, 310, 78, 14, 34, 44, 19, 22, 7.5, 80, 10, 0};
+static const dims tex_dims = {114, 100, 31, 5, 13, 24, 0, 9, 3.6, 30, 2, 1};
+
+#define CELL_W (png_dims.cell_w)
+
 typedef struct layout {
-  size_t panels, rows, cols;
-  int legend_cell; /* a spare cell holds the legend; else the first panel does */
+  dims d;
+  double w, h;  /* px or pt */
+  double x0;    /* left of the first panel column */
+  double top_h; /* the lines above the panels */
+  size_t key_cols, key_rows;
+  double key_h;
 } layout;
 
-static layout make_layout(const adeis_report_series_set *s)
+/* The number of legend entries and the widest one's characters (as gnuplot counts them:
+ * the raw text, LaTeX markup included in the cairolatex variant). */
+static size_t key_entries(const adeis_fig_model *m, int tex, size_t *widest)
 {
-  layout l = {0, 1, 1, 0};
-  for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES; q++)
-    l.panels += s->has[q] != 0;
-  while (l.cols * l.cols < l.panels)
-    l.cols++;
-  l.rows = (l.panels + l.cols - 1) / l.cols;
-  l.legend_cell = l.rows * l.cols > l.panels;
+  /* "expected order (offset from the data)", the roundoff entry */
+  *widest = tex ? (m->any_roundoff ? 48 : 26) : (m->any_roundoff ? 52 : 40);
+  for (size_t c = 0; c < m->n_colours; c++) {
+    char *v = field_string(m, m->colour_rep[c], m->colour_field);
+    size_t w = (v ? text_width(v) : 0) + (m->layer[c] ? 28 : 0);
+    *widest = w > *widest ? w : *widest;
+    free(v);
+  }
+  return m->n_colours + (m->n_guides > 0) + 1 + (size_t)m->any_open + (size_t)m->any_floor +
+         (size_t)m->any_roundoff;
+}
+
+static layout make_layout(const adeis_fig_model *m, dims d, size_t top_lines)
+{
+  layout l;
+  l.d = d;
+  /* at least two columns wide (the lines above and the legend need the room); the
+   * panels centred */
+  double panels = m->n_q * d.cell_w;
+  l.w = fmax(panels, 2 * d.cell_w) + 2 * d.edge;
+  l.x0 = (l.w - panels) / 2;
+  l.top_h = top_lines ? 18 + d.line_h * top_lines : 3 * d.edge;
+  size_t widest, n = key_entries(m, d.tex, &widest);
+  l.key_cols = (size_t)((l.w - 4 * d.edge) / (d.char_w * widest + d.sample_w));
+  if (l.key_cols < 1)
+    l.key_cols = 1;
+  l.key_rows = (n + l.key_cols - 1) / l.key_cols;
+  l.key_h = 1.5 * d.key_row_h + d.key_row_h * l.key_rows;
+  l.h = l.top_h + m->n_rows * d.cell_h + l.key_h;
   return l;
 }
 
-static void gp_intro(FILE *f, adeis_report_figure fig, const char *title, int latex)
+/* ---- script sections ---- */
+
+static void gp_intro(FILE *f, const adeis_fig_model *m, const char *title, int latex)
 {
-  const char *name = adeis_report_figure_name(fig);
-  fprintf(f, "# %s.gp: relative error against %s, one panel per gradient, for the study\n# ", name,
-          fig == ADEIS_REPORT_CONVERGENCE ? "steps N" : "NFE + NVJP");
+  const char *name = adeis_report_figure_name(m->fig);
+  fprintf(f, "# %s.gp: relative error against %s, one panel per gradient%s, for the study\n# ",
+          name, m->fig == ADEIS_REPORT_CONVERGENCE ? "steps N" : "cost",
+          m->n_rows > 1 ? " (columns) and variant (rows)" : "");
   comment_text(f, title);
   fprintf(f,
           ". Written by adeis from errors.csv and orders.csv: restyle it freely and\n"
           "# re-run it from this folder with   gnuplot %s.gp\n"
           "# (`adeis plot` writes it anew; keep a restyled copy under another name).\n"
-          "#   errors-Q.dat  one block per series: N, error, NFE+NVJP, NFE, NVJP, seconds, "
-          "used\n"
-          "#   guides-Q.dat  dashed lines of the expected order through the last used point\n"
+          "#   errors-Q.dat  one block per series: N, error, cost, NFE, NVJP, seconds, used, mark\n"
+          "#   guides-Q.dat  the expected slope over each fitted range, offset from the data\n"
           "# Options: gnuplot -e 'formats=\"png\"; outbase=\"fig\"' %s.gp\n\n",
           name, name);
   fprintf(f, "if (!exists(\"outbase\")) outbase = '%s'\n", name);
   fprintf(f, "if (!exists(\"formats\")) formats = '%s'\n",
-          fig == ADEIS_REPORT_WORK_PRECISION ? "png pdf"
-          : latex                            ? "png pdf svg tex"
-                                             : "png pdf svg");
+          m->fig == ADEIS_REPORT_WORK_PRECISION ? (latex ? "png pdf tex" : "png pdf")
+          : latex                               ? "png pdf svg tex"
+                                                : "png pdf svg");
   fputs("set encoding utf8\n\n", f);
 }
 
-static void gp_styles(FILE *f, const adeis_report_series_set *s)
+static void gp_styles(FILE *f, const adeis_fig_model *m)
 {
-  fputs("# One style per series; its guide is the same colour, dashed.\n", f);
-  for (size_t i = 0; i < s->n_series; i++)
-    fprintf(f, "set style line %zu lc rgb '%s' lw 2 pt %d ps 1.3\n", i + 1, colours[i % N_COLOURS],
-            point_types[i % N_POINT_TYPES]);
-  fputs("guide = 'dt 2 lw 1.5'\n\n# Series titles; titles_tex for the cairolatex variant.\n", f);
-  fprintf(f, "array titles[%zu]\narray titles_tex[%zu]\n", s->n_series, s->n_series);
-  for (size_t i = 0; i < s->n_series; i++) {
-    fprintf(f, "titles[%zu] = ", i + 1);
-    gp_string(f, s->series[i].label);
-    fprintf(f, "\ntitles_tex[%zu] = ", i + 1);
-    gp_string_tex(f, s->series[i].label);
+  fputs("# One style per colour (the legend's entries); a colour drawn over one it coincides\n"
+        "# with is thinner, dashed, has smaller marks and is shifted right by the factor\n"
+        "# dodge[N] (1: not shifted). Open marks: ls N pt open_pt[N].\n",
+        f);
+  fprintf(f, "array open_pt[%zu]\narray dodge[%zu]\n", m->n_colours ? m->n_colours : 1,
+          m->n_colours ? m->n_colours : 1);
+  int layered = 0;
+  for (size_t c = 0; c < m->n_colours; c++)
+    layered |= m->layer[c] > 0;
+  for (size_t c = 0; c < m->n_colours; c++) {
+    int layer = m->layer[c];
+    double lw = 2.0 * pow(0.7, layer);
+    double ps = (layered ? 1.5 : 1.3) * pow(0.8, layer);
+    fprintf(f, "set style line %zu lc rgb '%s' lw %.2f dt %d pt %d ps %.2f\n", c + 1,
+            colours[c % N_COLOURS], lw, layer ? 2 : 1, filled_pt[c % N_SHAPES], ps);
+    fprintf(f, "open_pt[%zu] = %d; dodge[%zu] = %.4g\n", c + 1, open_pt[c % N_SHAPES], c + 1,
+            pow(ADEIS_FIG_DODGE, layer));
+  }
+  fprintf(f, "floor_pt = %d\nguide = 'dt (10,6) lw 1.5'\n\n", FLOOR_PT);
+  fputs("# Legend titles (by colour); _tex for the cairolatex variant.\n", f);
+  fprintf(f, "array titles[%zu]\narray titles_tex[%zu]\n", m->n_colours ? m->n_colours : 1,
+          m->n_colours ? m->n_colours : 1);
+  for (size_t c = 0; c < m->n_colours; c++) {
+    char *v = field_string(m, m->colour_rep[c], m->colour_field), t[256];
+    if (m->layer[c])
+      snprintf(t, sizeof t, "%s (drawn shifted right %.0f %%)", v ? v : "",
+               (pow(ADEIS_FIG_DODGE, m->layer[c]) - 1) * 100);
+    else
+      snprintf(t, sizeof t, "%s", v ? v : "");
+    fprintf(f, "titles[%zu] = ", c + 1);
+    gp_string(f, t);
+    fprintf(f, "\ntitles_tex[%zu] = ", c + 1);
+    gp_string_tex(f, t);
     fputc('\n', f);
+    free(v);
   }
   fputs("T(i) = tex ? titles_tex[i] : titles[i]\n\n", f);
 }
 
-static void gp_terminals(FILE *f, layout l)
+static void gp_texts(FILE *f, const top_text *t)
+{
+  fputs("# The setting, for the caption of the cairolatex variant (\\adeissetting).\n", f);
+  gp_text_pair(f, "setting", "", t->caption_tex ? t->caption_tex : "");
+  fputs("# The lines above the panels (the first is the heading).\n", f);
+  fprintf(f, "array top[%zu]\narray top_tex[%zu]\n", t->n ? t->n : 1, t->n ? t->n : 1);
+  for (size_t i = 0; i < t->n; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "top[%zu]", i + 1);
+    gp_text_pair(f, name, t->plain[i], t->tex[i]);
+  }
+  fputc('\n', f);
+}
+
+static void gp_terminals(FILE *f, layout l, layout lt)
 {
   fputs("  tex = (fmt eq 'tex')\n", f);
-  fprintf(f, "  if (fmt eq 'png') { set terminal pngcairo size %zu,%zu enhanced font 'Sans,12' }\n",
-          l.cols * 600, l.rows * 450);
   fprintf(f,
-          "  if (fmt eq 'pdf') { set terminal pdfcairo size %.1fin,%.1fin enhanced font "
-          "'Sans,9' }\n",
-          l.cols * 4.5, l.rows * 3.4);
+          "  if (fmt eq 'png') { set terminal pngcairo size %.0f,%.0f enhanced font 'Sans,11' }\n",
+          l.w, l.h);
   fprintf(f,
-          "  if (fmt eq 'svg') { set terminal svg size %zu,%zu enhanced font 'Sans,12' "
+          "  if (fmt eq 'pdf') { set terminal pdfcairo size %.2fin,%.2fin enhanced font "
+          "'Sans,8' }\n",
+          l.w / 133.0, l.h / 133.0);
+  fprintf(f,
+          "  if (fmt eq 'svg') { set terminal svg size %.0f,%.0f enhanced font 'Sans,11' "
           "background rgb 'white' }\n",
-          l.cols * 600, l.rows * 450);
-  fprintf(f, "  if (tex) { set terminal cairolatex pdf size %.1fin,%.1fin }\n", l.cols * 3.2,
-          l.rows * 2.4);
-  fputs("  set output tex ? outbase.'-latex.tex' : outbase.'.'.fmt\n", f);
-}
-
-static void gp_axes(FILE *f, adeis_report_figure fig)
-{
-  fputs("  set border; set tics; set offsets graph 0.04, graph 0.04, 0, 0\n"
-        "  set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1\n",
-        f);
-  if (fig == ADEIS_REPORT_CONVERGENCE)
-    fputs("  set logscale x 2; set format x '%g'\n"
-          "  set xlabel tex ? 'steps $N$' : 'steps N'\n",
-          f);
-  else
-    fputs("  set logscale x 10; set format x tex ? '$10^{%L}$' : '10^{%L}'\n"
-          "  set xlabel 'NFE + NVJP'\n",
-          f);
-  fputs("  set logscale y 10; set format y tex ? '$10^{%L}$' : '10^{%L}'\n"
-        "  set ylabel 'relative error'\n"
-        "  set key bottom left Left reverse samplen 2.5 box lc rgb '#bbbbbb' opaque\n",
+          l.w, l.h);
+  /* about a page's text width at \\scriptsize; the .tex scales it to \\adeiswidth */
+  fprintf(f,
+          "  if (tex) { set terminal cairolatex pdf size %.2fin,%.2fin font ',7' pointscale 0.55 "
+          "linewidth 0.7 }\n",
+          lt.w / 72.0, lt.h / 72.0);
+  fputs("  set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \\\n"
+        "    (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)\n",
         f);
 }
 
-/* [lo:hi] around the x values of quantity q, for a panel with no finite error to show. */
-static void empty_ranges(FILE *f, adeis_report_figure fig, const adeis_report_results *r,
-                         const adeis_report_series_set *s, adeis_report_quantity q)
+static void gp_axes(FILE *f, const adeis_fig_model *m)
 {
-  double lo = INFINITY, hi = 1;
-  for (size_t i = 0; i < s->n_series; i++)
-    for (size_t j = 0; j < s->series[i].curve[q].n_points; j++) {
-      const adeis_report_error_row *row = &r->errors[s->series[i].curve[q].points[j]];
-      double x = fig == ADEIS_REPORT_CONVERGENCE ? (double)row->steps : (double)cost(row);
-      lo = x > 0 && x < lo ? x : lo;
-      hi = x > hi ? x : hi;
-    }
-  if (!isfinite(lo))
-    lo = 1;
-  fprintf(f, "  set label 1 'no finite errors' at graph 0.5,0.5 center\n  plot [%g:%g][1e-16:1]",
-          lo / 2, hi * 2);
+  fputs("  set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1\n", f);
+  if (m->fig == ADEIS_REPORT_CONVERGENCE) {
+    double lo = pow(10, m->x_lo), hi = pow(10, m->x_hi);
+    long first = 1;
+    while ((double)first * 2 <= pow(10, m->x_lo + 0.06 * (m->x_hi - m->x_lo)) * 1.01 &&
+           first < (1L << 40))
+      first *= 2;
+    if ((double)first < lo)
+      first *= 2;
+    double octaves = (m->x_hi - m->x_lo) / log10(2.0);
+    long factor = 1L << (long)ceil(octaves / 7), factor_tex = 1L << (long)ceil(octaves / 4);
+    fprintf(f,
+            "  set logscale x 2; set xrange [%.6g:%.6g]; set xtics %ld, (tex ? %ld : %ld); "
+            "set mxtics 1\n",
+            lo, hi, first, factor_tex < 2 ? 2 : factor_tex, factor < 2 ? 2 : factor);
+    fputs("  set format x '%g'\n", f);
+  } else {
+    fprintf(f, "  set logscale x 10; set xrange [%.6g:%.6g]; set xtics 10; set mxtics 10\n",
+            pow(10, m->x_lo), pow(10, m->x_hi));
+    fputs("  set format x tex ? '$10^{%L}$' : '10^{%L}'\n", f);
+  }
+  fputs("  set logscale y 10; set format y tex ? '$10^{%L}$' : '10^{%L}'\n", f);
+  fputs("  unset key\n", f);
 }
 
-static int panel_has_data(const adeis_report_results *r, const adeis_report_series_set *s,
-                          adeis_report_quantity q)
+/* A screen fraction for the two layouts: (tex ? t : p). */
+static void frac(FILE *f, double p, double t) { fprintf(f, "(tex ? %.4f : %.4f)", t, p); }
+
+static double place_left(layout l, size_t k) { return (l.x0 + k * l.d.cell_w + l.d.left) / l.w; }
+static double place_right(layout l, size_t k)
 {
-  for (size_t i = 0; i < s->n_series; i++)
-    for (size_t j = 0; j < s->series[i].curve[q].n_points; j++)
-      if (positive(r->errors[s->series[i].curve[q].points[j]].rel_error))
+  return (l.x0 + (k + 1) * l.d.cell_w - l.d.right) / l.w;
+}
+static double place_top(layout l, size_t row)
+{
+  return 1 - (l.top_h + row * l.d.cell_h + l.d.top) / l.h;
+}
+static double place_bottom(layout l, size_t row)
+{
+  return 1 - (l.top_h + (row + 1) * l.d.cell_h - l.d.bottom) / l.h;
+}
+
+/* The panel's place on the canvas: margins at screen fractions (the cairolatex variant
+ * has no lines above the panels: its caption says the setting). */
+static void gp_place(FILE *f, layout lp, layout lt, size_t row, size_t k)
+{
+  fputs("  set lmargin at screen ", f);
+  frac(f, place_left(lp, k), place_left(lt, k));
+  fputs("; set rmargin at screen ", f);
+  frac(f, place_right(lp, k), place_right(lt, k));
+  fputs("\n  set tmargin at screen ", f);
+  frac(f, place_top(lp, row), place_top(lt, row));
+  fputs("; set bmargin at screen ", f);
+  frac(f, place_bottom(lp, row), place_bottom(lt, row));
+  fputc('\n', f);
+}
+
+static void gp_guide_labels(FILE *f, const adeis_fig_model *m, size_t row, adeis_report_quantity q)
+{
+  int tag = 10;
+  for (size_t g = 0; g < m->n_guides; g++) {
+    const adeis_fig_guide *gd = &m->guides[g];
+    if (gd->row != row || gd->q != q)
+      continue;
+    fprintf(f,
+            "  set label %d sprintf(tex ? '$p{=}%g$' : 'order %g') at first %.6g, first %.6g "
+            "left offset 0.5,0 tc rgb '%s' front\n",
+            tag++, gd->order, gd->order, pow(10, gd->xb), pow(10, gd->yb), GUIDE_COLOUR);
+  }
+}
+
+/* Lines of the unit roundoff 2^-bits of each precision in the panel that lies near its data. */
+static void gp_roundoff(FILE *f, const adeis_fig_model *m, size_t row, adeis_report_quantity q,
+                        int *first)
+{
+  double dlo, dhi;
+  adeis_fig_panel_data_range(m, row, q, &dlo, &dhi);
+  for (size_t i = 0; i < m->s->n_series; i++) {
+    long bits = m->s->series[i].key.precision;
+    double u = adeis_fig_roundoff(bits);
+    size_t j = 0;
+    while (j < i && m->s->series[j].key.precision != bits)
+      j++;
+    if (j < i || m->row_of[i] != row || !m->s->series[i].curve[q].n_points || !isfinite(dlo) ||
+        !adeis_fig_roundoff_shown(u, dlo, dhi))
+      continue;
+    const char *col =
+        m->colour_field == ADEIS_FIG_PRECISION ? colours[m->colour_of[i] % N_COLOURS] : "#555555";
+    fprintf(f, "%s \\\n    %.6e with lines lc rgb '%s' dt 3 lw 1.2 notitle", *first ? "" : ",",
+            pow(10, u), col);
+    *first = 0;
+  }
+}
+
+static void gp_roundoff_labels(FILE *f, const adeis_fig_model *m, size_t row,
+                               adeis_report_quantity q)
+{
+  double dlo, dhi;
+  adeis_fig_panel_data_range(m, row, q, &dlo, &dhi);
+  int tag = 40;
+  for (size_t i = 0; i < m->s->n_series; i++) {
+    long bits = m->s->series[i].key.precision;
+    double u = adeis_fig_roundoff(bits);
+    size_t j = 0;
+    while (j < i && m->s->series[j].key.precision != bits)
+      j++;
+    if (j < i || m->row_of[i] != row || !m->s->series[i].curve[q].n_points || !isfinite(dlo) ||
+        !adeis_fig_roundoff_shown(u, dlo, dhi))
+      continue;
+    const char *col =
+        m->colour_field == ADEIS_FIG_PRECISION ? colours[m->colour_of[i] % N_COLOURS] : "#555555";
+    fprintf(f,
+            "  set label %d (tex ? '$2^{-%ld}$' : '2^{-%ld}') at graph 0.03, first %.6e "
+            "offset 0,0.7 tc rgb '%s' front\n",
+            tag++, bits, bits, pow(10, u), col);
+  }
+}
+
+static int panel_has_data(const adeis_fig_model *m, size_t row, adeis_report_quantity q)
+{
+  for (size_t i = 0; i < m->s->n_series; i++)
+    for (size_t j = 0; m->row_of[i] == row && j < m->s->series[i].curve[q].n_points; j++)
+      if (adeis_fig_positive(m->r->errors[m->s->series[i].curve[q].points[j]].rel_error))
         return 1;
   return 0;
 }
 
-static void gp_panel(FILE *f, adeis_report_figure fig, const adeis_report_results *r,
-                     const adeis_report_series_set *s, adeis_report_quantity q, int with_key)
+/* The index of series i's block in errors-Q.dat and of its guide in guides-Q.dat. */
+static size_t dat_index(const adeis_fig_model *m, size_t i, adeis_report_quantity q)
 {
-  const char *qn = adeis_report_quantity_name(q);
-  int conv = fig == ADEIS_REPORT_CONVERGENCE, data = panel_has_data(r, s, q);
-  fprintf(f, "  set title tex ? '%s' : '%s'\n", panel_titles_tex[q], panel_titles[q]);
-  fputs(with_key ? "  set key\n" : "  unset key\n", f);
-  if (data)
-    fputs("  plot", f);
-  else
-    empty_ranges(f, fig, r, s, q);
-  size_t index = 0, gindex = 0;
-  for (size_t i = 0; i < s->n_series; i++) {
-    const adeis_report_curve *c = &s->series[i].curve[q];
-    if (!c->n_points)
-      continue;
-    fprintf(f,
-            "%s \\\n    'errors-%s.dat' index %zu using %d:2 with linespoints ls %zu "
-            "title T(%zu) noenhanced",
-            index ? "," : "", qn, index, conv ? 1 : 3, i + 1, i + 1);
-    index++;
-    if (!guide_anchor(c, r))
-      continue;
-    fprintf(f,
-            ", \\\n    'guides-%s.dat' index %zu using %d:%d with lines ls %zu @guide "
-            "notitle",
-            qn, gindex++, conv ? 1 : 2, conv ? 3 : 4, i + 1);
-  }
-  if (with_key)
-    fputs(", \\\n    keyentry with lines lc rgb '#555555' @guide title 'expected order'", f);
-  fputs(data ? "\n" : "\n  unset label 1\n", f);
+  size_t k = 0;
+  for (size_t j = 0; j < i; j++)
+    k += m->s->series[j].curve[q].n_points > 0;
+  return k;
 }
 
-/* The spare cell of the layout: the legend alone. */
-static void gp_legend(FILE *f, const adeis_report_series_set *s)
+static void gp_series(FILE *f, const adeis_fig_model *m, size_t i, adeis_report_quantity q,
+                      int *first)
 {
-  fputs("  unset border; unset tics; unset grid; unset xlabel; unset ylabel; unset title\n"
-        "  unset logscale; set key center center Left reverse noopaque nobox samplen 3 "
-        "spacing 1.4\n",
-        f);
+  const char *qn = adeis_report_quantity_name(q);
+  int col = m->fig == ADEIS_REPORT_CONVERGENCE ? 1 : 3;
+  size_t c = m->colour_of[i] + 1, k = dat_index(m, i, q);
+  char x[48]; /* a curve over one it coincides with is drawn shifted right by dodge[c] */
+  if (m->layer[c - 1])
+    snprintf(x, sizeof x, "($%d*dodge[%zu])", col, c);
+  else
+    snprintf(x, sizeof x, "%d", col);
   fprintf(f,
-          "  plot [0:1][0:1] for [i=1:%zu] NaN with linespoints ls i title T(i) "
-          "noenhanced, \\\n"
-          "    NaN with lines lc rgb '#555555' @guide title 'expected order'\n",
-          s->n_series);
+          "%s \\\n    'errors-%s.dat' index %zu using %s:2 with lines ls %zu notitle, \\\n"
+          "    '' index %zu using %s:($8==0 ? $2 : NaN) with points ls %zu notitle, \\\n"
+          "    '' index %zu using %s:($8==1 ? $2 : NaN) with points ls %zu pt open_pt[%zu] "
+          "notitle, \\\n"
+          "    '' index %zu using %s:($8==2 ? $2 : NaN) with points ls %zu pt floor_pt ps 1.6 "
+          "lw 2 notitle",
+          *first ? "" : ",", qn, k, x, c, k, x, c, k, x, c, c, k, x, c);
+  *first = 0;
+}
+
+static void gp_panel(FILE *f, const adeis_fig_model *m, layout lp, layout lt, size_t row, size_t k)
+{
+  adeis_report_quantity q = m->q[k];
+  size_t p = row * m->n_q + k;
+  gp_place(f, lp, lt, row, k);
+  char *rs = m->n_rows > 1 ? row_string(m, row, 1) : NULL;
+  char *rv = m->n_rows > 1 ? row_string(m, row, 0) : NULL;
+  /* the gradient and the row's variant; at print size the gradient on the first row only */
+  fputs("  set title tex ? ", f);
+  if (rv) {
+    fprintf(f, "%s", row ? "" : "'");
+    if (!row)
+      fprintf(f, "%s: '.", panel_titles_tex[q]);
+    gp_string_tex(f, rv);
+  } else {
+    fprintf(f, "'%s'", panel_titles_tex[q]);
+  }
+  fprintf(f, " : '%s'", panel_titles[q]);
+  if (rs) {
+    fputs(".'  ·  '.", f);
+    gp_string_enhanced(f, rs);
+  }
+  fputc('\n', f);
+  free(rs);
+  free(rv);
+  fprintf(f, "  set yrange [1e%d:1e%d]; set ytics 1e%d, 1e%d, 1e%d; set mytics %d\n", m->y_lo[p],
+          m->y_hi[p], m->y_lo[p], m->y_step, m->y_hi[p], m->y_step == 1 ? 10 : m->y_step);
+  fprintf(f, "  set xlabel %s\n",
+          row + 1 < m->n_rows ? "''"
+          : m->fig == ADEIS_REPORT_CONVERGENCE
+              ? "(tex ? 'steps $N$' : 'steps N')"
+              : "(tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')");
+  fprintf(f, "  set ylabel %s\n", k == 0 ? "'relative error'" : "''");
+  fputs("  unset label\n", f);
+  gp_guide_labels(f, m, row, q);
+  gp_roundoff_labels(f, m, row, q);
+  int data = panel_has_data(m, row, q), first = 1;
+  if (!data)
+    fputs("  set label 1 'no finite errors' at graph 0.5,0.5 center\n", f);
+  fputs("  plot", f);
+  for (size_t i = 0; i < m->s->n_series; i++)
+    if (m->row_of[i] == row && m->s->series[i].curve[q].n_points)
+      gp_series(f, m, i, q, &first);
+  size_t gi = 0;
+  for (size_t g = 0; g < m->n_guides; g++) {
+    if (m->guides[g].q != q)
+      continue;
+    if (m->guides[g].row == row) {
+      fprintf(f,
+              "%s \\\n    'guides-%s.dat' index %zu using %d:%d with lines lc rgb '%s' "
+              "@guide notitle",
+              first ? "" : ",", adeis_report_quantity_name(q), gi,
+              m->fig == ADEIS_REPORT_CONVERGENCE ? 1 : 2,
+              m->fig == ADEIS_REPORT_CONVERGENCE ? 3 : 4, GUIDE_COLOUR);
+      first = 0;
+    }
+    gi++;
+  }
+  gp_roundoff(f, m, row, q, &first);
+  if (first)
+    fputs(" NaN notitle", f);
+  fputc('\n', f);
+}
+
+/* The legend entry of the roundoff lines, naming those that lie below the axes. */
+static void gp_roundoff_key(FILE *f, const adeis_fig_model *m)
+{
+  int any = 0;
+  for (size_t i = 0; i < m->s->n_series; i++)
+    any |= adeis_fig_roundoff_drawn(m, m->s->series[i].key.precision);
+  if (!any)
+    return;
+  char below[256] = "", below_tex[256] = "";
+  size_t n = 0, nt = 0;
+  for (size_t i = 0; i < m->s->n_series; i++) {
+    long bits = m->s->series[i].key.precision;
+    size_t j = 0;
+    while (j < i && m->s->series[j].key.precision != bits)
+      j++;
+    if (j < i || adeis_fig_roundoff_drawn(m, bits))
+      continue;
+    n += (size_t)snprintf(below + n, n < sizeof below ? sizeof below - n : 0, "%s2^{-%ld}",
+                          n ? ", " : "", bits);
+    nt += (size_t)snprintf(below_tex + nt, nt < sizeof below_tex ? sizeof below_tex - nt : 0,
+                           "%s$2^{-%ld}$", nt ? ", " : "", bits);
+    if (n >= sizeof below || nt >= sizeof below_tex)
+      break;
+  }
+  fprintf(f,
+          ", \\\n    NaN with lines lc rgb '#555555' dt 3 lw 1.2 title (tex ? 'roundoff "
+          "$2^{-b}$%s%s%s' : 'unit roundoff 2^{-bits}%s%s') enhanced",
+          *below ? " (" : "", below_tex, *below ? " below)" : "",
+          *below ? "; below the axes: " : "", below);
+}
+
+/* Below the panels: the legend; above them: heading, setting and the error's definition. */
+static void gp_legend(FILE *f, const adeis_fig_model *m, layout l, layout lt, size_t n_top)
+{
+  fputs("  unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border\n"
+        "  unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]\n",
+        f);
+  fputs("  set lmargin at screen 0.02; set rmargin at screen 0.98\n  set tmargin at screen ", f);
+  frac(f, (l.key_h - l.d.key_row_h * 0.6) / l.h, (lt.key_h - lt.d.key_row_h * 0.6) / lt.h);
+  fputs("; set bmargin at screen 0.005\n", f);
+  for (size_t i = 0; i < n_top; i++)
+    fprintf(f,
+            "  if (!tex) { set label %zu top[%zu] at screen 0.5, screen %.4f center front "
+            "noenhanced%s }\n",
+            91 + i, i + 1, 1 - (16 + l.d.line_h * i) / l.h, i ? "" : " font ',13'");
+  /* the cairolatex figure hands the setting to the document, for its caption */
+  fputs("  if (tex) { set label 99 '\\gdef\\adeissetting{'.setting_tex.'}' at screen 0,0 }\n", f);
+  fprintf(f,
+          "  set key center center horizontal maxcols %zu Left reverse "
+          "samplen 2.5 spacing 1.15 width 1 nobox noopaque noenhanced\n",
+          l.key_cols);
+  fprintf(f, "  plot for [i=1:%zu] NaN with linespoints ls i title T(i)", m->n_colours);
+  if (m->n_guides)
+    fputs(", \\\n    NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order $p$, "
+          "offset' "
+          ": 'expected order (offset from the data)')",
+          f);
+  fputs(", \\\n    NaN with points pt 7 ps 1.2 lc rgb '#555555' title 'points of the order fit'",
+        f);
+  if (m->any_open)
+    fputs(", \\\n    NaN with points pt 6 ps 1.2 lc rgb '#555555' title (tex ? 'left out: "
+          "pre-asymptotic' : 'left out: pre-asymptotic')",
+          f);
+  if (m->any_floor)
+    fputs(", \\\n    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: "
+          "precision floor'",
+          f);
+  gp_roundoff_key(f, m);
+  fputc('\n', f);
 }
 
 int adeis_report_gp_write(FILE *f, adeis_report_figure fig, const char *title,
                           const adeis_report_results *r, const adeis_report_series_set *s,
-                          int latex)
+                          const adeis_report_study *st, int latex)
 {
-  layout l = make_layout(s);
-  gp_intro(f, fig, title, latex);
-  gp_styles(f, s);
+  adeis_fig_model m;
+  int rc = adeis_fig_model_build(&m, fig, r, s, st);
+  if (rc) {
+    adeis_fig_model_free(&m);
+    adeis_set_error("out of memory");
+    return rc;
+  }
+  top_text t;
+  top_text_build(&t, &m, title, fmax(m.n_q, 2) * CELL_W);
+  layout l = make_layout(&m, png_dims, t.n), lt = make_layout(&m, tex_dims, 0);
+  gp_intro(f, &m, title, latex);
+  gp_styles(f, &m);
+  gp_texts(f, &t);
   fputs("do for [fmt in formats] {\n", f);
-  gp_terminals(f, l);
-  gp_axes(f, fig);
-  fprintf(f, "  set multiplot layout %zu,%zu\n", l.rows, l.cols);
-  int first = 1;
-  for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES; q++)
-    if (s->has[q]) {
-      gp_panel(f, fig, r, s, (adeis_report_quantity)q, first && !l.legend_cell);
-      first = 0;
-    }
-  if (l.legend_cell)
-    gp_legend(f, s);
+  gp_terminals(f, l, lt);
+  gp_axes(f, &m);
+  fputs("  set multiplot\n", f);
+  for (size_t row = 0; row < m.n_rows; row++)
+    for (size_t k = 0; k < m.n_q; k++)
+      gp_panel(f, &m, l, lt, row, k);
+  gp_legend(f, &m, l, lt, t.n);
   fputs("  unset multiplot\n  set output\n}\n", f);
+  top_text_free(&t);
+  adeis_fig_model_free(&m);
   return write_status(f);
 }

@@ -15,13 +15,17 @@
 static int cloexec(int fd) { return fcntl(fd, F_SETFD, FD_CLOEXEC); }
 
 /* In the child: only async-signal-safe calls until exec. */
-static void child(const char *dir, char *const argv[], int err_w, int status_w)
+static void child(const char *dir, char *const argv[], int err_w, int status_w, const int *keep,
+                  size_t n_keep)
 {
   int code = 0;
   int null_fd = open("/dev/null", O_RDWR);
-  if (chdir(dir) != 0 || null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 ||
+  for (size_t i = 0; i < n_keep && !code; i++)
+    if (fcntl(keep[i], F_SETFD, 0) != 0) /* gnuplot writes to /dev/fd/N */
+      code = errno;
+  if (code || chdir(dir) != 0 || null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 ||
       dup2(err_w, 2) < 0)
-    code = errno;
+    code = code ? code : errno;
   else {
     execvp(argv[0], argv);
     code = errno;
@@ -95,6 +99,12 @@ static int report(const char *prog, const char *dir, const char *script, int ws,
 
 int adeis_report_gnuplot_run(const char *dir, const char *script, const char *setup)
 {
+  return adeis_report_gnuplot_run_fds(dir, script, setup, NULL, 0);
+}
+
+int adeis_report_gnuplot_run_fds(const char *dir, const char *script, const char *setup,
+                                 const int *keep, size_t n_keep)
+{
   const char *prog = program();
   char *argv[] = {(char *)prog, "-e", (char *)(setup ? setup : ""), (char *)script, NULL};
   int err_pipe[2], status_pipe[2];
@@ -115,7 +125,7 @@ int adeis_report_gnuplot_run(const char *dir, const char *script, const char *se
   }
   pid_t pid = fork();
   if (pid == 0)
-    child(dir, argv, err_pipe[1], status_pipe[1]);
+    child(dir, argv, err_pipe[1], status_pipe[1], keep, n_keep);
   close(err_pipe[1]);
   close(status_pipe[1]);
   int exec_errno = 0, fork_errno = errno;

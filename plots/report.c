@@ -2,74 +2,21 @@
  * and figures; every file written under a temporary name and renamed. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "report.h"
+#include "publish.h"
 
 #include <omp.h>
 
 #include "../core/status.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *concat(const char *a, const char *b, const char *c)
-{
-  size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-  char *s = malloc(la + lb + lc + 1);
-  if (!s)
-    return NULL;
-  memcpy(s, a, la);
-  memcpy(s + la, b, lb);
-  memcpy(s + la + lb, c, lc + 1);
-  return s;
-}
-
-/* A name unique to this process and call: PREFIX.tmp-PID-COUNT. */
-static char *tmp_name(const char *prefix)
-{
-  static atomic_ulong counter;
-  char tag[64];
-  snprintf(tag, sizeof tag, ".tmp-%ld-%lu", (long)getpid(), atomic_fetch_add(&counter, 1));
-  return concat(prefix, tag, "");
-}
-
-int adeis_report_write_atomic(const char *path, int (*fill)(FILE *f, const void *ctx),
-                              const void *ctx)
-{
-  char *tmp = tmp_name(path);
-  if (!tmp) {
-    adeis_set_error("out of memory");
-    return ADEIS_ENOMEM;
-  }
-  FILE *f = fopen(tmp, "wx");
-  if (!f) {
-    adeis_set_error("%s: cannot create: %s", tmp, strerror(errno));
-    free(tmp);
-    return ADEIS_EINPUT;
-  }
-  int st = fill(f, ctx);
-  /* on disk before the rename, so a crash leaves the old file or the new one, never an empty one */
-  if (!st && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
-    adeis_set_error("%s: write error: %s", tmp, strerror(errno));
-    st = ADEIS_EINPUT;
-  }
-  int closed = fclose(f);
-  if (!st && closed != 0) {
-    adeis_set_error("%s: write error: %s", tmp, strerror(errno));
-    st = ADEIS_EINPUT;
-  }
-  if (!st && rename(tmp, path) != 0) {
-    adeis_set_error("%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-    st = ADEIS_EINPUT;
-  }
-  if (st)
-    remove(tmp);
-  free(tmp);
-  return st;
-}
+#define concat adeis_publish_concat
 
 /* ---- what each file holds ---- */
 
@@ -80,6 +27,7 @@ typedef struct job {
   const char *title;
   const adeis_report_results *r;
   const adeis_report_series_set *s;
+  const adeis_report_study *st;
   adeis_report_quantity q;
   adeis_report_figure fig;
   int latex;
@@ -93,7 +41,7 @@ static int fill_job(FILE *f, const void *ctx)
   case JOB_TEX: return adeis_report_tex_write(f, j->title, j->r, j->s);
   case JOB_DAT: return adeis_report_dat_write(f, j->r, j->s, j->q);
   case JOB_GUIDES: return adeis_report_guides_write(f, j->r, j->s, j->q);
-  case JOB_GP: return adeis_report_gp_write(f, j->fig, j->title, j->r, j->s, j->latex);
+  case JOB_GP: return adeis_report_gp_write(f, j->fig, j->title, j->r, j->s, j->st, j->latex);
   }
   return ADEIS_EINPUT;
 }
@@ -139,159 +87,244 @@ static int write_data(const char *dir, job j)
   return st;
 }
 
-/* ---- figures: gnuplot writes DIR/.NAME.tmp-*.EXT, renamed to DIR/NAME.EXT ---- */
+/* ---- figures: gnuplot writes through /dev/fd/N to files we created ---- */
 
-static const char *const conv_exts[] = {".png", ".pdf", ".svg", "-latex.pdf", "-latex.tex"};
-static const char *const wp_exts[] = {".png", ".pdf"};
+typedef struct fig_file {
+  const char *fmt, *ext;
+  adeis_publish_format kind;
+} fig_file;
 
-static size_t figure_exts(adeis_report_figure fig, int latex, const char *const **exts)
+static const fig_file conv_files[] = {
+    {"png", ".png", ADEIS_FMT_PNG}, {"pdf", ".pdf", ADEIS_FMT_PDF}, {"svg", ".svg", ADEIS_FMT_SVG}};
+static const fig_file wp_files[] = {{"png", ".png", ADEIS_FMT_PNG}, {"pdf", ".pdf", ADEIS_FMT_PDF}};
+#define MAX_FIG_FILES 3
+
+/* One figure's outputs: the plain files and, with latex, the cairolatex pair. */
+typedef struct fig_outputs {
+  size_t n;
+  const fig_file *files;
+  int fd[MAX_FIG_FILES + 1];
+  char *tmp[MAX_FIG_FILES], *final[MAX_FIG_FILES];
+  int published[MAX_FIG_FILES];
+  int latex;       /* the pair goes through the private folder below */
+  char *latex_dir; /* DIR/.tmp.NAME-latex.PID.K */
+  int latex_fd;
+  char *latex_base; /* DIR/NAME-latex */
+} fig_outputs;
+
+static void outputs_close(fig_outputs *o)
 {
-  *exts = fig == ADEIS_REPORT_CONVERGENCE ? conv_exts : wp_exts;
-  return fig == ADEIS_REPORT_CONVERGENCE ? (latex ? 5 : 3) : 2;
+  for (size_t i = 0; i < o->n; i++) {
+    if (o->fd[i] >= 0)
+      close(o->fd[i]);
+    if (o->tmp[i] && !o->published[i])
+      unlink(o->tmp[i]);
+    free(o->tmp[i]);
+    free(o->final[i]);
+  }
+  if (o->latex_fd >= 0)
+    close(o->latex_fd);
+  if (o->latex_dir)
+    adeis_publish_remove_private_dir(o->latex_dir);
+  free(o->latex_dir);
+  free(o->latex_base);
 }
 
-static int exists_nonempty(const char *path)
+static int outputs_open(fig_outputs *o, const char *dir, adeis_report_figure fig, int latex)
 {
-  struct stat sb;
-  return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0;
+  const char *name = adeis_report_figure_name(fig);
+  memset(o, 0, sizeof *o);
+  o->latex_fd = -1;
+  for (size_t i = 0; i < MAX_FIG_FILES + 1; i++)
+    o->fd[i] = -1;
+  o->files = fig == ADEIS_REPORT_CONVERGENCE ? conv_files : wp_files;
+  size_t n = fig == ADEIS_REPORT_CONVERGENCE ? 3 : 2;
+  char *base = concat(dir, "/", name);
+  if (!base)
+    return ADEIS_ENOMEM;
+  for (; o->n < n; o->n++) {
+    o->final[o->n] = concat(base, o->files[o->n].ext, "");
+    if (!o->final[o->n]) {
+      free(base);
+      return ADEIS_ENOMEM;
+    }
+    o->fd[o->n] = adeis_publish_create(o->final[o->n], &o->tmp[o->n]);
+    if (o->fd[o->n] < 0) {
+      adeis_set_error("%s: cannot create a temporary file beside it: %s", o->final[o->n],
+                      strerror(errno));
+      o->n++;
+      free(base);
+      return ADEIS_ENUMERIC;
+    }
+  }
+  o->latex = latex;
+  if (o->latex) {
+    o->latex_base = concat(base, "-latex", "");
+    if (!o->latex_base) {
+      free(base);
+      return ADEIS_ENOMEM;
+    }
+    o->latex_fd = adeis_publish_private_dir(o->latex_base, &o->latex_dir);
+    if (o->latex_fd < 0) {
+      adeis_set_error("%s: cannot create a private temporary folder beside it: %s", o->latex_base,
+                      strerror(errno));
+      free(base);
+      return ADEIS_ENUMERIC;
+    }
+  }
+  free(base);
+  return 0;
 }
 
-/* Read path whole (NUL-terminated); NULL on failure. */
-static char *slurp(const char *path, size_t *len)
+/* gnuplot -e "out_png='/dev/fd/5'; ...; out_tex='/dev/fd/8/convergence-latex.tex'". */
+static char *outputs_setup(const fig_outputs *o, const char *name)
 {
-  FILE *f = fopen(path, "rb");
-  char *buf = NULL;
-  size_t cap = 0;
-  FILE *m = f ? open_memstream(&buf, &cap) : NULL;
-  int ch;
-  while (m && (ch = getc(f)) != EOF)
-    putc(ch, m);
-  int bad = !f || !m || ferror(f);
-  if (f)
-    fclose(f);
-  if (m && fclose(m) != 0)
-    bad = 1;
-  if (bad) {
-    free(buf);
+  char *s = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&s, &len);
+  if (!m)
+    return NULL;
+  for (size_t i = 0; i < o->n; i++)
+    fprintf(m, "out_%s='/dev/fd/%d'; ", o->files[i].fmt, o->fd[i]);
+  if (o->latex)
+    fprintf(m, "out_tex='/dev/fd/%d/%s-latex.tex'; ", o->latex_fd, name);
+  if (fclose(m) != 0) {
+    free(s);
     return NULL;
   }
-  *len = cap;
-  return buf;
+  return s;
 }
 
-typedef struct text_swap {
-  const char *text, *from, *to;
-} text_swap;
+/* The cairolatex .tex as published: its graphic named by the final base name, scaled to
+ * \adeiswidth (default \linewidth). */
+typedef struct latex_text {
+  const char *text, *from, *name;
+} latex_text;
 
-/* text with every "{from}" written as "{to}". */
-static int fill_swapped(FILE *f, const void *ctx)
+static int fill_latex(FILE *f, const void *ctx)
 {
-  const text_swap *t = ctx;
+  const latex_text *t = ctx;
+  fprintf(
+      f,
+      "%% %s-latex.tex: written by adeis through gnuplot's cairolatex terminal; the lines\n"
+      "%% are in %s-latex.pdf beside it, found through \\CurrentFilePath when this file is\n"
+      "%% \\input from another folder (LaTeX 2021-06 or later; older: \\graphicspath).\n"
+      "%% Needs \\usepackage{graphicx,color}. Scaled to \\adeiswidth (default \\linewidth:\n"
+      "%% \\newcommand\\adeiswidth{0.8\\linewidth} before the first \\input changes it).\n"
+      "%% After the \\input, \\adeissetting holds the setting for the caption.\n"
+      "\\providecommand\\adeiswidth{\\linewidth}%%\n"
+      "\\ifdefined\\CurrentFilePath\n"
+      "  \\edef\\adeisgraphicsdir{\\ifx\\CurrentFilePath\\empty\\else\\CurrentFilePath/\\fi}%%\n"
+      "\\else\n  \\def\\adeisgraphicsdir{}%%\n\\fi\n"
+      "\\ifdefined\\adeisfigurebox\\else\\newsavebox\\adeisfigurebox\\fi\n"
+      "\\begin{lrbox}{\\adeisfigurebox}\\scriptsize%%\n",
+      t->name, t->name);
   size_t lf = strlen(t->from);
   for (const char *p = t->text; *p; p++) {
     if (p[0] == '{' && strncmp(p + 1, t->from, lf) == 0 && p[lf + 1] == '}') {
-      fprintf(f, "{%s}", t->to);
+      fprintf(f, "{\\adeisgraphicsdir %s-latex}", t->name);
       p += lf + 1;
     } else {
       fputc(*p, f);
     }
   }
-  return ferror(f) ? ADEIS_EINPUT : 0;
+  fputs("\\end{lrbox}%\n\\resizebox{\\adeiswidth}{!}{\\usebox{\\adeisfigurebox}}%\n", f);
+  return ferror(f) ? ADEIS_ENUMERIC : 0;
 }
 
-/* The cairolatex .tex names its graphic by the temporary base: point it at the final one. */
-static int fix_latex(const char *tmp_tex, const char *final_tex, const char *tmp_base,
-                     const char *final_base)
+/* Read the whole file behind fd (NUL-terminated); NULL on failure. */
+static char *read_fd(int fd)
 {
-  size_t len;
-  char *text = slurp(tmp_tex, &len);
-  if (!text) {
-    adeis_set_error("%s: cannot read the gnuplot output", tmp_tex);
-    return ADEIS_ENUMERIC;
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || sb.st_size < 0 || sb.st_size > (64 << 20))
+    return NULL;
+  char *buf = malloc((size_t)sb.st_size + 1);
+  if (buf && pread(fd, buf, (size_t)sb.st_size, 0) != sb.st_size) {
+    free(buf);
+    return NULL;
   }
-  char *from = concat(tmp_base, "-latex", ""), *to = concat(final_base, "-latex", "");
-  text_swap t = {text, from, to};
-  int st = from && to ? adeis_report_write_atomic(final_tex, fill_swapped, &t) : ADEIS_ENOMEM;
-  if (st == ADEIS_ENOMEM)
+  if (buf)
+    buf[sb.st_size] = '\0';
+  return buf;
+}
+
+/* The cairolatex pair from the private folder: the .pdf verified and renamed, the .tex
+ * verified, rewritten and written atomically. */
+static int publish_latex(fig_outputs *o, const char *name)
+{
+  char pdf_name[128], tex_name[128];
+  snprintf(pdf_name, sizeof pdf_name, "%s-latex.pdf", name);
+  snprintf(tex_name, sizeof tex_name, "%s-latex.tex", name);
+  int pdf = openat(o->latex_fd, pdf_name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  int tex = openat(o->latex_fd, tex_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  char *pdf_tmp = concat(o->latex_dir, "/", pdf_name),
+       *pdf_final = concat(o->latex_base, ".pdf", "");
+  char *tex_final = concat(o->latex_base, ".tex", ""), *text = NULL;
+  char from[64];
+  snprintf(from, sizeof from, "/dev/fd/%d/%s-latex", o->latex_fd, name);
+  int st = 0;
+  if (!pdf_tmp || !pdf_final || !tex_final) {
     adeis_set_error("out of memory");
-  remove(tmp_tex);
-  free(from);
-  free(to);
+    st = ADEIS_ENOMEM;
+  } else if (pdf < 0 || tex < 0) {
+    adeis_set_error("%s: gnuplot wrote no cairolatex %s", o->latex_base, pdf < 0 ? ".pdf" : ".tex");
+    st = ADEIS_ENUMERIC;
+  } else if (adeis_publish_incomplete(tex, ADEIS_FMT_TEX)) {
+    st = adeis_publish_file(tex, "", tex_final, ADEIS_FMT_TEX, NULL); /* reports the cause */
+  } else if (!(text = read_fd(tex))) {
+    adeis_set_error("%s: cannot read gnuplot's output back", tex_final);
+    st = ADEIS_ENUMERIC;
+  } else if (!(st = adeis_publish_file(pdf, pdf_tmp, pdf_final, ADEIS_FMT_PDF, NULL))) {
+    latex_text t = {text, from, name};
+    st = adeis_report_write_atomic(tex_final, fill_latex, &t);
+  }
+  if (pdf >= 0)
+    close(pdf);
+  if (tex >= 0)
+    close(tex);
   free(text);
+  free(pdf_tmp);
+  free(pdf_final);
+  free(tex_final);
   return st;
 }
 
-/* The paths DIR/BASE+EXT of n extensions. */
-static char **output_paths(const char *dir, const char *base, const char *const *exts, size_t n)
+static int outputs_publish(fig_outputs *o, const char *name)
 {
-  char **p = calloc(n, sizeof *p);
-  char *prefix = concat(dir, "/", base);
-  int ok = p && prefix;
-  for (size_t i = 0; ok && i < n; i++)
-    ok = (p[i] = concat(prefix, exts[i], "")) != NULL;
-  free(prefix);
-  if (!ok && p) {
-    for (size_t i = 0; i < n; i++)
-      free(p[i]);
-    free(p);
-    p = NULL;
-  }
-  return p;
-}
-
-static void free_paths(char **p, size_t n)
-{
-  for (size_t i = 0; p && i < n; i++)
-    free(p[i]);
-  free(p);
-}
-
-/* Every tmp output present: rename each to its final name (the .tex through fix_latex). */
-static int publish(char **tmp, char **final, const char *const *exts, size_t n,
-                   const char *tmp_base, const char *final_base)
-{
-  for (size_t i = 0; i < n; i++)
-    if (!exists_nonempty(tmp[i])) {
-      adeis_set_error("gnuplot wrote no %s", tmp[i]);
-      return ADEIS_ENUMERIC;
-    }
-  for (size_t i = 0; i < n; i++) {
-    int st = 0;
-    if (strcmp(exts[i], "-latex.tex") == 0)
-      st = fix_latex(tmp[i], final[i], tmp_base, final_base);
-    else if (rename(tmp[i], final[i]) != 0) {
-      adeis_set_error("%s: cannot rename to %s: %s", tmp[i], final[i], strerror(errno));
-      st = ADEIS_EINPUT;
-    }
+  /* all complete before any is renamed: a figure's files come from one run */
+  for (size_t i = 0; i < o->n; i++)
+    if (adeis_publish_incomplete(o->fd[i], o->files[i].kind))
+      return adeis_publish_file(o->fd[i], o->tmp[i], o->final[i], o->files[i].kind, NULL);
+  for (size_t i = 0; i < o->n; i++) {
+    int st = adeis_publish_file(o->fd[i], o->tmp[i], o->final[i], o->files[i].kind, NULL);
     if (st)
       return st;
+    o->published[i] = 1;
   }
-  return 0;
+  return o->latex ? publish_latex(o, name) : 0;
 }
 
 static int render_figure(const char *dir, adeis_report_figure fig, int latex)
 {
   const char *name = adeis_report_figure_name(fig);
-  const char *const *exts;
-  size_t n = figure_exts(fig, latex, &exts);
-  char *hidden = concat(".", name, ""), *base = hidden ? tmp_name(hidden) : NULL;
-  char *script = concat(name, ".gp", "");
-  char *setup = base ? concat("outbase='", base, "'") : NULL;
-  char **tmp = base ? output_paths(dir, base, exts, n) : NULL;
-  char **final = output_paths(dir, name, exts, n);
-  int st = ADEIS_ENOMEM;
-  if (!tmp || !final || !script || !setup)
+  fig_outputs o;
+  int st = outputs_open(&o, dir, fig, latex);
+  char *script = concat(name, ".gp", ""), *setup = st ? NULL : outputs_setup(&o, name);
+  if (!st && (!script || !setup))
+    st = ADEIS_ENOMEM;
+  if (st == ADEIS_ENOMEM)
     adeis_set_error("out of memory");
-  else
-    st = adeis_report_gnuplot_run(dir, script, setup);
+  int keep[MAX_FIG_FILES + 1];
+  size_t n_keep = 0;
+  for (size_t i = 0; i < o.n; i++)
+    keep[n_keep++] = o.fd[i];
+  if (o.latex)
+    keep[n_keep++] = o.latex_fd;
   if (!st)
-    st = publish(tmp, final, exts, n, base, name);
-  for (size_t i = 0; tmp && i < n; i++)
-    remove(tmp[i]);
-  free_paths(tmp, n);
-  free_paths(final, n);
-  free(hidden);
-  free(base);
+    st = adeis_report_gnuplot_run_fds(dir, script, setup, keep, n_keep);
+  if (!st)
+    st = outputs_publish(&o, name);
+  outputs_close(&o);
   free(script);
   free(setup);
   return st;
@@ -306,8 +339,7 @@ static int render_figures(const char *dir, int latex)
   int threads = omp_get_max_threads() > 1 ? 2 : 1;
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int k = 0; k < 2; k++) {
-    st[k] = render_figure(dir, k ? ADEIS_REPORT_WORK_PRECISION : ADEIS_REPORT_CONVERGENCE,
-                          k ? 0 : latex);
+    st[k] = render_figure(dir, k ? ADEIS_REPORT_WORK_PRECISION : ADEIS_REPORT_CONVERGENCE, latex);
     snprintf(msg[k], sizeof msg[k], "%s", st[k] ? adeis_errmsg() : "");
   }
   for (int k = 0; k < 2; k++)
@@ -361,11 +393,18 @@ static int render(const char *dir, int latex)
     adeis_set_error("%s: cannot resolve the folder's name: %s", dir, strerror(errno));
     st = ADEIS_EINPUT;
   }
+  adeis_report_study info;
+  memset(&info, 0, sizeof info);
   st = st ? st : adeis_report_read(&r, errors, orders);
   st = st ? st : adeis_report_series_build(&s, &r);
-  job j = {JOB_MD, title, &r, &s, ADEIS_REPORT_X_T, ADEIS_REPORT_CONVERGENCE, latex != 0};
+  st = st ? st : adeis_report_study_read(&info, dir, &s);
+  st = st ? st : adeis_report_series_relabel(&s, &info);
+  /* headings and LaTeX labels name the study, not the folder it was written to */
+  const char *name = info.name ? info.name : title;
+  job j = {JOB_MD, name, &r, &s, &info, ADEIS_REPORT_X_T, ADEIS_REPORT_CONVERGENCE, latex != 0};
   st = st ? st : write_data(dir, j);
   st = st ? st : render_figures(dir, latex != 0);
+  adeis_report_study_free(&info);
   adeis_report_series_free(&s);
   adeis_report_results_free(&r);
   free(errors);
@@ -383,6 +422,7 @@ int adeis_report_render(const char *dir, int latex)
   int st = check_dir(dir);
   if (st)
     return st;
+  adeis_publish_remove_stale(dir); /* of renders killed before they could clean up */
   /* numbers are read and written in the C locale, whatever the program set */
   locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
   locale_t old = c ? uselocale(c) : (locale_t)0;

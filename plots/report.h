@@ -1,5 +1,5 @@
 /* Study reports: tables and gnuplot figures from a study folder's errors.csv and
- * orders.csv (DESIGN.md, Outputs; docs/figures.md for restyling).
+ * orders.csv (docs/design.md, Outputs; docs/figures.md for the figures' rules and restyling).
  *
  * Pipeline: adeis_report_read (CSV -> rows) -> adeis_report_series_build (rows grouped per
  * series and quantity, labelled) -> writers (table.md, table.tex, .dat, .gp) ->
@@ -103,6 +103,31 @@ typedef struct adeis_report_series_set {
 int adeis_report_series_build(adeis_report_series_set *s, const adeis_report_results *r);
 void adeis_report_series_free(adeis_report_series_set *s);
 
+/* ---- the study beyond the CSV files (plots/study_info.c) ---- */
+
+typedef struct adeis_report_study {
+  char *name;      /* [study] name from DIR/study.ini; NULL without one */
+  size_t n_labels; /* [labels]: name = display name */
+  char **label_key, **label_text;
+  size_t n_schedules; /* problem -> schedule name, from DIR/PROBLEM.ini */
+  char **schedule_problem, **schedule_name;
+} adeis_report_study;
+
+/* Read DIR/study.ini (name, [labels]; absent: all NULL/0, not an error) and the schedules
+ * of s's problems from their copies DIR/PROBLEM.ini (left out when absent). Returns 0,
+ * ADEIS_EINPUT ("FILE:LINE: key: what") or ADEIS_ENOMEM; st is always safe to free. */
+int adeis_report_study_read(adeis_report_study *st, const char *dir,
+                            const adeis_report_series_set *s);
+void adeis_report_study_free(adeis_report_study *st);
+/* The display name of a method (or problem, grid, state) name: its [labels] entry, else
+ * the name itself. st may be NULL. */
+const char *adeis_report_display(const adeis_report_study *st, const char *name);
+/* The schedule of a problem, NULL when unknown. */
+const char *adeis_report_schedule(const adeis_report_study *st, const char *problem);
+
+/* Relabel s's series with st's display names. 0 or ADEIS_ENOMEM. */
+int adeis_report_series_relabel(adeis_report_series_set *s, const adeis_report_study *st);
+
 /* ---- formatting ---- */
 
 /* Error in 3 significant digits, "1.23e-04"; "n/a" for NaN, "inf" for infinity.
@@ -123,11 +148,13 @@ int adeis_report_md_write(FILE *f, const char *title, const adeis_report_results
 int adeis_report_tex_write(FILE *f, const char *title, const adeis_report_results *r,
                            const adeis_report_series_set *s);
 /* errors-Q.dat: one gnuplot index block per series with points for q; columns
- * N, rel_error, NFE+NVJP, NFE, NVJP, seconds, used (1 when in orders.csv's used list). */
+ * N, rel_error, cost, NFE, NVJP, seconds, used (1 when in orders.csv's used list), mark
+ * (0 used or no fit, 1 left out as pre-asymptotic or otherwise, 2 left out at a floor). */
 int adeis_report_dat_write(FILE *f, const adeis_report_results *r, const adeis_report_series_set *s,
                            adeis_report_quantity q);
-/* guides-Q.dat: per series with a guide, the line of the expected slope through its last
- * used point: columns N, NFE+NVJP, error; blocks in the order of adeis_report_dat_write's. */
+/* guides-Q.dat: per series with a fit, the line of the expected slope over its fitted
+ * range, offset from the data: columns N, cost, error in the convergence figure, error in
+ * the work-precision figure; one block per guide. */
 int adeis_report_guides_write(FILE *f, const adeis_report_results *r,
                               const adeis_report_series_set *s, adeis_report_quantity q);
 
@@ -143,7 +170,11 @@ const char *adeis_report_figure_name(adeis_report_figure fig);
  * default formats include the cairolatex variant outbase-latex.tex + .pdf. */
 int adeis_report_gp_write(FILE *f, adeis_report_figure fig, const char *title,
                           const adeis_report_results *r, const adeis_report_series_set *s,
-                          int latex);
+                          const adeis_report_study *st, int latex);
+
+/* The cost of a point in the work-precision figure: NFE + ADEIS_REPORT_VJP_WEIGHT * NVJP
+ * (model evaluations and vector-Jacobian products, counted separately in errors.csv). */
+#define ADEIS_REPORT_VJP_WEIGHT 1
 
 /* ---- files and gnuplot ---- */
 
@@ -157,11 +188,16 @@ int adeis_report_write_atomic(const char *path, int (*fill)(FILE *f, const void 
  * from /dev/null and stderr captured. setup may be NULL. Returns 0 or ADEIS_ENUMERIC
  * with a message holding gnuplot's stderr (or saying it could not be started). */
 int adeis_report_gnuplot_run(const char *dir, const char *script, const char *setup);
+/* The same, with the descriptors keep[0..n_keep) left open in gnuplot (it writes to
+ * /dev/fd/N). */
+int adeis_report_gnuplot_run_fds(const char *dir, const char *script, const char *setup,
+                                 const int *keep, size_t n_keep);
 
 /* Read DIR/errors.csv and DIR/orders.csv and write table.md, table.tex,
  * convergence.{png,pdf,svg}, work-precision.{png,pdf}, with the gnuplot scripts
  * (convergence.gp, work-precision.gp) and .dat files beside them; with latex != 0 also
- * convergence-latex.tex (+ its .pdf part) from the cairolatex terminal.
+ * convergence-latex.tex and work-precision-latex.tex (+ their .pdf parts) from the
+ * cairolatex terminal.
  * Every file is written to a temporary name and renamed. Returns 0, ADEIS_EINPUT (missing
  * folder, missing or malformed CSV: "FILE:LINE: column: what was expected") or
  * ADEIS_ENUMERIC on gnuplot failure (message with gnuplot's stderr). */

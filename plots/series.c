@@ -42,20 +42,20 @@ static varying find_varying(const adeis_report_series_set *s)
   return v;
 }
 
-static char *make_label(const adeis_report_key *k, varying v)
+static char *make_label(const adeis_report_key *k, varying v, const adeis_report_study *st)
 {
   char *label = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&label, &len);
   if (!f)
     return NULL;
-  fputs(k->method, f);
+  fputs(adeis_report_display(st, k->method), f);
   if (v.problem)
-    fprintf(f, " %s", k->problem);
+    fprintf(f, " %s", adeis_report_display(st, k->problem));
   if (v.grid)
-    fprintf(f, " %s", k->grid);
+    fprintf(f, " %s", adeis_report_display(st, k->grid));
   if (v.state)
-    fprintf(f, " %s", k->state);
+    fprintf(f, " %s", adeis_report_display(st, k->state));
   if (v.precision)
     fprintf(f, " %ld bits", k->precision);
   if (v.sde)
@@ -136,13 +136,23 @@ static int attach_order(adeis_report_series_set *s, const adeis_report_results *
   return 0;
 }
 
-static int label_all(adeis_report_series_set *s)
+static int label_all(adeis_report_series_set *s, const adeis_report_study *st)
 {
   varying v = find_varying(s);
-  for (size_t i = 0; i < s->n_series; i++)
-    if (!(s->series[i].label = make_label(&s->series[i].key, v)))
+  for (size_t i = 0; i < s->n_series; i++) {
+    free(s->series[i].label);
+    if (!(s->series[i].label = make_label(&s->series[i].key, v, st)))
       return ADEIS_ENOMEM;
+  }
   return 0;
+}
+
+int adeis_report_series_relabel(adeis_report_series_set *s, const adeis_report_study *st)
+{
+  int rc = s->n_series ? label_all(s, st) : 0;
+  if (rc)
+    adeis_set_error("out of memory");
+  return rc;
 }
 
 int adeis_report_series_build(adeis_report_series_set *s, const adeis_report_results *r)
@@ -152,7 +162,7 @@ int adeis_report_series_build(adeis_report_series_set *s, const adeis_report_res
   for (size_t i = 0; i < r->n_errors && !st; i++)
     st = add_row(s, r, i);
   if (!st && s->n_series)
-    st = label_all(s);
+    st = label_all(s, NULL);
   for (size_t i = 0; i < s->n_series && !st; i++)
     for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES && !st; q++)
       st = sort_curve(&s->series[i].curve[q], r, s->series[i].label);

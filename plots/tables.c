@@ -262,6 +262,18 @@ int adeis_report_md_write(FILE *f, const char *title, const adeis_report_results
 
 /* ---- LaTeX (booktabs) ---- */
 
+#define TEX_SERIES_PER_TABLE 3 /* series per table: error and order columns fit a page */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define TEX_SERIES_STR STR(TEX_SERIES_PER_TABLE)
+
+/* Text in a '%' comment line: control characters as spaces. */
+static void comment(FILE *f, const char *s)
+{
+  for (; *s; s++)
+    fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
+}
+
 static void tex_text(FILE *f, const char *s)
 {
   for (; *s; s++) {
@@ -294,53 +306,64 @@ static void tex_key(FILE *f, const char *s)
   }
 }
 
-static size_t shown(const adeis_report_series_set *s, adeis_report_quantity q)
-{
-  size_t n = 0;
-  for (size_t i = 0; i < s->n_series; i++)
-    n += s->series[i].curve[q].n_points > 0;
-  return n;
-}
+/* The series of one table: at most TEX_SERIES_PER_TABLE of those with points for q. */
+typedef struct tex_cols {
+  size_t ids[TEX_SERIES_PER_TABLE];
+  size_t n;
+} tex_cols;
 
 static void tex_head(FILE *f, const char *title, const adeis_report_series_set *s,
-                     adeis_report_quantity q)
+                     adeis_report_quantity q, const tex_cols *c, size_t part, size_t parts)
 {
   fputs("\\begin{table}[htbp]\n  \\centering\n  \\caption{Relative error of ", f);
   fprintf(f, "%s against steps $N$ and observed order (", tex_titles[q]);
   tex_text(f, title);
+  if (parts > 1)
+    fprintf(f, ", part %zu of %zu", part + 1, parts);
   fputs(").}\n  \\label{tab:", f);
   tex_key(f, title);
-  fprintf(f, "-%s}\n  \\begin{tabular}{r", tex_keys[q]);
-  for (size_t i = 0; i < shown(s, q); i++)
+  fprintf(f, "-%s", tex_keys[q]);
+  if (part)
+    fprintf(f, "-%zu", part + 1);
+  fputs("}\n  \\begin{lrbox}{\\adeistablebox}%\n  \\begin{tabular}{r", f);
+  for (size_t i = 0; i < c->n; i++)
     fputs("rr", f);
   fputs("}\n    \\toprule\n   ", f);
-  for (size_t i = 0; i < s->n_series; i++)
-    if (s->series[i].curve[q].n_points) {
-      fputs(" & \\multicolumn{2}{c}{", f);
-      tex_text(f, s->series[i].label);
-      fputc('}', f);
+  for (size_t i = 0; i < c->n; i++) { /* the method over the rest of the label */
+    const char *label = s->series[c->ids[i]].label, *sp = strchr(label, ' ');
+    fputs(" & \\multicolumn{2}{c}{", f);
+    if (sp) {
+      char *head = strndup(label, (size_t)(sp - label));
+      fputs("\\begin{tabular}{@{}c@{}}", f);
+      tex_text(f, head ? head : "");
+      fputs("\\\\ ", f);
+      tex_text(f, sp + 1);
+      fputs("\\end{tabular}", f);
+      free(head);
+    } else {
+      tex_text(f, label);
     }
+    fputc('}', f);
+  }
   fputs(" \\\\\n    ", f);
-  for (size_t k = 0; k < shown(s, q); k++)
+  for (size_t k = 0; k < c->n; k++)
     fprintf(f, "\\cmidrule(lr){%zu-%zu}", 2 * k + 2, 2 * k + 3);
   fputs("\n    $N$", f);
-  for (size_t k = 0; k < shown(s, q); k++)
+  for (size_t k = 0; k < c->n; k++)
     fputs(" & error & order", f);
   fputs(" \\\\\n    \\midrule\n", f);
 }
 
 static void tex_row(FILE *f, const adeis_report_results *r, const adeis_report_series_set *s,
-                    adeis_report_quantity q, long steps)
+                    adeis_report_quantity q, const tex_cols *c, long steps)
 {
   char b[ADEIS_REPORT_NUM_BUF];
   fprintf(f, "    %ld", steps);
-  for (size_t i = 0; i < s->n_series; i++) {
-    const adeis_report_curve *c = &s->series[i].curve[q];
+  for (size_t i = 0; i < c->n; i++) {
+    const adeis_report_curve *cv = &s->series[c->ids[i]].curve[q];
     double err = NAN, order = NAN;
     int has_prev = 0;
-    if (!c->n_points)
-      continue;
-    if (!cell(c, r, steps, &err, &order, &has_prev)) {
+    if (!cell(cv, r, steps, &err, &order, &has_prev)) {
       fputs(" & &", f);
       continue;
     }
@@ -352,17 +375,15 @@ static void tex_row(FILE *f, const adeis_report_results *r, const adeis_report_s
 
 /* One summary row: name, then per series a two-column cell written by put. */
 static void tex_summary(FILE *f, const char *name, const adeis_report_series_set *s,
-                        adeis_report_quantity q,
+                        adeis_report_quantity q, const tex_cols *c,
                         void (*put)(FILE *, const adeis_report_order_row *))
 {
   fprintf(f, "    %s", name);
-  for (size_t i = 0; i < s->n_series; i++) {
-    const adeis_report_curve *c = &s->series[i].curve[q];
-    if (!c->n_points)
-      continue;
+  for (size_t i = 0; i < c->n; i++) {
+    const adeis_report_curve *cv = &s->series[c->ids[i]].curve[q];
     fputs(" & \\multicolumn{2}{c}{", f);
-    if (c->order)
-      put(f, c->order);
+    if (cv->order)
+      put(f, cv->order);
     else
       fputs("--", f);
     fputc('}', f);
@@ -403,23 +424,49 @@ static void put_status(FILE *f, const adeis_report_order_row *o)
   fputs(o->ok ? "ok" : "\\textbf{FAIL}", f);
 }
 
-/* Points left out of the fits, as a note under the table (nothing when there are none). */
-static void tex_excluded(FILE *f, const adeis_report_series_set *s, adeis_report_quantity q)
+/* Points left out of the fits, as a note under the table (nothing when there are none);
+ * as wide as the table, or the text width when that is narrower. */
+static void tex_excluded(FILE *f, const adeis_report_series_set *s, adeis_report_quantity q,
+                         const tex_cols *c)
 {
   int any = 0;
-  for (size_t i = 0; i < s->n_series; i++) {
-    const adeis_report_order_row *o =
-        s->series[i].curve[q].n_points ? s->series[i].curve[q].order : NULL;
+  for (size_t i = 0; i < c->n; i++) {
+    const adeis_report_order_row *o = s->series[c->ids[i]].curve[q].order;
     if (!o || !o->n_excluded)
       continue;
-    fputs(any ? ";\n  " : "  \\par\\smallskip\\footnotesize Left out of the fits: ", f);
+    fputs(any ? ";\n  "
+              : "  \\par\\smallskip\\parbox{\\adeiswidth}{\\footnotesize\\raggedright Left out "
+                "of the fits: ",
+          f);
     any = 1;
-    tex_text(f, s->series[i].label);
+    tex_text(f, s->series[c->ids[i]].label);
     fputs(" $N$ = ", f);
     excluded_list(f, o, tex_text);
   }
   if (any)
-    fputs(".\n", f);
+    fputs(".}\n", f);
+}
+
+static void tex_table(FILE *f, const char *title, const adeis_report_results *r,
+                      const adeis_report_series_set *s, adeis_report_quantity q,
+                      const table_rows *t, const tex_cols *c, size_t part, size_t parts)
+{
+  fputc('\n', f);
+  tex_head(f, title, s, q, c, part, parts);
+  for (size_t k = 0; k < t->n; k++)
+    tex_row(f, r, s, q, c, t->steps[k]);
+  fputs("    \\midrule\n", f);
+  tex_summary(f, "fitted", s, q, c, put_fitted);
+  tex_summary(f, "expected", s, q, c, put_expected);
+  tex_summary(f, "used $N$", s, q, c, put_used);
+  tex_summary(f, "status", s, q, c, put_status);
+  fputs("    \\bottomrule\n  \\end{tabular}%\n  \\end{lrbox}%\n"
+        "  \\ifdim\\wd\\adeistablebox>\\adeiswidth\n"
+        "    \\resizebox{\\adeiswidth}{!}{\\usebox{\\adeistablebox}}%\n"
+        "  \\else\n    \\usebox{\\adeistablebox}%\n  \\fi\n",
+        f);
+  tex_excluded(f, s, q, c);
+  fputs("\\end{table}\n", f);
 }
 
 static int tex_quantity(FILE *f, const char *title, const adeis_report_results *r,
@@ -429,18 +476,22 @@ static int tex_quantity(FILE *f, const char *title, const adeis_report_results *
   int st = rows_collect(&t, r, s, q);
   if (st)
     return st;
-  fputc('\n', f);
-  tex_head(f, title, s, q);
-  for (size_t k = 0; k < t.n; k++)
-    tex_row(f, r, s, q, t.steps[k]);
-  fputs("    \\midrule\n", f);
-  tex_summary(f, "fitted", s, q, put_fitted);
-  tex_summary(f, "expected", s, q, put_expected);
-  tex_summary(f, "used $N$", s, q, put_used);
-  tex_summary(f, "status", s, q, put_status);
-  fputs("    \\bottomrule\n  \\end{tabular}\n", f);
-  tex_excluded(f, s, q);
-  fputs("\\end{table}\n", f);
+  size_t n = 0;
+  for (size_t i = 0; i < s->n_series; i++)
+    n += s->series[i].curve[q].n_points > 0;
+  size_t parts = (n + TEX_SERIES_PER_TABLE - 1) / TEX_SERIES_PER_TABLE, part = 0;
+  tex_cols c = {{0}, 0};
+  for (size_t i = 0; i < s->n_series; i++) {
+    if (!s->series[i].curve[q].n_points)
+      continue;
+    c.ids[c.n++] = i;
+    if (c.n == TEX_SERIES_PER_TABLE) {
+      tex_table(f, title, r, s, q, &t, &c, part++, parts);
+      c.n = 0;
+    }
+  }
+  if (c.n)
+    tex_table(f, title, r, s, q, &t, &c, part, parts);
   free(t.steps);
   return 0;
 }
@@ -449,9 +500,14 @@ int adeis_report_tex_write(FILE *f, const char *title, const adeis_report_result
                            const adeis_report_series_set *s)
 {
   fputs("% Convergence tables of the study ", f);
-  fputs(title, f);
+  comment(f, title);
   fputs(", written by adeis from errors.csv and orders.csv.\n"
-        "% Needs \\usepackage{booktabs}; \\input{table.tex} inside the document.\n",
+        "% Needs \\usepackage{booktabs,graphicx}; \\input{table.tex} inside the document.\n"
+        "% One table per gradient and at most " TEX_SERIES_STR " series; a table wider than\n"
+        "% \\adeiswidth (default \\linewidth; \\newcommand\\adeiswidth{...} before the first\n"
+        "% \\input changes it) is scaled down to it.\n"
+        "\\providecommand\\adeiswidth{\\linewidth}%\n"
+        "\\ifdefined\\adeistablebox\\else\\newsavebox\\adeistablebox\\fi\n",
         f);
   for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES; q++) {
     int st = s->has[q] ? tex_quantity(f, title, r, s, (adeis_report_quantity)q) : 0;

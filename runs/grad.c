@@ -5,6 +5,7 @@
 #include "../core/status.h"
 #include "../solvers/forward.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +21,7 @@ void adeis_grad_request_init(adeis_grad_request *rq)
   rq->precision = 256;
   rq->state = ADEIS_STATE_ORACLE;
   rq->tol = 1e-8;
+  rq->zeta = 0.999;
 }
 
 int adeis_grad_check(const adeis_grad_request *rq)
@@ -43,6 +45,8 @@ int adeis_grad_check(const adeis_grad_request *rq)
     return ADEIS_EINPUT;
   }
   if ((rc = adeis_method_check(m, &be, rq->sde, rq->state)))
+    return rc;
+  if ((rc = adeis_method_check_store(m, &rq->store, rq->zeta)))
     return rc;
   if ((m->flags & ADEIS_METHOD_TOL) && !(rq->tol >= ADEIS_TOL_MIN && rq->tol < 1)) {
     adeis_set_error("--tol: expected a tolerance in [%g, 1) (double cannot resolve less), got %g",
@@ -77,12 +81,15 @@ static int result_init(adeis_grad_result *res, const adeis_model *m, const adeis
   for (int q = 0; q < ADEIS_Q_COUNT; q++) {
     mpfr_init2(res->rel_error[q], m->be->prec < 64 ? 64 : m->be->prec); /* working precision */
     mpfr_set_nan(res->rel_error[q]);
+    mpfr_init2(res->rel_error_discrete[q], m->be->prec < 64 ? 64 : m->be->prec);
+    mpfr_set_nan(res->rel_error_discrete[q]);
     if (!wants(rq, q))
       continue;
     ok &= (res->grad[q] = adeis_vec_alloc(m->be, dims[q])) != NULL;
     ok &= (res->exact[q] = adeis_vec_alloc(m->be, dims[q])) != NULL;
   }
   ok &= (res->x0 = adeis_vec_alloc(m->be, m->dim)) != NULL;
+  res->reconstruction_error = NAN;
   res->initialised = 1;
   return ok ? ADEIS_OK : ADEIS_ENOMEM;
 }
@@ -93,6 +100,7 @@ void adeis_grad_result_clear(adeis_grad_result *res)
     return;
   for (int q = 0; q < ADEIS_Q_COUNT; q++) {
     mpfr_clear(res->rel_error[q]);
+    mpfr_clear(res->rel_error_discrete[q]);
     adeis_vec_free(res->grad[q]);
     adeis_vec_free(res->exact[q]);
   }
@@ -148,6 +156,24 @@ static void free_times(adeis_tpoint *pts, size_t n)
   free(pts);
 }
 
+/* State vectors a discrete adjoint keeps: every state and stage state (all), the snapshots
+ * (checkpoint), both coupled sequences (coupled-all), or none (reversible). */
+static double discrete_vectors(const adeis_grad_request *rq, const adeis_method *m)
+{
+  const adeis_forward *f = adeis_forward_lookup(m->forward);
+  adeis_store st = adeis_grad_store(rq);
+  double n = (double)rq->steps, evals = f ? f->evals : 1, own = f ? f->state_vecs : 0;
+  switch (st.kind) {
+  case ADEIS_STORE_CHECKPOINT: {
+    double s = (double)adeis_store_snapshots(&st, rq->steps);
+    return (s < n ? s : n) * (1 + own);
+  }
+  case ADEIS_STORE_COUPLED_ALL: return 2 * n;
+  case ADEIS_STORE_REVERSIBLE: return 0;
+  default: return n * evals;
+  }
+}
+
 /* Working memory a run plans for: the grid's time points, and in cached mode (or for the
  * SDE) every stored state with its time point. Refused up front beyond the limit. */
 static int check_memory(const adeis_problem *pb, const adeis_grad_request *rq,
@@ -155,7 +181,9 @@ static int check_memory(const adeis_problem *pb, const adeis_grad_request *rq,
 {
   double scalar = 4.0 * adeis_scalar_bytes(pb->sched.prec), n = (double)rq->steps;
   double bytes = (n + 1) * scalar;
-  if (rq->state == ADEIS_STATE_CACHED) {
+  if (m->family == ADEIS_FAMILY_DTO) {
+    bytes += discrete_vectors(rq, m) * (double)pb->model.dim * adeis_backend_bytes_per_value(&pb->be);
+  } else if (rq->state == ADEIS_STATE_CACHED) {
     double per_step = 1.0;
     for (size_t j = 0; j < m->n_nodes; j++)
       per_step += m->nodes[j].num > 0 && m->nodes[j].num < m->nodes[j].den;
@@ -166,7 +194,9 @@ static int check_memory(const adeis_problem *pb, const adeis_grad_request *rq,
     return ADEIS_OK;
   adeis_set_error("--steps: %zu steps of %s%s with dimension %zu at %ld bits need about %.3g GiB, "
                   "more than the %.0f GiB limit",
-                  rq->steps, m->name, rq->state == ADEIS_STATE_CACHED ? " with cached states" : "",
+                  rq->steps, m->name,
+                  m->family == ADEIS_FAMILY_DTO ? " with its stored states"
+                  : rq->state == ADEIS_STATE_CACHED ? " with cached states" : "",
                   pb->model.dim, rq->precision, bytes / 1073741824.0,
                   ADEIS_MEMORY_LIMIT_BYTES / 1073741824.0);
   return ADEIS_EINPUT;
@@ -186,6 +216,7 @@ typedef struct run {
   adeis_adjoint_problem ap;
   adeis_vec *G;
   adeis_counts fwd;
+  adeis_vecmeter meter;          /* state-sized vectors held */
 } run;
 
 /* Sample the path the adjoint reads: the SDE sampler over every stage time, or the method's
@@ -211,8 +242,9 @@ static int sample_states(run *r, adeis_vec *x0, int keep)
     rc = ADEIS_ENOMEM;
   adeis_vec_copy(x0, pb->x_T);
   if (!rc)
-    rc = adeis_forward_run(f, &pb->model, r->ws, &r->sched, pts, n, x0, keep ? &r->cache : NULL,
-                           f->stochastic ? &bm : NULL, &r->fwd);
+    rc = adeis_forward_run_metered(f, &pb->model, r->ws, &r->sched, pts, n, x0,
+                                   keep ? &r->cache : NULL, f->stochastic ? &bm : NULL, &r->fwd,
+                                   &r->meter);
   adeis_brownian_clear(&bm);
   free_times(refined, npts);
   return rc;
@@ -223,6 +255,9 @@ static int prepare_states(run *r, adeis_grad_result *res)
   const adeis_problem *pb = r->pb;
   const adeis_tpoint *tT = &r->grid.pts[0], *t0 = &r->grid.pts[r->grid.n];
   adeis_cache_init(&r->cache, pb->sched.prec);
+  r->cache.meter = &r->meter;
+  if (r->m->family == ADEIS_FAMILY_DTO)
+    return ADEIS_OK; /* a discrete adjoint samples its own states */
   if (r->rq->state == ADEIS_STATE_CACHED) {
     int rc = sample_states(r, res->x0, 1);
     adeis_states_cached(&r->states, &r->cache);
@@ -232,6 +267,99 @@ static int prepare_states(run *r, adeis_grad_result *res)
   if (r->rq->state == ADEIS_STATE_BACKSOLVE)
     return sample_states(r, res->x0, 0);
   return adeis_model_flow(&pb->model, r->ws, res->x0, t0, pb->x_T, tT);
+}
+
+/* ---- discrete adjoints ---- */
+
+static int loss_grad(void *ctx, adeis_vec *g, const adeis_vec *x_end)
+{
+  adeis_problem_loss_grad(ctx, g, x_end);
+  return ADEIS_OK;
+}
+
+adeis_store adeis_grad_store(const adeis_grad_request *rq)
+{
+  const adeis_method *m = rq->method ? adeis_method_lookup(rq->method) : NULL;
+  adeis_store st = rq->store;
+  if (m && (m->flags & ADEIS_METHOD_DISCRETE) && st.kind == ADEIS_STORE_NONE)
+    st.kind = ADEIS_STORE_ALL;
+  return st;
+}
+
+/* A dto-* method samples x_T itself with its storage policy and takes the loss at its own
+ * sample x_N (written to res->x0). */
+static int run_discrete(run *r, adeis_grad_result *res)
+{
+  adeis_adjoint_problem *ap = &r->ap;
+  ap->x_T = r->pb->x_T;
+  ap->x_end = res->x0;
+  ap->loss_grad = loss_grad;
+  ap->loss_ctx = (void *)r->pb;
+  ap->store = adeis_grad_store(r->rq);
+  ap->zeta = r->rq->zeta;
+  int rc = r->m->solve(r->m, ap);
+  if (!rc && ap->store.kind == ADEIS_STORE_REVERSIBLE)
+    res->reconstruction_error = ap->recon_error;
+  return rc;
+}
+
+const adeis_method *adeis_grad_discrete_method(const adeis_grad_request *rq)
+{
+  const adeis_method *m = rq->method ? adeis_method_lookup(rq->method) : NULL;
+  if (!m || rq->sde)
+    return NULL;
+  if (m->flags & ADEIS_METHOD_DISCRETE)
+    return m;
+  for (size_t i = 0; adeis_methods[i]; i++)
+    if ((adeis_methods[i]->flags & ADEIS_METHOD_DISCRETE) &&
+        strcmp(adeis_methods[i]->forward, m->forward) == 0)
+      return adeis_methods[i];
+  return NULL;
+}
+
+/* rel_error_discrete: against the store-all discrete gradient of the same sampler at the same N
+ * (0 for a store-all dto-* run, which is that gradient). */
+static int discrete_errors(const adeis_problem *pb, const adeis_grad_request *rq,
+                           adeis_grad_result *res)
+{
+  const adeis_method *d = adeis_grad_discrete_method(rq);
+  if (!d)
+    return ADEIS_OK;
+  adeis_store st = adeis_grad_store(rq);
+  if (d == adeis_method_lookup(rq->method) && st.kind == ADEIS_STORE_ALL) {
+    for (int q = 0; q < ADEIS_Q_COUNT; q++)
+      if (res->grad[q])
+        mpfr_set_zero(res->rel_error_discrete[q], 1);
+    return ADEIS_OK;
+  }
+  adeis_grad_request sub = *rq;
+  sub.method = d->name;
+  sub.state = ADEIS_STATE_CACHED;
+  sub.discrete_error = 0;
+  sub.store.kind = st.kind == ADEIS_STORE_REVERSIBLE ? ADEIS_STORE_COUPLED_ALL : ADEIS_STORE_ALL;
+  sub.store.snapshots = 0;
+  adeis_grad_result ref;
+  int rc = adeis_grad_compute(pb, &sub, &ref);
+  for (int q = 0; q < ADEIS_Q_COUNT && !rc; q++)
+    if (res->grad[q] && ref.grad[q])
+      adeis_vec_rel_dist(res->rel_error_discrete[q], res->grad[q], ref.grad[q]);
+  adeis_grad_result_clear(&ref);
+  /* no discrete gradient (e.g. too many steps to store): rel_error_discrete stays NaN */
+  (void)rc;
+  return ADEIS_OK;
+}
+
+/* peak_bytes: the state-sized vectors and the z, theta accumulators */
+static void memory_totals(const run *r, adeis_grad_result *res)
+{
+  const adeis_model *m = &r->pb->model;
+  double bpv = adeis_backend_bytes_per_value(m->be), acc = 0;
+  if (res->grad[ADEIS_Q_Z])
+    acc += (double)m->cond_dim;
+  if (res->grad[ADEIS_Q_THETA])
+    acc += (double)m->theta_dim;
+  res->peak_vectors = r->meter.peak;
+  res->peak_bytes = ((double)r->meter.peak * (double)m->dim + acc) * bpv;
 }
 
 static int run_adjoint(run *r, adeis_grad_result *res)
@@ -250,13 +378,16 @@ static int run_adjoint(run *r, adeis_grad_result *res)
   ap->a_x = res->grad[ADEIS_Q_X_T];
   ap->a_z = res->grad[ADEIS_Q_Z];
   ap->a_theta = res->grad[ADEIS_Q_THETA];
-  adeis_problem_loss_grad(pb, ap->a_x, res->x0);
+  ap->meter = &r->meter;
   if (ap->a_z)
     adeis_vec_set_zero(ap->a_z);
   if (ap->a_theta)
     adeis_vec_set_zero(ap->a_theta);
+  if (r->m->family == ADEIS_FAMILY_DTO)
+    return run_discrete(r, res);
+  adeis_problem_loss_grad(pb, ap->a_x, res->x0);
   if (ap->state == ADEIS_STATE_BACKSOLVE) {
-    res->x_T_backsolved = adeis_vec_alloc(pb->model.be, pb->model.dim);
+    res->x_T_backsolved = adeis_meter_alloc(&r->meter, pb->model.be, pb->model.dim);
     if (!res->x_T_backsolved)
       return ADEIS_ENOMEM;
     adeis_vec_copy(res->x_T_backsolved, res->x0);
@@ -354,6 +485,7 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
   /* t is computed only where the method steps or places stages in t, or the model reads it */
   r.sched = pb->sched;
   r.sched.need_t = !r.m->in_lambda || !adeis_model_has(&pb->model, ADEIS_CAP_NO_T);
+  adeis_meter_add(&r.meter, 2); /* the adjoint state a_x and the sample x(t_end) */
   rc = adeis_grid_init(&r.grid, rq->grid, &r.sched, rq->steps);
   if (!rc)
     rc = prepare_states(&r, res);
@@ -362,6 +494,7 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
   res->seconds = now_seconds() - t_start;
   res->nfe = r.fwd.nfe + r.ap.counts.nfe;
   res->nvjp = r.fwd.nvjp + r.ap.counts.nvjp;
+  memory_totals(&r, res);
   if (!rc)
     rc = check_finite(&r, res);
   if (!rc)
@@ -370,6 +503,8 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
     if (res->exact[q])
       adeis_vec_rel_dist(res->rel_error[q], res->grad[q], res->exact[q]);
   adeis_states_clear(&r.states);
+  if (!rc && rq->discrete_error)
+    rc = discrete_errors(pb, rq, res);
   adeis_cache_clear(&r.cache);
   adeis_grid_clear(&r.grid);
   adeis_vec_free(r.G);

@@ -21,6 +21,9 @@ typedef struct adeis_grad_request {
   int sde;
   double tol;                    /* adaptive methods: relative and absolute tolerance */
   unsigned quantities;           /* bits 1 << ADEIS_Q_*: what to compute (0 = all); x_T always */
+  adeis_store store;             /* dto-* methods: storage policy (NONE there means all) */
+  double zeta;                   /* dto-* with store reversible: coupling constant, default 0.999 */
+  int discrete_error;            /* also compute rel_error_discrete (one more run) */
 } adeis_grad_request;
 
 /* Smallest tolerance the adaptive (double) methods accept: below it they only grind. */
@@ -33,11 +36,17 @@ typedef struct adeis_grad_result {
   adeis_vec *x0;                     /* the x(t_end) the loss was taken at */
   adeis_vec *x_T_backsolved;         /* backsolve mode: the reconstructed x_T, else NULL */
   unsigned long nfe, nvjp;
+  size_t peak_vectors;               /* state-sized vectors held at once (docs/solvers.md) */
+  double peak_bytes;                 /* those, plus the z and theta accumulators, in bytes */
+  /* against the discrete gradient of the sampler the method differentiates (dto-*) or reads
+   * its states from (others), store-all at the same N; NaN where there is none */
+  mpfr_t rel_error_discrete[ADEIS_Q_COUNT];
+  double reconstruction_error;       /* reversible: |x_T rebuilt - x_T|/|x_T|; else NaN */
   double seconds;                    /* wall time of the solve */
   int initialised;
 } adeis_grad_result;
 
-/* Defaults: uniform-lambda, 256 bits, oracle, ODE, tol 1e-8. */
+/* Defaults: uniform-lambda, 256 bits, oracle, ODE, tol 1e-8, zeta 0.999. */
 void adeis_grad_request_init(adeis_grad_request *rq);
 
 /* Validate a request (method name, steps, precision, state/SDE/method compatibility).
@@ -54,5 +63,13 @@ int adeis_grad_request_backend(const adeis_grad_request *rq, adeis_backend *be);
 int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
                        adeis_grad_result *res);
 void adeis_grad_result_clear(adeis_grad_result *res);
+
+/* The storage policy a request runs with: its own, or "all" for a dto-* method without one
+ * (kind NONE for other methods). */
+adeis_store adeis_grad_store(const adeis_grad_request *rq);
+/* The discrete adjoint a request is compared with for rel_error_discrete (NULL: none):
+ * dto-* methods their own sampler's store-all run (the coupled sampler for reversible),
+ * other ODE methods dto-<their forward sampler>. */
+const adeis_method *adeis_grad_discrete_method(const adeis_grad_request *rq);
 
 #endif

@@ -3,8 +3,10 @@
 #   scripts/install-deps.sh           what make and make check need
 #   scripts/install-deps.sh cluster   only what make check-cluster adds: a local Slurm
 #                                     (slurm-wlm, munge; scripts/slurm-local.sh)
+# texlive-latex-recommended (booktabs, with graphicx and color from texlive-latex-base):
+# the test that compiles a paper with the LaTeX tables and figures (skipped without it).
 set -eu
-pkgs="build-essential pkg-config libgsl-dev libmpfr-dev libgmp-dev libcriterion-dev libinih-dev gnuplot-nox libopenblas-dev libjansson-dev clang zlib1g-dev dataset-fashion-mnist"
+pkgs="build-essential pkg-config libgsl-dev libmpfr-dev libgmp-dev libcriterion-dev libinih-dev gnuplot-nox libopenblas-dev libjansson-dev clang texlive-latex-recommended zlib1g-dev dataset-fashion-mnist"
 if [ "${1:-}" = cluster ]; then
   pkgs="slurm-wlm munge"
 fi

@@ -1,5 +1,5 @@
 /* GSL adaptive steppers on the augmented adjoint system in lambda, double only
- * (MATH.md section 6): y = (a_x, a_z, a_theta) (plus x in backsolve mode) from
+ * (docs/math.md section 6): y = (a_x, a_z, a_theta) (plus x in backsolve mode) from
  * lambda(t_end) down to lambda(T), with
  *   a_x' = -(dlog alpha/dlambda) a_x + c sigma a_x^T deps/dx,
  *   a_{z,theta}' = c sigma a_x^T deps/d{z,theta},  x' = (dlog alpha/dlambda) x - sigma eps. */
@@ -103,13 +103,27 @@ static int rhs(double lambda, const double y[], double dydl[], void *params)
   return GSL_SUCCESS;
 }
 
+/* State-sized arrays GSL holds per state-sized part of the augmented system: the double copy
+ * y, the stepper's own (rkf45: k1..k6, y0, ytmp; rk8pd: k[13], y0, ytmp) and the evolve
+ * object's (y0, yerr, dydt_in, dydt_out). */
+static long gsl_arrays(const adeis_method *m)
+{
+  return 1 + (strcmp(m->name, "gsl-rk8pd") == 0 ? 15 : 8) + 4;
+}
+
+static long state_parts(const adaptive_sys *s)
+{
+  return 1 + (s->part[P_X] != NULL);
+}
+
 static void sys_clear(adaptive_sys *s)
 {
   for (int q = 0; q < P_COUNT; q++) {
-    adeis_vec_free(s->y[q]);
-    adeis_vec_free(s->k[q]);
+    int state = q == P_AX || q == P_X;
+    adeis_meter_free(state ? s->p->meter : NULL, s->y[q]);
+    adeis_meter_free(state ? s->p->meter : NULL, s->k[q]);
   }
-  adeis_vec_free(s->x);
+  adeis_meter_free(s->p->meter, s->x);
   adeis_tpoint_clear(&s->tp);
   mpfr_clears(s->lambda, s->A, s->B, s->mA, s->mB, (mpfr_ptr)0);
 }
@@ -130,10 +144,11 @@ static int sys_init(adaptive_sys *s, adeis_adjoint_problem *p)
   for (int q = 0; q < P_COUNT; q++) {
     size_t n = s->part[q] ? s->part[q]->n : 0;
     s->off[q + 1] = s->off[q] + n;
-    if (n && (!(s->y[q] = adeis_vec_alloc(be, n)) || !(s->k[q] = adeis_vec_alloc(be, n))))
+    adeis_vecmeter *mt = q == P_AX || q == P_X ? p->meter : NULL;
+    if (n && (!(s->y[q] = adeis_meter_alloc(mt, be, n)) || !(s->k[q] = adeis_meter_alloc(mt, be, n))))
       rc = ADEIS_ENOMEM;
   }
-  if (!s->backsolve && !(s->x = adeis_vec_alloc(be, p->model->dim)))
+  if (!s->backsolve && !(s->x = adeis_meter_alloc(p->meter, be, p->model->dim)))
     rc = ADEIS_ENOMEM;
   return rc;
 }
@@ -177,7 +192,9 @@ static int adaptive_solve(const adeis_method *m, adeis_adjoint_problem *p)
     rc = ADEIS_ENOMEM;
   if (!rc) {
     parts_to_double(s.part, s.off, y);
+    adeis_meter_add(p->meter, gsl_arrays(m) * state_parts(&s));
     rc = integrate(&s, m, y);
+    adeis_meter_add(p->meter, -gsl_arrays(m) * state_parts(&s));
   }
   if (!rc) {
     double_to_parts(s.part, s.off, y);

@@ -1,4 +1,4 @@
-/* AdjointDEIS-1, -2M, -2M-phi and -2S (MATH.md section 5): exponential integrators
+/* AdjointDEIS-1, -2M, -2M-phi and -2S (docs/math.md section 5): exponential integrators
  * of the adjoint equations, stepping a_x, a_z, a_theta from t_end up to T. */
 #include "../core/phi.h"
 #include "../core/status.h"
@@ -26,6 +26,7 @@ typedef struct adj_work {
   step_coef cur, next;                    /* this step's coefficients and the next one's */
   mpfr_t alpha_p, k1, k2, k3, sz;
   int finite;                             /* the adjoint state finite after the last update */
+  adeis_vecmeter *meter;
 } adj_work;
 
 static void coef_init(step_coef *c, mpfr_prec_t p)
@@ -48,11 +49,12 @@ static void coef_swap(step_coef *a, step_coef *b)
 static int adj_work_init(adj_work *aw, const adeis_adjoint_problem *p)
 {
   memset(aw, 0, sizeof *aw);
+  aw->meter = p->meter;
   const adeis_model *m = p->model;
   adeis_vec **dvecs[] = {&aw->x, &aw->xu, &aw->au, &aw->jx, &aw->jx_p, &aw->e, &aw->e_p};
   int ok = 1;
   for (size_t i = 0; i < sizeof dvecs / sizeof *dvecs; i++)
-    ok &= (*dvecs[i] = adeis_vec_alloc(m->be, m->dim)) != NULL;
+    ok &= (*dvecs[i] = adeis_meter_alloc(aw->meter, m->be, m->dim)) != NULL;
   adeis_tpoint_init(&aw->u, p->sched->prec);
   coef_init(&aw->cur, p->sched->prec);
   coef_init(&aw->next, p->sched->prec);
@@ -64,7 +66,7 @@ static void adj_work_clear(adj_work *aw)
 {
   adeis_vec *vs[] = {aw->x, aw->xu, aw->au, aw->jx, aw->jx_p, aw->e, aw->e_p};
   for (size_t i = 0; i < sizeof vs / sizeof *vs; i++)
-    adeis_vec_free(vs[i]);
+    adeis_meter_free(aw->meter, vs[i]);
   adeis_tpoint_clear(&aw->u);
   coef_clear(&aw->cur);
   coef_clear(&aw->next);

@@ -2,6 +2,8 @@
 #include "adjoint.h"
 #include "../core/status.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,7 +112,7 @@ int adeis_cache_push(adeis_cache *c, const adeis_tpoint *tp, const adeis_vec *x)
     c->x = x2;
     c->cap = cap;
   }
-  adeis_vec *v = adeis_vec_alloc(x->be, x->n);
+  adeis_vec *v = adeis_meter_alloc(c->meter, x->be, x->n);
   if (!v)
     return ADEIS_ENOMEM;
   adeis_vec_copy(v, x);
@@ -124,7 +126,7 @@ void adeis_cache_clear(adeis_cache *c)
 {
   for (size_t i = 0; i < c->n; i++) {
     adeis_tpoint_clear(&c->tp[i]);
-    adeis_vec_free(c->x[i]);
+    adeis_meter_free(c->meter, c->x[i]);
   }
   free(c->tp);
   free(c->x);
@@ -167,6 +169,88 @@ void adeis_states_cached(adeis_states *st, const adeis_cache *c)
   st->peek = cached_peek;
   st->impl = (void *)c;
   st->owns_impl = 0;
+}
+
+/* ---- the vector meter ---- */
+
+void adeis_meter_add(adeis_vecmeter *mt, long k)
+{
+  if (!mt)
+    return;
+  mt->now = (size_t)((long)mt->now + k);
+  if (mt->now > mt->peak)
+    mt->peak = mt->now;
+}
+
+adeis_vec *adeis_meter_alloc(adeis_vecmeter *mt, const adeis_backend *be, size_t n)
+{
+  adeis_vec *v = adeis_vec_alloc(be, n);
+  if (v)
+    adeis_meter_add(mt, 1);
+  return v;
+}
+
+void adeis_meter_free(adeis_vecmeter *mt, adeis_vec *v)
+{
+  if (!v)
+    return;
+  adeis_vec_free(v);
+  adeis_meter_add(mt, -1);
+}
+
+/* ---- storage policies ---- */
+
+int adeis_store_parse(const char *text, adeis_store *st)
+{
+  st->snapshots = 0;
+  if (strcmp(text, "all") == 0) {
+    st->kind = ADEIS_STORE_ALL;
+    return 0;
+  }
+  if (strcmp(text, "reversible") == 0) {
+    st->kind = ADEIS_STORE_REVERSIBLE;
+    return 0;
+  }
+  if (strcmp(text, "checkpoint") == 0) {
+    st->kind = ADEIS_STORE_CHECKPOINT;
+    return 0;
+  }
+  if (strncmp(text, "checkpoint:", 11) != 0)
+    return -1;
+  const char *p = text + 11;
+  if (*p < '1' || *p > '9')
+    return -1;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(p, &end, 10);
+  if (*end || errno || v > ADEIS_SNAPSHOTS_MAX)
+    return -1;
+  st->kind = ADEIS_STORE_CHECKPOINT;
+  st->snapshots = (size_t)v;
+  return 0;
+}
+
+size_t adeis_store_snapshots(const adeis_store *st, size_t n)
+{
+  if (st->snapshots)
+    return st->snapshots;
+  size_t s = 0;
+  while (s < 64 && ((size_t)1 << s) < n)
+    s++;
+  return s ? s : 1;
+}
+
+void adeis_store_format(char *buf, size_t len, const adeis_store *st, size_t n)
+{
+  switch (st->kind) {
+  case ADEIS_STORE_ALL: snprintf(buf, len, "all"); break;
+  case ADEIS_STORE_CHECKPOINT:
+    snprintf(buf, len, "checkpoint:%zu", adeis_store_snapshots(st, n));
+    break;
+  case ADEIS_STORE_REVERSIBLE: snprintf(buf, len, "reversible"); break;
+  case ADEIS_STORE_COUPLED_ALL: snprintf(buf, len, "coupled-all"); break;
+  default: snprintf(buf, len, "none"); break;
+  }
 }
 
 /* ---- shared solver helpers ---- */
@@ -221,6 +305,27 @@ int adeis_method_check(const adeis_method *m, const adeis_backend *be, int sde,
                     allowed & (1u << ADEIS_STATE_ORACLE) ? "oracle " : "",
                     allowed & (1u << ADEIS_STATE_CACHED) ? "cached " : "",
                     allowed & (1u << ADEIS_STATE_BACKSOLVE) ? "backsolve" : "");
+    return ADEIS_EINPUT;
+  }
+  return ADEIS_OK;
+}
+
+int adeis_method_check_store(const adeis_method *m, const adeis_store *st, double zeta)
+{
+  int discrete = (m->flags & ADEIS_METHOD_DISCRETE) != 0;
+  if (!discrete && st->kind != ADEIS_STORE_NONE) {
+    adeis_set_error("--store: %s is not a discrete adjoint (dto-* methods take a storage policy)",
+                    m->name);
+    return ADEIS_EINPUT;
+  }
+  if ((st->kind == ADEIS_STORE_REVERSIBLE || st->kind == ADEIS_STORE_COUPLED_ALL) &&
+      !(m->flags & ADEIS_METHOD_REVERSIBLE)) {
+    adeis_set_error("--store: reversible is available for dto-dpm-1 and dto-dpm-2s, not %s",
+                    m->name);
+    return ADEIS_EINPUT;
+  }
+  if (!(zeta > 0 && zeta <= 1)) {
+    adeis_set_error("--zeta: expected a coupling constant in (0, 1], got %g", zeta);
     return ADEIS_EINPUT;
   }
   return ADEIS_OK;

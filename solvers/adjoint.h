@@ -1,5 +1,5 @@
-/* The adjoint problem every backward solver works on (MATH.md sections 4-7),
- * the state providers (oracle, cached) and the method registry (DESIGN.md). */
+/* The adjoint problem every backward solver works on (docs/math.md sections 4-7 and 13-14),
+ * the state providers (oracle, cached), the vector meter and the method registry. */
 #ifndef ADEIS_ADJOINT_H
 #define ADEIS_ADJOINT_H
 
@@ -21,6 +21,42 @@ typedef struct adeis_counts {
   unsigned long nfe;   /* model evaluations (each VJP point counts its forward pass once) */
   unsigned long nvjp;  /* vector-Jacobian products */
 } adeis_counts;
+
+/* ---- memory accounting: state-sized vectors held at once (docs/solvers.md) ---- */
+
+typedef struct adeis_vecmeter {
+  size_t now, peak;
+} adeis_vecmeter;
+
+/* adeis_vec_alloc / adeis_vec_free that count one state-sized vector in mt (mt may be NULL). */
+adeis_vec *adeis_meter_alloc(adeis_vecmeter *mt, const adeis_backend *be, size_t n);
+void adeis_meter_free(adeis_vecmeter *mt, adeis_vec *v);
+/* Count k vectors held elsewhere (k < 0: released). */
+void adeis_meter_add(adeis_vecmeter *mt, long k);
+
+/* ---- storage policies of the discrete adjoints (docs/math.md section 14) ---- */
+
+typedef enum adeis_store_kind {
+  ADEIS_STORE_NONE,        /* not a discrete adjoint */
+  ADEIS_STORE_ALL,         /* every state and stage state kept */
+  ADEIS_STORE_CHECKPOINT,  /* binomial checkpointing with s snapshots */
+  ADEIS_STORE_REVERSIBLE,  /* McCallum-Foster coupling, states reconstructed backwards */
+  ADEIS_STORE_COUPLED_ALL  /* the same coupled sampler with its states stored (its reference) */
+} adeis_store_kind;
+
+#define ADEIS_SNAPSHOTS_MAX 1000000UL
+
+typedef struct adeis_store {
+  adeis_store_kind kind;
+  size_t snapshots;        /* checkpoint: s (0 = the default, ceil(log2 N), at least 1) */
+} adeis_store;
+
+/* "all", "checkpoint", "checkpoint:S", "reversible" -> st; -1 when not one of these. */
+int adeis_store_parse(const char *text, adeis_store *st);
+/* The name as the CLI spells it ("checkpoint:S" with the s in use for n steps). */
+void adeis_store_format(char *buf, size_t len, const adeis_store *st, size_t n);
+/* The snapshots a checkpointed run of n steps uses. */
+size_t adeis_store_snapshots(const adeis_store *st, size_t n);
 
 /* A stage node inside a step, as an exact rational fraction num/den of the step,
  * measured in t or in lambda. */
@@ -58,6 +94,7 @@ typedef struct adeis_cache {
   adeis_tpoint *tp;  /* decreasing t, as sampled */
   adeis_vec **x;
   mpfr_prec_t prec;
+  adeis_vecmeter *meter;  /* counts the stored states (NULL after init) */
 } adeis_cache;
 
 void adeis_cache_init(adeis_cache *c, mpfr_prec_t prec);
@@ -80,6 +117,15 @@ typedef struct adeis_adjoint_problem {
                                   * a_z, a_theta NULL when not wanted (never computed) */
   double tol;                    /* adaptive methods: relative and absolute tolerance */
   adeis_counts counts;
+  adeis_vecmeter *meter;         /* state-sized vectors held (may be NULL) */
+  /* discrete adjoints (ADEIS_FAMILY_DTO): they sample x_T themselves */
+  const adeis_vec *x_T;
+  adeis_vec *x_end;              /* out: the sample x_N the loss is taken at */
+  int (*loss_grad)(void *ctx, adeis_vec *g, const adeis_vec *x_end);
+  void *loss_ctx;
+  adeis_store store;
+  double zeta;                   /* reversible coupling constant, (0, 1] */
+  double recon_error;            /* out, reversible: |x_T reconstructed - x_T| / |x_T| */
   /* where a numerical failure happened (set with ADEIS_ENUMERIC) */
   size_t fail_step;
   double fail_t;
@@ -90,13 +136,16 @@ typedef struct adeis_adjoint_problem {
 typedef enum adeis_method_family {
   ADEIS_FAMILY_ADJDEIS,   /* exponential integrators of the adjoint */
   ADEIS_FAMILY_RK,        /* fixed-step Runge-Kutta on the augmented system */
-  ADEIS_FAMILY_ADAPTIVE   /* GSL adaptive steppers, double only */
+  ADEIS_FAMILY_ADAPTIVE,  /* GSL adaptive steppers, double only */
+  ADEIS_FAMILY_DTO        /* discrete adjoints of a forward sampler */
 } adeis_method_family;
 
 /* Method rules, checked in one place (adeis_method_check). */
 enum adeis_method_flags {
   ADEIS_METHOD_DOUBLE_ONLY = 1u,  /* runs on the double backend only */
-  ADEIS_METHOD_TOL = 2u           /* adaptive: takes a tolerance instead of steps */
+  ADEIS_METHOD_TOL = 2u,          /* adaptive: takes a tolerance instead of steps */
+  ADEIS_METHOD_DISCRETE = 4u,     /* discrete adjoint: takes a storage policy and --zeta */
+  ADEIS_METHOD_REVERSIBLE = 8u    /* discrete adjoint with a reversible coupling */
 };
 
 #define ADEIS_STATES_ALL ((1u << ADEIS_STATE_ORACLE) | (1u << ADEIS_STATE_CACHED) | \
@@ -126,6 +175,9 @@ const adeis_method *adeis_method_lookup(const char *name);
  * naming the option at fault (--backend, --state, --sde). */
 int adeis_method_check(const adeis_method *m, const adeis_backend *be, int sde,
                        adeis_state_mode state);
+
+/* The storage policy and coupling constant for m: 0, or ADEIS_EINPUT naming --store/--zeta. */
+int adeis_method_check_store(const adeis_method *m, const adeis_store *st, double zeta);
 
 /* Shared by solvers: one fused model evaluation at (x, tp), counting one model evaluation
  * and, when a product is wanted, one VJP. */

@@ -1,4 +1,4 @@
-/* Fixed-step Runge-Kutta baselines on the augmented adjoint system (MATH.md section 6). */
+/* Fixed-step Runge-Kutta baselines on the augmented adjoint system (docs/math.md section 6). */
 #include "tableau.h"
 #include "../core/status.h"
 
@@ -64,6 +64,7 @@ typedef struct rk_work {
   adeis_tpoint tp[ADEIS_RK_MAX_STAGES];
   rk_comp comp[C_COUNT];   /* a component with y == NULL is absent */
   adeis_vec *x;            /* x at the stage time (oracle and cached modes) */
+  adeis_vecmeter *meter;
 } rk_work;
 
 static void rational_set(mpfr_ptr r, adeis_node q)
@@ -73,24 +74,24 @@ static void rational_set(mpfr_ptr r, adeis_node q)
 }
 
 static int comp_alloc(rk_comp *c, adeis_vec *y, const adeis_backend *be, unsigned stages,
-                      int need_stage)
+                      int need_stage, adeis_vecmeter *mt)
 {
   c->y = y;
   if (!y)
     return ADEIS_OK;
-  if (need_stage && !(c->stage = adeis_vec_alloc(be, y->n)))
+  if (need_stage && !(c->stage = adeis_meter_alloc(mt, be, y->n)))
     return ADEIS_ENOMEM;
   for (unsigned i = 0; i < stages; i++)
-    if (!(c->k[i] = adeis_vec_alloc(be, y->n)))
+    if (!(c->k[i] = adeis_meter_alloc(mt, be, y->n)))
       return ADEIS_ENOMEM;
   return ADEIS_OK;
 }
 
-static void comp_free(rk_comp *c)
+static void comp_free(rk_comp *c, adeis_vecmeter *mt)
 {
-  adeis_vec_free(c->stage);
+  adeis_meter_free(mt, c->stage);
   for (unsigned i = 0; i < ADEIS_RK_MAX_STAGES; i++)
-    adeis_vec_free(c->k[i]);
+    adeis_meter_free(mt, c->k[i]);
 }
 
 static void work_clear(rk_work *w)
@@ -105,8 +106,8 @@ static void work_clear(rk_work *w)
   mpfr_clears(w->coef[ADEIS_RK_MAX_STAGES], w->h, w->one, w->A, w->B, w->nB, w->tmp, w->s_acc,
               (mpfr_ptr)0);
   for (int c = 0; c < C_COUNT; c++)
-    comp_free(&w->comp[c]);
-  adeis_vec_free(w->x);
+    comp_free(&w->comp[c], w->meter);
+  adeis_meter_free(w->meter, w->x);
 }
 
 static int work_init(rk_work *w, const adeis_method *m, adeis_adjoint_problem *p)
@@ -115,6 +116,7 @@ static int work_init(rk_work *w, const adeis_method *m, adeis_adjoint_problem *p
   mpfr_prec_t prec = adeis_backend_scalar_prec(be);
   const adeis_tableau *tab = m->data;
   memset(w, 0, sizeof *w);
+  w->meter = p->meter;
   w->tab = tab;
   w->in_lambda = m->in_lambda;
   w->backsolve = p->state == ADEIS_STATE_BACKSOLVE;
@@ -131,10 +133,10 @@ static int work_init(rk_work *w, const adeis_method *m, adeis_adjoint_problem *p
   mpfr_inits2(prec, w->coef[ADEIS_RK_MAX_STAGES], w->h, w->one, w->A, w->B, w->nB, w->tmp,
               w->s_acc, (mpfr_ptr)0);
   mpfr_set_ui(w->one, 1, MPFR_RNDN);
-  int rc = comp_alloc(&w->comp[C_AX], p->a_x, be, tab->stages, 1);
+  int rc = comp_alloc(&w->comp[C_AX], p->a_x, be, tab->stages, 1, w->meter);
   if (!rc)
-    rc = comp_alloc(&w->comp[C_X], w->backsolve ? p->x : NULL, be, tab->stages, 1);
-  if (!rc && !w->backsolve && !(w->x = adeis_vec_alloc(be, p->model->dim)))
+    rc = comp_alloc(&w->comp[C_X], w->backsolve ? p->x : NULL, be, tab->stages, 1, w->meter);
+  if (!rc && !w->backsolve && !(w->x = adeis_meter_alloc(w->meter, be, p->model->dim)))
     rc = ADEIS_ENOMEM;
   return rc;
 }

@@ -34,8 +34,8 @@ adeis_point adeis_point_at(const adeis_study *s, size_t i)
 static void key_fields(const adeis_study *s, const adeis_point *p, char sep, char *buf, size_t n)
 {
   snprintf(buf, n, "%s%c%s%c%s%c%s%c%ld%c%s%c%zu", s->problems[p->problem].name, sep,
-           s->methods[p->method].method->name, sep, adeis_grid_name(s->grids[p->grid]), sep,
-           adeis_state_name(s->states[p->state]), sep, s->precisions[p->precision], sep,
+           s->methods[p->method].label, sep, adeis_grid_name(s->grids[p->grid]), sep,
+           adeis_state_name(adeis_study_state(s, p->method, p->state)), sep, s->precisions[p->precision], sep,
            sep == ',' ? (s->sde ? "1" : "0") : (s->sde ? "sde" : "ode"), sep, s->steps[p->steps]);
 }
 
@@ -49,8 +49,9 @@ void adeis_point_file_name(const adeis_study *s, const adeis_point *p, char *buf
 void adeis_point_describe(const adeis_study *s, const adeis_point *p, char *buf, size_t n)
 {
   snprintf(buf, n, "problem %s, method %s, grid %s, state %s, precision %ld, %s, N=%zu",
-           s->problems[p->problem].name, s->methods[p->method].method->name,
-           adeis_grid_name(s->grids[p->grid]), adeis_state_name(s->states[p->state]),
+           s->problems[p->problem].name, s->methods[p->method].label,
+           adeis_grid_name(s->grids[p->grid]),
+           adeis_state_name(adeis_study_state(s, p->method, p->state)),
            s->precisions[p->precision], s->sde ? "SDE" : "ODE", s->steps[p->steps]);
 }
 

@@ -289,7 +289,8 @@ static int compute_text(run_ctx *c, const adeis_point *p, adeis_sbuf *b)
   rq.method = s->methods[p->method].method->name;
   rq.steps = s->steps[p->steps];
   rq.grid = s->grids[p->grid];
-  rq.state = s->states[p->state];
+  rq.state = adeis_study_state(s, p->method, p->state);
+  rq.store = s->methods[p->method].store;
   rq.precision = s->precisions[p->precision];
   rq.sde = s->sde;
   adeis_grad_result res;
@@ -514,8 +515,9 @@ static void order_row(const adeis_study *s, const adeis_order_row *r, adeis_sbuf
   fmt_num(fitted, sizeof fitted, "%.4f", r->fit.fitted);
   fmt_num(se, sizeof se, "%.4f", r->fit.se);
   adeis_sbuf_printf(b, "%s,%s,%s,%s,%ld,%d,%s,%ld,%s,%s,%s,", s->problems[r->problem].name,
-                    s->methods[r->method].method->name, adeis_grid_name(s->grids[r->grid]),
-                    adeis_state_name(s->states[r->state]), s->precisions[r->precision], s->sde,
+                    s->methods[r->method].label, adeis_grid_name(s->grids[r->grid]),
+                    adeis_state_name(adeis_study_state(s, r->method, r->state)),
+                    s->precisions[r->precision], s->sde,
                     adeis_quantity_names[r->quantity], s->methods[r->method].expected, fitted, se,
                     r->ok ? "ok" : "FAIL");
   order_lists(s, &r->fit, b);
@@ -691,8 +693,8 @@ void adeis_study_check_line(const adeis_study *s, const adeis_order_row *r, char
   fmt_num(fitted, sizeof fitted, "%.3f", r->fit.fitted);
   snprintf(buf, n, "%-4s %s %s %s %s %s %ld %s fitted %s expected %ld tol %g used %zu",
            r->ok ? "ok" : "FAIL", s->name, s->problems[r->problem].name,
-           s->methods[r->method].method->name, adeis_grid_name(s->grids[r->grid]),
-           adeis_state_name(s->states[r->state]), s->precisions[r->precision],
+           s->methods[r->method].label, adeis_grid_name(s->grids[r->grid]),
+           adeis_state_name(adeis_study_state(s, r->method, r->state)), s->precisions[r->precision],
            adeis_quantity_names[r->quantity], fitted, s->methods[r->method].expected,
            s->tolerance, r->fit.used);
 }

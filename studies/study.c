@@ -19,8 +19,8 @@
 
 #define LINE_MAX_CHARS 190   /* under inih's INI_MAX_LINE (200) */
 
-enum section_id { SEC_NONE = -1, SEC_STUDY, SEC_METHODS, SEC_CHECK, SEC_COUNT };
-static const char *const section_names[SEC_COUNT] = {"study", "methods", "check"};
+enum section_id { SEC_NONE = -1, SEC_STUDY, SEC_METHODS, SEC_CHECK, SEC_LABELS, SEC_COUNT };
+static const char *const section_names[SEC_COUNT] = {"study", "methods", "check", "labels"};
 
 enum key_id {
   K_NAME, K_PROBLEM, K_PRECISION, K_GRID, K_STATE, K_SDE, K_QUANTITIES, K_STEPS, K_TOLERANCE,
@@ -156,6 +156,10 @@ static int on_key(void *user, const char *section, const char *name, const char 
   if (sec == SEC_NONE) {
     adeis_ini_fail(&c->ini, c->ini.lineno, "file",
                    "'%.40s' before any section; expected [study] first", name);
+    return 1;
+  }
+  if (sec == SEC_LABELS) { /* display names, read by the plots from the copied study.ini */
+    c->last = NULL;
     return 1;
   }
   raw *r = sec == SEC_METHODS ? new_method(c, name) : new_key(c, sec, name);
@@ -465,12 +469,50 @@ static void check_problems(parse_ctx *c)
 
 /* ---- methods ---- */
 
+/* The part after '@' of a method line: a state mode or a storage policy (checkpoint-S for
+ * checkpoint:S, since ':' separates keys from values). */
+static int parse_variant(const char *v, adeis_study_method *m)
+{
+  adeis_state_mode st;
+  if (adeis_state_lookup(v, &st) == 0) {
+    m->state = (int)st;
+    return 0;
+  }
+  char buf[ADEIS_STUDY_LABEL_MAX];
+  snprintf(buf, sizeof buf, "%s", v);
+  if (strncmp(buf, "checkpoint-", 11) == 0)
+    buf[10] = ':';
+  if (strcmp(buf, "checkpoint:") == 0 || adeis_store_parse(buf, &m->store))
+    return -1;
+  return (m->method->flags & ADEIS_METHOD_DISCRETE) ? 0 : -1;
+}
+
+adeis_state_mode adeis_study_state(const adeis_study *s, size_t method, size_t state)
+{
+  int own = s->methods[method].state;
+  return own >= 0 ? (adeis_state_mode)own : s->states[state];
+}
+
 static void check_method(parse_ctx *c, const raw *r, adeis_study_method *m)
 {
   char key[80];
   snprintf(key, sizeof key, "methods.%.60s", r->name);
   m->line = r->line;
-  m->method = adeis_method_lookup(r->name);
+  m->state = -1;
+  m->store.kind = ADEIS_STORE_NONE;
+  snprintf(m->label, sizeof m->label, "%s", r->name);
+  char base[ADEIS_STUDY_LABEL_MAX];
+  snprintf(base, sizeof base, "%s", r->name);
+  char *at = strchr(base, '@');
+  if (at)
+    *at++ = '\0';
+  m->method = adeis_method_lookup(base);
+  if (m->method && at && parse_variant(at, m)) {
+    adeis_ini_fail(&c->ini, r->line, key, "unknown variant '%.40s'; expected NAME@STATE (oracle, "
+                   "cached, backsolve) or, for dto-* methods, NAME@all, NAME@checkpoint-S or "
+                   "NAME@reversible", at);
+    return;
+  }
   if (!m->method) {
     adeis_ini_fail(&c->ini, r->line, key, "unknown method; expected a name from 'adeis list'");
     return;
@@ -490,14 +532,15 @@ static void check_compatible(parse_ctx *c, const adeis_study_method *m)
   rq.method = m->method->name;
   rq.steps = s->steps[0];
   rq.sde = s->sde;
+  rq.store = m->store;
   for (size_t i = 0; i < s->n_states; i++)
     for (size_t j = 0; j < s->n_precisions; j++) {
-      rq.state = s->states[i];
+      rq.state = m->state >= 0 ? (adeis_state_mode)m->state : s->states[i];
       rq.precision = s->precisions[j];
       if (adeis_grad_check(&rq) == 0)
         continue;
-      char key[80];
-      snprintf(key, sizeof key, "methods.%s", m->method->name);
+      char key[120];
+      snprintf(key, sizeof key, "methods.%s", m->label);
       adeis_ini_fail(&c->ini, m->line, key, "cannot run with state %s at %ld bits%s: %s",
                      adeis_state_name(rq.state), rq.precision, s->sde ? " (sde)" : "",
                      adeis_errmsg());
@@ -554,7 +597,7 @@ static void check_modes(parse_ctx *c)
     if (c->val[K_STATE].text)
       adeis_ini_fail(&c->ini, c->val[K_STATE].line, LABEL(K_STATE),
                      "%s is not defined for the SDE: its adjoint reads the path sde-dpm-1 "
-                     "sampled (MATH.md sections 4 and 7); expected cached",
+                     "sampled (docs/math.md sections 4 and 7); expected cached",
                      adeis_state_name(s->states[i]));
     else
       adeis_ini_fail(&c->ini, c->val[K_SDE].line, LABEL(K_SDE),

@@ -20,10 +20,18 @@ typedef struct adeis_study_problem {
   adeis_problem_spec spec;
 } adeis_study_problem;
 
+#define ADEIS_STUDY_LABEL_MAX 80
+
+/* A method line: NAME, or NAME@VARIANT where VARIANT is a state mode (oracle, cached,
+ * backsolve) used for this method instead of the study's, or a storage policy of a dto-*
+ * method (all, checkpoint-S, reversible). The label is what results print as the method. */
 typedef struct adeis_study_method {
   const adeis_method *method;
   long expected;              /* the order the check expects */
   int line;
+  char label[ADEIS_STUDY_LABEL_MAX];
+  int state;                  /* a state mode for this method, or -1: the study's */
+  adeis_store store;
 } adeis_study_method;
 
 typedef struct adeis_study {
@@ -52,5 +60,8 @@ typedef struct adeis_study {
  * s is always safe to clear afterwards. */
 int adeis_study_load(const char *path, adeis_study *s);
 void adeis_study_clear(adeis_study *s);
+
+/* The state mode method runs with at the study's state index: its own variant, if any. */
+adeis_state_mode adeis_study_state(const adeis_study *s, size_t method, size_t state);
 
 #endif

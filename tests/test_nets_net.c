@@ -454,3 +454,20 @@ Test(nets_net, workspace_of_another_network_is_refused)
   adeis_net_free(a);
   adeis_net_free(b);
 }
+
+/* The workspace size is affine in the batch (activations per sample plus per-call parts) and
+ * counts at least the saved activations of the forward pass. */
+Test(nets_net, workspace_bytes_affine_in_batch)
+{
+  adeis_tbe be;
+  adeis_tbe_init(&be, "double", 0);
+  adeis_net_hyper hp = unet_hyper();
+  adeis_net *net = make_net(&hp, &be, 1);
+  double b1 = adeis_net_ws_bytes(net, 1), b2 = adeis_net_ws_bytes(net, 2);
+  double b3 = adeis_net_ws_bytes(net, 3);
+  cr_expect_eq(b3 - b2, b2 - b1);
+  /* per sample at least: h0, the res outputs, the unet's 2C- and 3C-channel full-size tensors */
+  double C = 4, S2 = 64;
+  cr_expect_geq(b2 - b1, 8.0 * (C + 2 * C + 2 * C + 3 * C) * S2);
+  adeis_net_free(net);
+}

@@ -275,4 +275,7 @@ Test(nets_reference, mlp_forward_matches_direct_implementation)
 {
   compare((adeis_net_hyper){.arch = ADEIS_NET_MLP, .dim = 4, .width = 7, .depth = 3,
                             .emb_dim = 8, .hidden = 5, .cond_dim = 2}, 0);
+  /* deep: a workspace of more than a few hundred arrays */
+  compare((adeis_net_hyper){.arch = ADEIS_NET_MLP, .dim = 2, .width = 3, .depth = 100,
+                            .emb_dim = 2, .hidden = 2, .cond_dim = 1}, 0);
 }

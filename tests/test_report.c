@@ -5,14 +5,20 @@
 #include <criterion/criterion.h>
 
 #include "../core/status.h"
+#include "../plots/publish.h"
 #include "../plots/report.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char errors_csv[] =
@@ -145,7 +151,7 @@ static int has_tmp_files(const char *dir)
   int found = 0;
   struct dirent *e;
   while (d && (e = readdir(d)))
-    found |= strstr(e->d_name, ".tmp-") != NULL;
+    found |= strncmp(e->d_name, ".tmp.", 5) == 0;
   if (d)
     closedir(d);
   return found;
@@ -442,6 +448,16 @@ Test(report_files, write_atomic, .init = make_study, .fini = drop_study)
   char *q = path_in(study, "no/such/dir.txt");
   cr_assert_eq(adeis_report_write_atomic(q, fill_text, "x"), ADEIS_EINPUT);
   cr_assert_not_null(strstr(adeis_errmsg(), "cannot create"), "%s", adeis_errmsg());
+  /* a planted symbolic link at the final name is replaced, its target left alone */
+  char *target = path_in(root, "target.txt"), *link_path = path_in(study, "link.txt");
+  put_file(root, "target.txt", "precious\n");
+  cr_assert_eq(symlink(target, link_path), 0);
+  cr_assert_eq(adeis_report_write_atomic(link_path, fill_text, "new\n"), 0, "%s", adeis_errmsg());
+  char *kept = get_file(root, "target.txt", NULL);
+  cr_assert_str_eq(kept, "precious\n");
+  free(kept);
+  free(target);
+  free(link_path);
   free(q);
   free(p);
 }
@@ -519,14 +535,21 @@ Test(report_render, golden_files_and_figures, .init = make_study, .fini = drop_s
   check_magic("convergence.pdf", "%PDF", 4, 5000);
   check_magic("work-precision.pdf", "%PDF", 4, 5000);
   check_magic("convergence-latex.pdf", "%PDF", 4, 1000);
+  check_magic("work-precision-latex.pdf", "%PDF", 4, 1000);
+  char *wp_tex = get_file(study, "work-precision-latex.tex", NULL);
+  cr_assert_not_null(wp_tex);
+  cr_assert_not_null(strstr(wp_tex, "{\\adeisgraphicsdir work-precision-latex}"),
+                     "the .tex names its final .pdf");
+  free(wp_tex);
   char *svg = get_file(study, "convergence.svg", NULL);
   cr_assert_not_null(svg);
   cr_assert_not_null(strstr(svg, "<svg"));
   free(svg);
   char *tex = get_file(study, "convergence-latex.tex", NULL);
   cr_assert_not_null(tex);
-  cr_assert_not_null(strstr(tex, "{convergence-latex}"), "the .tex names its final .pdf");
-  cr_assert_null(strstr(tex, ".tmp-"));
+  cr_assert_not_null(strstr(tex, "{\\adeisgraphicsdir convergence-latex}"), "the .tex names its final .pdf");
+  cr_assert_null(strstr(tex, ".tmp."));
+  cr_assert_null(strstr(tex, "/dev/fd"));
   free(tex);
   cr_assert(!has_tmp_files(study), "no temporary file is left");
 }
@@ -558,9 +581,9 @@ Test(report_render, failing_gnuplot_keeps_old_figures, .init = make_study, .fini
   cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
   size_t n_before, n_after;
   char *before = get_file(study, "convergence.png", &n_before);
-  /* a gnuplot that writes half a figure under the name it is given, then fails */
+  /* a gnuplot that writes half a figure where it is told to, then fails */
   put_file(root, "fake-gnuplot",
-           "#!/bin/sh\nprintf 'half' > \"$(echo \"$2\" | sed \"s/outbase='\\(.*\\)'/\\1/\").png\"\n"
+           "#!/bin/sh\nprintf 'half' > \"$(echo \"$2\" | sed \"s/.*out_png='\\([^']*\\)'.*/\\1/\")\"\n"
            "echo 'fake gnuplot: out of ink' >&2\nexit 1\n");
   char *fake = path_in(root, "fake-gnuplot");
   chmod(fake, 0755);
@@ -593,4 +616,387 @@ Test(report_render, one_panel_of_nan_and_a_missing_fit, .init = make_study, .fin
   cr_assert_not_null(strstr(md, "- m\\|1: no fitted order in orders.csv"), "%s", md);
   cr_assert_null(strstr(md, "dL/dtheta"));
   free(md);
+}
+
+/* ---- faults: incomplete figures, planted links, full disks, killed renders ---- */
+
+
+/* A file holding the first n bytes of data. */
+static int fd_with(const char *name, const char *data, size_t n)
+{
+  char *p = path_in(study, name);
+  int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(write(fd, data, n), (ssize_t)n);
+  free(p);
+  return fd;
+}
+
+Test(report_faults, incomplete_formats_are_recognised, .init = make_study, .fini = drop_study)
+{
+  static const char png[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR....\0\0\0\0IEND\xae\x42\x60\x82";
+  static const char pdf[] = "%PDF-1.5\n1 0 obj\n<<>>\nendobj\ntrailer\n%%EOF\n";
+  static const char svg[] = "<?xml version=\"1.0\"?>\n<svg width=\"1\">\n</svg>\n\n";
+  static const struct {
+    const char *data;
+    size_t n;
+    adeis_publish_format fmt;
+  } cases[] = {{png, sizeof png - 1, ADEIS_FMT_PNG},
+               {pdf, sizeof pdf - 1, ADEIS_FMT_PDF},
+               {svg, sizeof svg - 1, ADEIS_FMT_SVG},
+               {"\\begingroup x \\endgroup\n", 24, ADEIS_FMT_TEX}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    int whole = fd_with("whole", cases[i].data, cases[i].n);
+    cr_assert_null(adeis_publish_incomplete(whole, cases[i].fmt), "case %zu whole", i);
+    close(whole);
+    /* every proper prefix is incomplete (what a full disk leaves) */
+    for (size_t cut = 0; cut + 2 < cases[i].n; cut++) {
+      int part = fd_with("part", cases[i].data, cut);
+      cr_assert_not_null(adeis_publish_incomplete(part, cases[i].fmt), "case %zu cut %zu", i,
+                         cut);
+      close(part);
+    }
+  }
+}
+
+/* The byte pattern of a complete file of format fmt, checked here by hand. */
+static int complete_by_hand(const char *name)
+{
+  size_t n;
+  char *d = get_file(study, name, &n);
+  if (!d)
+    return 1; /* absent is fine: nothing published */
+  int ok = 0;
+  size_t m = n;
+  while (m > 0 && strchr(" \n\r\t", d[m - 1]))
+    m--;
+  if (strstr(name, ".png"))
+    ok = n >= 12 && memcmp(d + n - 8, "IEND\xae\x42\x60\x82", 8) == 0;
+  else if (strstr(name, ".pdf"))
+    ok = m >= 5 && memcmp(d + m - 5, "%%EOF", 5) == 0;
+  else if (strstr(name, ".svg"))
+    ok = m >= 6 && memcmp(d + m - 6, "</svg>", 6) == 0;
+  free(d);
+  return ok;
+}
+
+static const char *const figure_names[] = {"convergence.png", "convergence.pdf",
+                                           "convergence.svg", "work-precision.png",
+                                           "work-precision.pdf", "convergence-latex.pdf"};
+
+/* Render the fixture on a 1 MiB tmpfs filled up to free_kib KiB: exit 3 naming the cause,
+ * no figure published incomplete, no temporary file left. Returns the message. */
+static void disk_full_case(long free_kib, char *msg, size_t msg_len)
+{
+  char *mnt = path_in(root, "small");
+  cr_assert_eq(mkdir(mnt, 0755), 0);
+  if (mount("tmpfs", mnt, "tmpfs", 0, "size=1m") != 0) {
+    int err = errno;
+    free(mnt);
+    cr_skip_test("cannot mount a small tmpfs to fill (%s; needs root and CAP_SYS_ADMIN)",
+                 strerror(err));
+  }
+  put_file(mnt, "errors.csv", errors_csv);
+  put_file(mnt, "orders.csv", orders_csv);
+  struct statvfs sv;
+  cr_assert_eq(statvfs(mnt, &sv), 0);
+  long long fill = (long long)sv.f_bavail * (long long)sv.f_bsize - free_kib * 1024;
+  char *filler = path_in(mnt, "filler");
+  int fd = open(filler, O_WRONLY | O_CREAT, 0600);
+  static char zeros[4096];
+  for (long long k = 0; fd >= 0 && k < fill; k += (long long)sizeof zeros)
+    if (write(fd, zeros, sizeof zeros) < 0)
+      break;
+  close(fd);
+  int st = adeis_report_render(mnt, 1);
+  snprintf(msg, msg_len, "%s", adeis_errmsg());
+  char *saved = strdup(study);
+  snprintf(study, sizeof study, "%s", mnt);
+  for (size_t i = 0; i < sizeof figure_names / sizeof *figure_names; i++)
+    cr_expect(complete_by_hand(figure_names[i]), "%s is published incomplete", figure_names[i]);
+  snprintf(study, sizeof study, "%s", saved);
+  free(saved);
+  int tmp_left = has_tmp_files(mnt);
+  umount2(mnt, MNT_DETACH);
+  cr_assert_eq(st, ADEIS_ENUMERIC, "a full disk is a failed write (exit 3): %d %s", st, msg);
+  cr_assert_not_null(strstr(msg, "No space left on device"), "%s", msg);
+  cr_assert(!tmp_left, "no temporary file is left");
+  free(filler);
+  free(mnt);
+}
+
+/* About 100 KiB free: the tables and data files fit, the figures do not. */
+Test(report_faults, disk_full_while_drawing, .init = make_study, .fini = drop_study)
+{
+  char msg[1024];
+  disk_full_case(100, msg, sizeof msg);
+  cr_assert_not_null(strstr(msg, "gnuplot's output"), "a figure failed: %s", msg);
+}
+
+/* About 8 KiB free: the tables fail already. */
+Test(report_faults, disk_full_while_writing_tables, .init = make_study, .fini = drop_study)
+{
+  char msg[1024];
+  disk_full_case(8, msg, sizeof msg);
+  cr_assert_not_null(strstr(msg, ": cannot write: "), "a table or data file failed: %s", msg);
+}
+
+/* Links planted at the names a counter would give are never followed. */
+Test(report_faults, planted_links_at_temporary_names, .init = make_study, .fini = drop_study)
+{
+  put_fixture();
+  char *victim = path_in(root, "victim.txt");
+  put_file(root, "victim.txt", "precious\n");
+  static const char *const finals[] = {"convergence.png", "convergence.pdf", "convergence.svg",
+                                       "work-precision.png", "work-precision.pdf", "table.md",
+                                       "table.tex"};
+  for (size_t i = 0; i < sizeof finals / sizeof *finals; i++)
+    for (int k = 0; k < 40; k++) {
+      char name[128];
+      snprintf(name, sizeof name, ".tmp.%s.%ld.%d", finals[i], (long)getpid(), k);
+      char *p = path_in(study, name);
+      cr_assert_eq(symlink(victim, p), 0);
+      free(p);
+    }
+  cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
+  char *kept = get_file(root, "victim.txt", NULL);
+  cr_assert_str_eq(kept, "precious\n", "a planted link was followed");
+  for (size_t i = 0; i < 5; i++)
+    cr_assert(complete_by_hand(finals[i]) && get_file(study, finals[i], NULL), "%s", finals[i]);
+  free(kept);
+  free(victim);
+}
+
+Test(report_faults, stale_temporaries_of_ended_runs_are_removed, .init = make_study,
+     .fini = drop_study)
+{
+  put_fixture();
+  pid_t child = fork();
+  if (child == 0)
+    _exit(0);
+  cr_assert_gt(child, 0);
+  waitpid(child, NULL, 0);
+  char dead_file[128], dead_dir[128], live_file[128];
+  snprintf(dead_file, sizeof dead_file, ".tmp.convergence.png.%ld.3", (long)child);
+  snprintf(dead_dir, sizeof dead_dir, ".tmp.convergence-latex.%ld.4", (long)child);
+  snprintf(live_file, sizeof live_file, ".tmp.table.md.%ld.999", (long)getppid());
+  put_file(study, dead_file, "half");
+  char legacy_a[128], legacy_b[128];
+  snprintf(legacy_a, sizeof legacy_a, "table.md.tmp-%ld-2", (long)child);
+  snprintf(legacy_b, sizeof legacy_b, ".convergence.tmp-%ld-0.png", (long)child);
+  put_file(study, legacy_a, "half");
+  put_file(study, legacy_b, "half");
+  char *d = path_in(study, dead_dir);
+  cr_assert_eq(mkdir(d, 0700), 0);
+  put_file(d, "convergence-latex.pdf", "half");
+  put_file(study, live_file, "a running process's");
+  cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
+  struct stat sb;
+  cr_assert_neq(lstat(d, &sb), 0, "the ended run's private folder is removed");
+  char *f = path_in(study, dead_file), *g = path_in(study, live_file);
+  cr_assert_neq(lstat(f, &sb), 0, "the ended run's file is removed");
+  char *la = path_in(study, legacy_a), *lb = path_in(study, legacy_b);
+  cr_assert_neq(lstat(la, &sb), 0, "%s (earlier naming) is removed", legacy_a);
+  cr_assert_neq(lstat(lb, &sb), 0, "%s (earlier naming) is removed", legacy_b);
+  free(la);
+  free(lb);
+  cr_assert_eq(lstat(g, &sb), 0, "a running process's file is kept");
+  free(f);
+  free(g);
+  free(d);
+}
+
+/* ---- the study's name and display labels; a paper that takes the LaTeX output ---- */
+
+static const char study_ini[] = "; a study file as the runner copies it\n"
+                                "[study]\n"
+                                "name = fixture-paper\n"
+                                "problem = gaussian-3d.ini\n"
+                                "[methods]\n"
+                                "adjdeis-1 = 1\n"
+                                "adjdeis-2m = 2\n"
+                                "[labels]\n"
+                                "adjdeis-1 = AdjointDEIS-1 & co\n";
+
+Test(report_render, name_and_labels_from_study_ini, .init = make_study, .fini = drop_study)
+{
+  put_fixture();
+  put_file(study, "study.ini", study_ini);
+  cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
+  char *md = get_file(study, "table.md", NULL), *tex = get_file(study, "table.tex", NULL);
+  char *gp = get_file(study, "convergence.gp", NULL);
+  cr_assert_not_null(strstr(md, "## Convergence study: fixture-paper"), "%s", md);
+  cr_assert_null(strstr(md, "demo-study"), "the folder's name is not the study's");
+  cr_assert_not_null(strstr(md, "| AdjointDEIS-1 & co error |"), "%s", md);
+  cr_assert_not_null(strstr(tex, "\\label{tab:fixture-paper-xT}"), "%s", tex);
+  cr_assert_not_null(strstr(tex, "AdjointDEIS-1 \\& co"), "escaped for LaTeX");
+  cr_assert_not_null(strstr(gp, "titles[1] = 'AdjointDEIS-1 & co'"), "%s", gp);
+  cr_assert_not_null(strstr(gp, "adjdeis-2m"), "a method without a label keeps its name");
+  free(md);
+  free(tex);
+  free(gp);
+  put_file(study, "study.ini", "[study]\nname = x\n[labels]\nadjdeis-1 =\n");
+  cr_assert_eq(adeis_report_render(study, 0), ADEIS_EINPUT);
+  cr_assert_not_null(strstr(adeis_errmsg(), "study.ini:4: labels: 'adjdeis-1': expected a display"),
+                     "%s", adeis_errmsg());
+}
+
+/* The guides: each has exactly the expected slope and keeps clear of every data point. */
+Test(report_render, guides_have_the_expected_slope_beside_the_data, .init = make_study,
+     .fini = drop_study)
+{
+  put_fixture();
+  cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
+  static const struct {
+    const char *q;
+    double orders[2];
+  } panels[] = {{"x_T", {1, 2}}, {"z", {1, 2}}, {"theta", {1, 3}}};
+  adeis_report_results r;
+  char *e = path_in(study, "errors.csv"), *o = path_in(study, "orders.csv");
+  cr_assert_eq(adeis_report_read(&r, e, o), 0, "%s", adeis_errmsg());
+  /* every panel spans the same decades: a gap of 2.5 % of them is a few pixels */
+  char *gp = get_file(study, "convergence.gp", NULL);
+  int lo = 0, hi = 0;
+  char *yr = gp ? strstr(gp, "set yrange [1e") : NULL;
+  cr_assert(yr && sscanf(yr, "set yrange [1e%d:1e%d]", &lo, &hi) == 2 && hi > lo);
+  double gap = 0.025 * (hi - lo);
+  free(gp);
+  for (size_t p = 0; p < 3; p++) {
+    char name[64];
+    snprintf(name, sizeof name, "guides-%s.dat", panels[p].q);
+    char *text = get_file(study, name, NULL), *line = text;
+    cr_assert_not_null(text);
+    double v[2][4];
+    size_t got = 0, block = 0;
+    while (line && *line) {
+      if (*line != '#' && *line != '\n' &&
+          sscanf(line, "%lf %lf %lf %lf", &v[got][0], &v[got][1], &v[got][2], &v[got][3]) == 4 &&
+          ++got == 2) {
+        double slope = -log(v[1][2] / v[0][2]) / log(v[1][0] / v[0][0]);
+        cr_assert_float_eq(slope, panels[p].orders[block], 1e-4, "%s block %zu", name, block);
+        /* no error of this gradient within the gap of the guide over its span */
+        for (size_t i = 0; i < r.n_errors; i++) {
+          const adeis_report_error_row *row = &r.errors[i];
+          if (strcmp(adeis_report_quantity_name(row->quantity), panels[p].q) != 0 ||
+              !(row->rel_error > 0) || row->steps < v[0][0] || row->steps > v[1][0])
+            continue;
+          double g = v[0][2] * pow(row->steps / v[0][0], -panels[p].orders[block]);
+          cr_assert_gt(fabs(log10(row->rel_error / g)), gap, "%s: N = %ld is on the guide",
+                       name, row->steps);
+        }
+        got = 0;
+        block++;
+      }
+      line = strchr(line, '\n');
+      line = line ? line + 1 : NULL;
+    }
+    cr_assert_eq(block, 2, "%s has one guide per expected order", name);
+    free(text);
+  }
+  adeis_report_results_free(&r);
+  free(e);
+  free(o);
+}
+
+static int have_program(const char *name)
+{
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
+  return system(cmd) == 0;
+}
+
+/* A minimal paper in another folder \input's the study's table.tex and cairolatex figures:
+ * it compiles (the figures find their PDF parts without \graphicspath), has one page per
+ * float (the floats are set as pages of their own) and no overfull box. */
+Test(report_latex, a_paper_takes_the_table_and_figure, .init = make_study, .fini = drop_study)
+{
+  if (!have_program("pdflatex"))
+    cr_skip_test("pdflatex is not installed (scripts/install-deps.sh installs "
+                 "texlive-latex-recommended)");
+  put_fixture();
+  put_file(study, "study.ini", study_ini);
+  cr_assert_eq(adeis_report_render(study, 1), 0, "%s", adeis_errmsg());
+  char *paper = path_in(root, "paper");
+  cr_assert_eq(mkdir(paper, 0755), 0);
+  put_file(paper, "paper.tex",
+           "\\documentclass{article}\n"
+           "\\usepackage{booktabs,graphicx,color}\n"
+           "\\makeatletter %% every float a page of its own\n"
+           "\\renewenvironment{table}[1][]{\\clearpage\\def\\@captype{table}\\centering}{\\par}\n"
+           "\\renewenvironment{figure}[1][]{\\clearpage\\def\\@captype{figure}\\centering}{\\par}\n"
+           "\\makeatother\n"
+           "\\begin{document}\n"
+           "\\begin{figure}\\input{../demo-study/convergence-latex.tex}\n"
+           "\\caption{Convergence: \\adeissetting.}\\end{figure}\n"
+           "\\begin{figure}\\input{../demo-study/work-precision-latex.tex}\n"
+           "\\caption{Work against precision: \\adeissetting.}\\end{figure}\n"
+           "\\input{../demo-study/table.tex}\n"
+           "\\end{document}\n");
+  char cmd[512];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && pdflatex -interaction=nonstopmode -halt-on-error paper.tex "
+           ">/dev/null 2>&1 </dev/null",
+           paper);
+  int rc = system(cmd);
+  char *log = get_file(paper, "paper.log", NULL);
+  cr_assert_not_null(log, "pdflatex wrote no log");
+  cr_assert_eq(rc, 0, "pdflatex failed:\n%s", log);
+  /* the two figures and one table per gradient: 2 series fit one table each */
+  cr_assert_not_null(strstr(log, "Output written on paper.pdf (5 pages"), "%s", log);
+  cr_assert_null(strstr(log, "Overfull \\hbox"), "%s", log);
+  cr_assert_null(strstr(log, "not found"), "%s", log);
+  size_t n;
+  char *pdf = get_file(paper, "paper.pdf", &n);
+  cr_assert(pdf && n > 1000 && memcmp(pdf, "%PDF", 4) == 0);
+  free(pdf);
+  free(log);
+  free(paper);
+}
+
+/* The study parser accepts a [labels] section (the plots read it from the copied study). */
+#include "../studies/study.h"
+
+Test(report_render, study_files_may_hold_labels, .init = make_study, .fini = drop_study)
+{
+  const char *root_dir = getenv("ADEIS_ROOT");
+  cr_assert_not_null(root_dir);
+  char text[1024];
+  snprintf(text, sizeof text,
+           "[study]\nname = labelled\nproblem = %s/problems/gaussian-3d.ini\nsteps = 8 16\n"
+           "[methods]\nadjdeis-1 = 1\n[labels]\nadjdeis-1 = AdjointDEIS-1\n",
+           root_dir);
+  put_file(study, "s.ini", text);
+  char *p = path_in(study, "s.ini");
+  adeis_study s;
+  cr_assert_eq(adeis_study_load(p, &s), 0, "%s", adeis_errmsg());
+  cr_assert_str_eq(s.name, "labelled");
+  cr_assert_eq(s.n_methods, 1);
+  adeis_study_clear(&s);
+  free(p);
+}
+
+/* Temporary names are ours, created exclusively, and cannot be guessed from the last one. */
+Test(report_faults, temporary_names_are_exclusive_and_unpredictable, .init = make_study,
+     .fini = drop_study)
+{
+  char *final = path_in(study, "figure.png"), *t1 = NULL, *t2 = NULL;
+  int a = adeis_publish_create(final, &t1), b = adeis_publish_create(final, &t2);
+  cr_assert(a >= 0 && b >= 0, "%s", strerror(errno));
+  char prefix[256];
+  snprintf(prefix, sizeof prefix, "%s/.tmp.figure.png.%ld.", study, (long)getpid());
+  cr_assert(strncmp(t1, prefix, strlen(prefix)) == 0, "%s", t1);
+  cr_assert(strncmp(t2, prefix, strlen(prefix)) == 0, "%s", t2);
+  unsigned long long k1 = strtoull(t1 + strlen(prefix), NULL, 10);
+  unsigned long long k2 = strtoull(t2 + strlen(prefix), NULL, 10);
+  cr_assert(k1 > k2 ? k1 - k2 > 1000000 : k2 - k1 > 1000000, "K %llu then %llu", k1, k2);
+  struct stat sb;
+  cr_assert_eq(lstat(t1, &sb), 0);
+  cr_assert(S_ISREG(sb.st_mode) && sb.st_uid == geteuid());
+  close(a);
+  close(b);
+  unlink(t1);
+  unlink(t2);
+  free(t1);
+  free(t2);
+  free(final);
 }

@@ -23,7 +23,7 @@ Test(registry, every_method_is_consistent)
       cr_expect(m->nodes[j].den > 0 && m->nodes[j].num >= 0 && m->nodes[j].num <= m->nodes[j].den,
                 "%s node %zu", m->name, j);
   }
-  cr_expect_eq(n, 16);
+  cr_expect_eq(n, 20);
   cr_expect_null(adeis_method_lookup("adjdeis-3"));
   cr_expect_null(adeis_forward_lookup("dpm-3"));
   cr_expect_eq(adeis_forward_lookup("sde-dpm-1")->stochastic, 1);

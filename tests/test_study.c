@@ -1278,3 +1278,67 @@ Test(folders, create_once_keeps_the_first)
   free(l);
   free(dir);
 }
+
+/* NAME@VARIANT method lines: a state mode of their own, or a dto-* storage policy; results
+ * carry the label and match adeis_grad_compute with the same request. */
+Test(study, method_variants)
+{
+  put("p/g.ini", problem_ini);
+  load_fails(HEAD STEPS "[methods]\nadjdeis-1@checkpoint-3 = 1\n",
+             "s.ini:5: methods.adjdeis-1@checkpoint-3: unknown variant 'checkpoint-3'", NULL);
+  load_fails(HEAD STEPS "[methods]\ndto-dpm-1@sometimes = 1\n", "unknown variant 'sometimes'",
+             NULL);
+  load_fails(HEAD STEPS "state = cached\n[methods]\ndto-dpm-2m@reversible = 2\n",
+             "s.ini:6: methods.dto-dpm-2m@reversible: cannot run", "--store");
+  load_fails(HEAD STEPS "[methods]\ndto-dpm-1 = 1\n", "s.ini:5: methods.dto-dpm-1: cannot run "
+                                                      "with state oracle", NULL);
+  put("v.ini", HEAD "steps = 8 16\nstate = cached\nquantities = x_T theta\n[methods]\n"
+               "adjdeis-1@backsolve = 1\ndto-dpm-1@checkpoint-3 = 1\ndto-dpm-2s@reversible = 2\n");
+  adeis_study s;
+  char *path = path_of("v.ini");
+  cr_assert_eq(adeis_study_load(path, &s), 0, "%s", adeis_errmsg());
+  cr_expect_str_eq(s.methods[0].label, "adjdeis-1@backsolve");
+  cr_expect_eq(adeis_study_state(&s, 0, 0), ADEIS_STATE_BACKSOLVE);
+  cr_expect_eq(adeis_study_state(&s, 1, 0), ADEIS_STATE_CACHED);
+  cr_expect_eq(s.methods[1].store.kind, ADEIS_STORE_CHECKPOINT);
+  cr_expect_eq(s.methods[1].store.snapshots, 3);
+  cr_expect_eq(s.methods[2].store.kind, ADEIS_STORE_REVERSIBLE);
+  adeis_study_clear(&s);
+  free(path);
+  adeis_study_outcome out;
+  run_small("v.ini", "vout", 1, &out);
+  adeis_study_outcome_clear(&out);
+  char *csv = slurp_rel("vout/errors.csv");
+  cr_assert_not_null(csv);
+  /* row 4 (0-based: method 1, N = 8, x_T) against the library with --store checkpoint:3 */
+  char got[64], want[64];
+  field(csv, 4, 1, got, sizeof got);
+  cr_expect_str_eq(got, "dto-dpm-1@checkpoint-3");
+  field(csv, 4, 3, got, sizeof got);
+  cr_expect_str_eq(got, "cached");
+  field(csv, 0, 3, got, sizeof got);
+  cr_expect_str_eq(got, "backsolve");
+  adeis_problem_spec spec;
+  char *pp = path_of("p/g.ini");
+  cr_assert_eq(adeis_problem_load(pp, &spec), 0);
+  adeis_problem pb;
+  cr_assert_eq(adeis_problem_build(&spec, 256, &pb), 0);
+  adeis_grad_request rq;
+  adeis_grad_request_init(&rq);
+  rq.method = "dto-dpm-1";
+  rq.steps = 8;
+  rq.state = ADEIS_STATE_CACHED;
+  cr_assert_eq(adeis_store_parse("checkpoint:3", &rq.store), 0);
+  adeis_grad_result res;
+  cr_assert_eq(adeis_grad_compute(&pb, &rq, &res), 0);
+  snprintf(want, sizeof want, "%.17e", mpfr_get_d(res.rel_error[ADEIS_Q_X_T], MPFR_RNDN));
+  field(csv, 4, 8, got, sizeof got);
+  cr_expect_str_eq(got, want);
+  field(csv, 4, 9, got, sizeof got);
+  cr_expect_eq(strtoul(got, NULL, 10), res.nfe);
+  adeis_grad_result_clear(&res);
+  adeis_problem_clear(&pb);
+  adeis_problem_spec_clear(&spec);
+  free(pp);
+  free(csv);
+}

@@ -1,105 +1,238 @@
-# convergence.gp: relative error against steps N, one panel per gradient, for the study
+# convergence.gp: relative error against steps N, one panel per gradient (columns) and variant (rows), for the study
 # state-modes. Written by adeis from errors.csv and orders.csv: restyle it freely and
 # re-run it from this folder with   gnuplot convergence.gp
 # (`adeis plot` writes it anew; keep a restyled copy under another name).
-#   errors-Q.dat  one block per series: N, error, NFE+NVJP, NFE, NVJP, seconds, used
-#   guides-Q.dat  dashed lines of the expected order through the last used point
+#   errors-Q.dat  one block per series: N, error, cost, NFE, NVJP, seconds, used, mark
+#   guides-Q.dat  the expected slope over each fitted range, offset from the data
 # Options: gnuplot -e 'formats="png"; outbase="fig"' convergence.gp
 
 if (!exists("outbase")) outbase = 'convergence'
 if (!exists("formats")) formats = 'png pdf svg'
 set encoding utf8
 
-# One style per series; its guide is the same colour, dashed.
-set style line 1 lc rgb '#0072B2' lw 2 pt 7 ps 1.3
-set style line 2 lc rgb '#D55E00' lw 2 pt 5 ps 1.3
-set style line 3 lc rgb '#009E73' lw 2 pt 9 ps 1.3
-set style line 4 lc rgb '#CC79A7' lw 2 pt 11 ps 1.3
-set style line 5 lc rgb '#E69F00' lw 2 pt 13 ps 1.3
-set style line 6 lc rgb '#56B4E9' lw 2 pt 15 ps 1.3
-guide = 'dt 2 lw 1.5'
+# One style per colour (the legend's entries); a colour drawn over one it coincides
+# with is thinner, dashed, has smaller marks and is shifted right by the factor
+# dodge[N] (1: not shifted). Open marks: ls N pt open_pt[N].
+array open_pt[2]
+array dodge[2]
+set style line 1 lc rgb '#0072B2' lw 2.00 dt 1 pt 7 ps 1.30
+open_pt[1] = 6; dodge[1] = 1
+set style line 2 lc rgb '#D55E00' lw 2.00 dt 1 pt 5 ps 1.30
+open_pt[2] = 4; dodge[2] = 1
+floor_pt = 2
+guide = 'dt (10,6) lw 1.5'
 
-# Series titles; titles_tex for the cairolatex variant.
-array titles[6]
-array titles_tex[6]
-titles[1] = 'adjdeis-2m oracle'
-titles_tex[1] = 'adjdeis-2m oracle'
-titles[2] = 'adjdeis-2m cached'
-titles_tex[2] = 'adjdeis-2m cached'
-titles[3] = 'adjdeis-2m backsolve'
-titles_tex[3] = 'adjdeis-2m backsolve'
-titles[4] = 'adjdeis-2s oracle'
-titles_tex[4] = 'adjdeis-2s oracle'
-titles[5] = 'adjdeis-2s cached'
-titles_tex[5] = 'adjdeis-2s cached'
-titles[6] = 'adjdeis-2s backsolve'
-titles_tex[6] = 'adjdeis-2s backsolve'
+# Legend titles (by colour); _tex for the cairolatex variant.
+array titles[2]
+array titles_tex[2]
+titles[1] = 'adjdeis-2m'
+titles_tex[1] = 'adjdeis-2m'
+titles[2] = 'adjdeis-2s'
+titles_tex[2] = 'adjdeis-2s'
 T(i) = tex ? titles_tex[i] : titles[i]
+
+# The setting, for the caption of the cairolatex variant (\adeissetting).
+setting = ''
+setting_tex = 'problem gaussian-3d, schedule vp-linear $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ ODE adjoint $\cdot$ states: by row; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
+# The lines above the panels (the first is the heading).
+array top[3]
+array top_tex[3]
+top[1] = 'state-modes: relative error of each gradient against steps N'
+top_tex[1] = 'state-modes: relative error of each gradient against steps N'
+top[2] = 'problem gaussian-3d, schedule vp-linear · methods: by colour · grid uniform-lambda · 256-bit arithmetic · ODE adjoint · states: by row'
+top_tex[2] = 'problem gaussian-3d, schedule vp-linear $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ ODE adjoint $\cdot$ states: by row'
+top[3] = 'relative error ‖g − g_ref‖₂ / ‖g_ref‖₂ of the computed gradient g against its reference g_ref'
+top_tex[3] = 'relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
 
 do for [fmt in formats] {
   tex = (fmt eq 'tex')
-  if (fmt eq 'png') { set terminal pngcairo size 1200,900 enhanced font 'Sans,12' }
-  if (fmt eq 'pdf') { set terminal pdfcairo size 9.0in,6.8in enhanced font 'Sans,9' }
-  if (fmt eq 'svg') { set terminal svg size 1200,900 enhanced font 'Sans,12' background rgb 'white' }
-  if (tex) { set terminal cairolatex pdf size 6.4in,4.8in }
-  set output tex ? outbase.'-latex.tex' : outbase.'.'.fmt
-  set border; set tics; set offsets graph 0.04, graph 0.04, 0, 0
-  set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
-  set logscale x 2; set format x '%g'
-  set xlabel tex ? 'steps $N$' : 'steps N'
+  if (fmt eq 'png') { set terminal pngcairo size 1310,1082 enhanced font 'Sans,11' }
+  if (fmt eq 'pdf') { set terminal pdfcairo size 9.85in,8.14in enhanced font 'Sans,8' }
+  if (fmt eq 'svg') { set terminal svg size 1310,1082 enhanced font 'Sans,11' background rgb 'white' }
+  if (tex) { set terminal cairolatex pdf size 4.81in,4.81in font ',7' pointscale 0.55 linewidth 0.7 }
+  set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \
+    (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)
+  set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
+  set logscale x 2; set xrange [5.50217:24912.4]; set xtics 8, (tex ? 16 : 4); set mxtics 1
+  set format x '%g'
   set logscale y 10; set format y tex ? '$10^{%L}$' : '10^{%L}'
+  unset key
+  set multiplot
+  set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
+  set tmargin at screen (tex ? 0.9452 : 0.8993); set bmargin at screen (tex ? 0.7633 : 0.6848)
+  set title tex ? '$\partial L/\partial x_T$: '.'oracle' : '∂L/∂x_T'.'  ·  '.'state oracle'
+  set yrange [1e-8:1e6]; set ytics 1e-8, 1e2, 1e6; set mytics 2
+  set xlabel ''
   set ylabel 'relative error'
-  set key bottom left Left reverse samplen 2.5 box lc rgb '#bbbbbb' opaque
-  set multiplot layout 2,2
-  set title tex ? '$\partial L/\partial x_T$' : '∂L/∂x_T'
-  unset key
+  unset label
+  set label 10 sprintf(tex ? '$p{=}2$' : 'order 2') at first 4096, first 8.98344e-07 left offset 0.5,0 tc rgb '#444444' front
   plot \
-    'errors-x_T.dat' index 0 using 1:2 with linespoints ls 1 title T(1) noenhanced, \
-    'guides-x_T.dat' index 0 using 1:3 with lines ls 1 @guide notitle, \
-    'errors-x_T.dat' index 1 using 1:2 with linespoints ls 2 title T(2) noenhanced, \
-    'guides-x_T.dat' index 1 using 1:3 with lines ls 2 @guide notitle, \
-    'errors-x_T.dat' index 2 using 1:2 with linespoints ls 3 title T(3) noenhanced, \
-    'guides-x_T.dat' index 2 using 1:3 with lines ls 3 @guide notitle, \
-    'errors-x_T.dat' index 3 using 1:2 with linespoints ls 4 title T(4) noenhanced, \
-    'guides-x_T.dat' index 3 using 1:3 with lines ls 4 @guide notitle, \
-    'errors-x_T.dat' index 4 using 1:2 with linespoints ls 5 title T(5) noenhanced, \
-    'guides-x_T.dat' index 4 using 1:3 with lines ls 5 @guide notitle, \
-    'errors-x_T.dat' index 5 using 1:2 with linespoints ls 6 title T(6) noenhanced, \
-    'guides-x_T.dat' index 5 using 1:3 with lines ls 6 @guide notitle
-  set title tex ? '$\partial L/\partial z$' : '∂L/∂z'
-  unset key
+    'errors-x_T.dat' index 0 using 1:2 with lines ls 1 notitle, \
+    '' index 0 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \
+    '' index 0 using 1:($8==1 ? $2 : NaN) with points ls 1 pt open_pt[1] notitle, \
+    '' index 0 using 1:($8==2 ? $2 : NaN) with points ls 1 pt floor_pt ps 1.6 lw 2 notitle, \
+    'errors-x_T.dat' index 3 using 1:2 with lines ls 2 notitle, \
+    '' index 3 using 1:($8==0 ? $2 : NaN) with points ls 2 notitle, \
+    '' index 3 using 1:($8==1 ? $2 : NaN) with points ls 2 pt open_pt[2] notitle, \
+    '' index 3 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
+    'guides-x_T.dat' index 0 using 1:3 with lines lc rgb '#444444' @guide notitle
+  set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
+  set tmargin at screen (tex ? 0.9452 : 0.8993); set bmargin at screen (tex ? 0.7633 : 0.6848)
+  set title tex ? '$\partial L/\partial z$: '.'oracle' : '∂L/∂z'.'  ·  '.'state oracle'
+  set yrange [1e-12:1e2]; set ytics 1e-12, 1e2, 1e2; set mytics 2
+  set xlabel ''
+  set ylabel ''
+  unset label
+  set label 10 sprintf(tex ? '$p{=}2$' : 'order 2') at first 4096, first 3.82803e-09 left offset 0.5,0 tc rgb '#444444' front
   plot \
-    'errors-z.dat' index 0 using 1:2 with linespoints ls 1 title T(1) noenhanced, \
-    'guides-z.dat' index 0 using 1:3 with lines ls 1 @guide notitle, \
-    'errors-z.dat' index 1 using 1:2 with linespoints ls 2 title T(2) noenhanced, \
-    'guides-z.dat' index 1 using 1:3 with lines ls 2 @guide notitle, \
-    'errors-z.dat' index 2 using 1:2 with linespoints ls 3 title T(3) noenhanced, \
-    'guides-z.dat' index 2 using 1:3 with lines ls 3 @guide notitle, \
-    'errors-z.dat' index 3 using 1:2 with linespoints ls 4 title T(4) noenhanced, \
-    'guides-z.dat' index 3 using 1:3 with lines ls 4 @guide notitle, \
-    'errors-z.dat' index 4 using 1:2 with linespoints ls 5 title T(5) noenhanced, \
-    'guides-z.dat' index 4 using 1:3 with lines ls 5 @guide notitle, \
-    'errors-z.dat' index 5 using 1:2 with linespoints ls 6 title T(6) noenhanced, \
-    'guides-z.dat' index 5 using 1:3 with lines ls 6 @guide notitle
-  set title tex ? '$\partial L/\partial \theta$' : '∂L/∂θ'
-  unset key
+    'errors-z.dat' index 0 using 1:2 with lines ls 1 notitle, \
+    '' index 0 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \
+    '' index 0 using 1:($8==1 ? $2 : NaN) with points ls 1 pt open_pt[1] notitle, \
+    '' index 0 using 1:($8==2 ? $2 : NaN) with points ls 1 pt floor_pt ps 1.6 lw 2 notitle, \
+    'errors-z.dat' index 3 using 1:2 with lines ls 2 notitle, \
+    '' index 3 using 1:($8==0 ? $2 : NaN) with points ls 2 notitle, \
+    '' index 3 using 1:($8==1 ? $2 : NaN) with points ls 2 pt open_pt[2] notitle, \
+    '' index 3 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
+    'guides-z.dat' index 0 using 1:3 with lines lc rgb '#444444' @guide notitle
+  set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
+  set tmargin at screen (tex ? 0.9452 : 0.8993); set bmargin at screen (tex ? 0.7633 : 0.6848)
+  set title tex ? '$\partial L/\partial \theta$: '.'oracle' : '∂L/∂θ'.'  ·  '.'state oracle'
+  set yrange [1e-12:1e2]; set ytics 1e-12, 1e2, 1e2; set mytics 2
+  set xlabel ''
+  set ylabel ''
+  unset label
+  set label 10 sprintf(tex ? '$p{=}2$' : 'order 2') at first 4096, first 3.08456e-07 left offset 0.5,0 tc rgb '#444444' front
   plot \
-    'errors-theta.dat' index 0 using 1:2 with linespoints ls 1 title T(1) noenhanced, \
-    'guides-theta.dat' index 0 using 1:3 with lines ls 1 @guide notitle, \
-    'errors-theta.dat' index 1 using 1:2 with linespoints ls 2 title T(2) noenhanced, \
-    'guides-theta.dat' index 1 using 1:3 with lines ls 2 @guide notitle, \
-    'errors-theta.dat' index 2 using 1:2 with linespoints ls 3 title T(3) noenhanced, \
-    'guides-theta.dat' index 2 using 1:3 with lines ls 3 @guide notitle, \
-    'errors-theta.dat' index 3 using 1:2 with linespoints ls 4 title T(4) noenhanced, \
-    'guides-theta.dat' index 3 using 1:3 with lines ls 4 @guide notitle, \
-    'errors-theta.dat' index 4 using 1:2 with linespoints ls 5 title T(5) noenhanced, \
-    'guides-theta.dat' index 4 using 1:3 with lines ls 5 @guide notitle, \
-    'errors-theta.dat' index 5 using 1:2 with linespoints ls 6 title T(6) noenhanced, \
-    'guides-theta.dat' index 5 using 1:3 with lines ls 6 @guide notitle
-  unset border; unset tics; unset grid; unset xlabel; unset ylabel; unset title
-  unset logscale; set key center center Left reverse noopaque nobox samplen 3 spacing 1.4
-  plot [0:1][0:1] for [i=1:6] NaN with linespoints ls i title T(i) noenhanced, \
-    NaN with lines lc rgb '#555555' @guide title 'expected order'
+    'errors-theta.dat' index 0 using 1:2 with lines ls 1 notitle, \
+    '' index 0 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \
+    '' index 0 using 1:($8==1 ? $2 : NaN) with points ls 1 pt open_pt[1] notitle, \
+    '' index 0 using 1:($8==2 ? $2 : NaN) with points ls 1 pt floor_pt ps 1.6 lw 2 notitle, \
+    'errors-theta.dat' index 3 using 1:2 with lines ls 2 notitle, \
+    '' index 3 using 1:($8==0 ? $2 : NaN) with points ls 2 notitle, \
+    '' index 3 using 1:($8==1 ? $2 : NaN) with points ls 2 pt open_pt[2] notitle, \
+    '' index 3 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
+    'guides-theta.dat' index 0 using 1:3 with lines lc rgb '#444444' @guide notitle
+  set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
+  set tmargin at screen (tex ? 0.6566 : 0.6128); set bmargin at screen (tex ? 0.4747 : 0.3983)
+  set title tex ? 'cached' : '∂L/∂x_T'.'  ·  '.'state cached'
+  set yrange [1e-8:1e6]; set ytics 1e-8, 1e2, 1e6; set mytics 2
+  set xlabel ''
+  set ylabel 'relative error'
+  unset label
+  set label 10 sprintf(tex ? '$p{=}2$' : 'order 2') at first 4096, first 9.10695e-07 left offset 0.5,0 tc rgb '#444444' front
+  plot \
+    'errors-x_T.dat' index 1 using 1:2 with lines ls 1 notitle, \
+    '' index 1 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \
+    '' index 1 using 1:($8==1 ? $2 : NaN) with points ls 1 pt open_pt[1] notitle, \
+    '' index 1 using 1:($8==2 ? $2 : NaN) with points ls 1 pt floor_pt ps 1.6 lw 2 notitle, \
+    'errors-x_T.dat' index 4 using 1:2 with lines ls 2 notitle, \
+    '' index 4 using 1:($8==0 ? $2 : NaN) with points ls 2 notitle, \
+    '' index 4 using 1:($8==1 ? $2 : NaN) with points ls 2 pt open_pt[2] notitle, \
+    '' index 4 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
+    'guides-x_T.dat' index 1 using 1:3 with lines lc rgb '#444444' @guide notitle
+  set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
+  set tmargin at screen (tex ? 0.6566 : 0.6128); set bmargin at screen (tex ? 0.4747 : 0.3983)
+  set title tex ? 'cached' : '∂L/∂z'.'  ·  '.'state cached'
+  set yrange [1e-12:1e2]; set ytics 1e-12, 1e2, 1e2; set mytics 2
+  set xlabel ''
+  set ylabel ''
+  unset label
+  set label 10 sprintf(tex ? '$p{=}2$' : 'order 2') at first 4096, first 7.91482e-09 left offset 0.5,0 tc rgb '#444444' front
+  plot \
+    'errors-z.dat' index 1 using 1:2 with lines ls 1 notitle, \
+    '' index 1 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \
+    '' index 1 using 1:($8==1 ? $2 : NaN) with points ls 1 pt open_pt[1] notitle, \
+    '' index 1 using 1:($8==2 ? $2 : NaN) with points ls 1 pt floor_pt ps 1.6 lw 2 notitle, \
+    'errors-z.dat' index 4 using 1:2 with lines ls 2 notitle, \
+    '' index 4 using 1:($8==0 ? $2 : NaN) with points ls 2 notitle, \
+    '' index 4 using 1:($8==1 ? $2 : NaN) with points ls 2 pt open_pt[2] notitle, \
+    '' index 4 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
+    'guides-z.dat' index 1 using 1:3 with lines lc rgb '#444444' @guide notitle
+  set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
+  set tmargin at screen (tex ? 0.6566 : 0.6128); set bmargin at screen (tex ? 0.4747 : 0.3983)
+  set title tex ? 'cached' : '∂L/∂θ'.'  ·  '.'state cached'
+  set yrange [1e-12:1e2]; set ytics 1e-12, 1e2, 1e2; set mytics 2
+  set xlabel ''
+  set ylabel ''
+  unset label
+  set label 10 sprintf(tex ? '$p{=}2$' : 'order 2') at first 4096, first 3.89963e-07 left offset 0.5,0 tc rgb '#444444' front
+  plot \
+    'errors-theta.dat' index 1 using 1:2 with lines ls 1 notitle, \
+    '' index 1 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \
+    '' index 1 using 1:($8==1 ? $2 : NaN) with points ls 1 pt open_pt[1] notitle, \
+    '' index 1 using 1:($8==2 ? $2 : NaN) with points ls 1 pt floor_pt ps 1.6 lw 2 notitle, \
+    'errors-theta.dat' index 4 using 1:2 with lines ls 2 notitle, \
+    '' index 4 using 1:($8==0 ? $2 : NaN) with points ls 2 notitle, \
+    '' index 4 using 1:($8==1 ? $2 : NaN) with points ls 2 pt open_pt[2] notitle, \
+    '' index 4 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
+    'guides-theta.dat' index 1 using 1:3 with lines lc rgb '#444444' @guide notitle
+  set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
+  set tmargin at screen (tex ? 0.3680 : 0.3262); set bmargin at screen (tex ? 0.1861 : 0.1118)
+  set title tex ? 'backsolve' : '∂L/∂x_T'.'  ·  '.'state backsolve'
+  set yrange [1e-8:1e6]; set ytics 1e-8, 1e2, 1e6; set mytics 2
+  set xlabel (tex ? 'steps $N$' : 'steps N')
+  set ylabel 'relative error'
+  unset label
+  set label 10 sprintf(tex ? '$p{=}2$' : 'order 2') at first 4096, first 9.10695e-07 left offset 0.5,0 tc rgb '#444444' front
+  plot \
+    'errors-x_T.dat' index 2 using 1:2 with lines ls 1 notitle, \
+    '' index 2 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \
+    '' index 2 using 1:($8==1 ? $2 : NaN) with points ls 1 pt open_pt[1] notitle, \
+    '' index 2 using 1:($8==2 ? $2 : NaN) with points ls 1 pt floor_pt ps 1.6 lw 2 notitle, \
+    'errors-x_T.dat' index 5 using 1:2 with lines ls 2 notitle, \
+    '' index 5 using 1:($8==0 ? $2 : NaN) with points ls 2 notitle, \
+    '' index 5 using 1:($8==1 ? $2 : NaN) with points ls 2 pt open_pt[2] notitle, \
+    '' index 5 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
+    'guides-x_T.dat' index 2 using 1:3 with lines lc rgb '#444444' @guide notitle
+  set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
+  set tmargin at screen (tex ? 0.3680 : 0.3262); set bmargin at screen (tex ? 0.1861 : 0.1118)
+  set title tex ? 'backsolve' : '∂L/∂z'.'  ·  '.'state backsolve'
+  set yrange [1e-12:1e2]; set ytics 1e-12, 1e2, 1e2; set mytics 2
+  set xlabel (tex ? 'steps $N$' : 'steps N')
+  set ylabel ''
+  unset label
+  set label 10 sprintf(tex ? '$p{=}2$' : 'order 2') at first 4096, first 7.91482e-09 left offset 0.5,0 tc rgb '#444444' front
+  plot \
+    'errors-z.dat' index 2 using 1:2 with lines ls 1 notitle, \
+    '' index 2 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \
+    '' index 2 using 1:($8==1 ? $2 : NaN) with points ls 1 pt open_pt[1] notitle, \
+    '' index 2 using 1:($8==2 ? $2 : NaN) with points ls 1 pt floor_pt ps 1.6 lw 2 notitle, \
+    'errors-z.dat' index 5 using 1:2 with lines ls 2 notitle, \
+    '' index 5 using 1:($8==0 ? $2 : NaN) with points ls 2 notitle, \
+    '' index 5 using 1:($8==1 ? $2 : NaN) with points ls 2 pt open_pt[2] notitle, \
+    '' index 5 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
+    'guides-z.dat' index 2 using 1:3 with lines lc rgb '#444444' @guide notitle
+  set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
+  set tmargin at screen (tex ? 0.3680 : 0.3262); set bmargin at screen (tex ? 0.1861 : 0.1118)
+  set title tex ? 'backsolve' : '∂L/∂θ'.'  ·  '.'state backsolve'
+  set yrange [1e-12:1e2]; set ytics 1e-12, 1e2, 1e2; set mytics 2
+  set xlabel (tex ? 'steps $N$' : 'steps N')
+  set ylabel ''
+  unset label
+  set label 10 sprintf(tex ? '$p{=}2$' : 'order 2') at first 4096, first 3.9142e-07 left offset 0.5,0 tc rgb '#444444' front
+  plot \
+    'errors-theta.dat' index 2 using 1:2 with lines ls 1 notitle, \
+    '' index 2 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \
+    '' index 2 using 1:($8==1 ? $2 : NaN) with points ls 1 pt open_pt[1] notitle, \
+    '' index 2 using 1:($8==2 ? $2 : NaN) with points ls 1 pt floor_pt ps 1.6 lw 2 notitle, \
+    'errors-theta.dat' index 5 using 1:2 with lines ls 2 notitle, \
+    '' index 5 using 1:($8==0 ? $2 : NaN) with points ls 2 notitle, \
+    '' index 5 using 1:($8==1 ? $2 : NaN) with points ls 2 pt open_pt[2] notitle, \
+    '' index 5 using 1:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
+    'guides-theta.dat' index 2 using 1:3 with lines lc rgb '#444444' @guide notitle
+  unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border
+  unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]
+  set lmargin at screen 0.02; set rmargin at screen 0.98
+  set tmargin at screen (tex ? 0.1013 : 0.0590); set bmargin at screen 0.005
+  if (!tex) { set label 91 top[1] at screen 0.5, screen 0.9852 center front noenhanced font ',13' }
+  if (!tex) { set label 92 top[2] at screen 0.5, screen 0.9677 center front noenhanced }
+  if (!tex) { set label 93 top[3] at screen 0.5, screen 0.9501 center front noenhanced }
+  if (tex) { set label 99 '\gdef\adeissetting{'.setting_tex.'}' at screen 0,0 }
+  set key center center horizontal maxcols 3 Left reverse samplen 2.5 spacing 1.15 width 1 nobox noopaque noenhanced
+  plot for [i=1:2] NaN with linespoints ls i title T(i), \
+    NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order $p$, offset' : 'expected order (offset from the data)'), \
+    NaN with points pt 7 ps 1.2 lc rgb '#555555' title 'points of the order fit', \
+    NaN with points pt 6 ps 1.2 lc rgb '#555555' title (tex ? 'left out: pre-asymptotic' : 'left out: pre-asymptotic')
   unset multiplot
   set output
 }
