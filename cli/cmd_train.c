@@ -38,7 +38,8 @@ static const char train_usage[] =
   "  --seed S             weights and every random draw (default 1)\n"
   "  -j T                 threads over the samples of a batch (same result for any T)\n"
   "  --checkpoint FILE    written every --checkpoint-every steps (default 500) and at the end\n"
-  "  --resume FILE        continue a checkpoint's run (its network and settings)\n"
+  "  --resume FILE        continue a checkpoint's run (its network and settings: the\n"
+  "                       network and training options above are refused with it)\n"
   "  --log-every N        a progress line every N steps when stderr is not a terminal\n"
   "  --out FILE           the averaged weights (safetensors, F32, adeis.trained = what, how)\n";
 
@@ -73,6 +74,7 @@ typedef struct train_opts {
   const char *data, *dir, *arch, *ckpt, *resume, *out;
   long width, depth, base, groups, emb, hidden, steps, batch, threads, ckpt_every, log_every;
   int uncond;
+  const char *setting;   /* the last network or training setting given (refused with --resume) */
   double lr;
   unsigned long seed;
 } train_opts;
@@ -87,6 +89,13 @@ static int set_long(const char *opt, const char *arg, long lo, long hi, long *ou
 static int set_option(train_opts *o, int c, const char *arg)
 {
   long v;
+  static const char *const names[] = {
+    [O_ARCH - O_DATA] = "--arch", [O_WIDTH - O_DATA] = "--width", [O_DEPTH - O_DATA] = "--depth",
+    [O_BASE - O_DATA] = "--base", [O_GROUPS - O_DATA] = "--groups", [O_EMB - O_DATA] = "--emb-dim",
+    [O_HIDDEN - O_DATA] = "--hidden", [O_UNCOND - O_DATA] = "--uncond",
+    [O_BATCH - O_DATA] = "--batch", [O_LR - O_DATA] = "--lr", [O_SEED - O_DATA] = "--seed"};
+  if (c >= O_DATA && c <= O_OUT && names[c - O_DATA])
+    o->setting = names[c - O_DATA];
   switch (c) {
   case O_DATA: o->data = arg; return 0;
   case O_DIR: o->dir = arg; return 0;
@@ -147,6 +156,9 @@ static int parse_options(train_opts *o, int argc, char **argv)
     return cli_bad_option("train", "--out", "missing; expected a FILE.safetensors");
   if (!o->steps)
     return cli_bad_option("train", "--steps", "missing; expected the number of steps");
+  if (o->resume && o->setting)
+    return cli_bad_option("train", o->setting, "a resumed run keeps its checkpoint's network and "
+                          "settings (given with --resume %s)", o->resume);
   return 0;
 }
 

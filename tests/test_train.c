@@ -311,3 +311,17 @@ Test(idx, cli_train_bad_data_exits_2, .init = idx_setup, .fini = idx_teardown)
   cr_expect(strstr(msg, "train-images-idx3-ubyte.gz: bad magic number"), "%s", msg);
   cr_expect_neq(access(out, F_OK), 0, "no weights written");
 }
+
+/* a resumed run keeps its checkpoint's settings: another one given with --resume is exit 2 */
+Test(train, cli_resume_refuses_new_settings)
+{
+  const char *bin = getenv("ADEIS_BIN");
+  if (!bin || !*bin)
+    cr_skip_test("ADEIS_BIN is not set (run the tests with make check)");
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "%s train --data fmnist --resume /nonexistent.ck --batch 8 --steps 2 "
+           "--out /nonexistent.safetensors 2>/dev/null", bin);
+  int st = system(cmd);
+  cr_assert(WIFEXITED(st));
+  cr_assert_eq(WEXITSTATUS(st), 2);
+}
