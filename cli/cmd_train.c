@@ -41,10 +41,12 @@ static const char train_usage[] =
   "  --resume FILE        continue a checkpoint's run (its network and settings: the\n"
   "                       network and training options above are refused with it)\n"
   "  --log-every N        a progress line every N steps when stderr is not a terminal\n"
-  "  --out FILE           the averaged weights (safetensors, F32, adeis.trained = what, how)\n";
+  "                       (default steps/20; 0: none)\n"
+  "  --out FILE           the averaged weights (safetensors, F32, adeis.trained = what, how)\n"
+  "  --live               --out gets the live weights instead of their average (to compare)\n";
 
 enum { O_DATA = 256, O_DIR, O_ARCH, O_WIDTH, O_DEPTH, O_BASE, O_GROUPS, O_EMB, O_HIDDEN,
-       O_UNCOND, O_STEPS, O_BATCH, O_LR, O_SEED, O_CKPT, O_CKPT_EVERY, O_RESUME, O_LOG, O_OUT };
+       O_UNCOND, O_STEPS, O_BATCH, O_LR, O_SEED, O_CKPT, O_CKPT_EVERY, O_RESUME, O_LOG, O_OUT, O_LIVE };
 
 static const struct option train_long_opts[] = {
   {"data", required_argument, NULL, O_DATA},
@@ -66,6 +68,7 @@ static const struct option train_long_opts[] = {
   {"resume", required_argument, NULL, O_RESUME},
   {"log-every", required_argument, NULL, O_LOG},
   {"out", required_argument, NULL, O_OUT},
+  {"live", no_argument, NULL, O_LIVE},
   {"help", no_argument, NULL, 'h'},
   {NULL, 0, NULL, 0},
 };
@@ -73,7 +76,7 @@ static const struct option train_long_opts[] = {
 typedef struct train_opts {
   const char *data, *dir, *arch, *ckpt, *resume, *out;
   long width, depth, base, groups, emb, hidden, steps, batch, threads, ckpt_every, log_every;
-  int uncond;
+  int uncond, live;
   const char *setting;   /* the last network or training setting given (refused with --resume) */
   double lr;
   unsigned long seed;
@@ -119,6 +122,7 @@ static int set_option(train_opts *o, int c, const char *arg)
   case O_RESUME: o->resume = arg; return 0;
   case O_LOG: return set_long("--log-every", arg, 0, 1000000000L, &o->log_every);
   case O_OUT: o->out = arg; return 0;
+  case O_LIVE: o->live = 1; return 0;
   case O_LR:
     if (cli_parse_double(arg, &o->lr) == 0 && o->lr > 0 && o->lr < 1)
       return 0;
@@ -290,7 +294,7 @@ static int run_loop(const train_opts *o, adeis_trainer *tr)
 {
   int tty = isatty(2);
   long every = o->ckpt_every ? o->ckpt_every : 500;
-  long log = o->log_every ? o->log_every : o->steps / 20 > 0 ? o->steps / 20 : 1;
+  long log = o->log_every >= 0 ? o->log_every : o->steps / 20 > 0 ? o->steps / 20 : 1;
   double t0 = now(), last = t0, loss = 0;
   long s0 = adeis_trainer_steps_done(tr);
   while (adeis_trainer_steps_done(tr) < o->steps) {
@@ -303,7 +307,7 @@ static int run_loop(const train_opts *o, adeis_trainer *tr)
     }
     long k = adeis_trainer_steps_done(tr);
     double rate = (double)(k - s0) / (now() - t0);
-    if (tty ? now() - last > 0.5 || k == o->steps : (o->log_every >= 0 && k % log == 0)) {
+    if (tty ? now() - last > 0.5 || k == o->steps : (log > 0 && k % log == 0)) {
       progress(tr, o->steps, loss, rate, tty);
       last = now();
     }
@@ -344,14 +348,15 @@ static int save_weights(const train_opts *o, const adeis_trainer *tr, int argc, 
     return 3;
   }
   snprintf(text, n,
-           "data: %s; command: %s; seed %lu; steps %ld; batch %ld; lr %g; schedule %s on "
+           "%sdata: %s; command: %s; seed %lu; steps %ld; batch %ld; lr %g; schedule %s on "
            "[%g, %g]; wall %.1f s; final loss %.6f (mean |eps - noise|^2 over the last %ld "
            "steps' batches)",
+           o->live ? "live weights, not their average; " : "",
            strcmp(o->data, "fmnist") == 0 ? "Fashion-MNIST training set" : o->data, cmd, c->seed,
            adeis_trainer_steps_done(tr), c->batch, c->lr, c->schedule, c->t_end, c->T,
            adeis_trainer_wall(tr), adeis_trainer_recent_loss(tr),
            adeis_trainer_steps_done(tr) < 100 ? adeis_trainer_steps_done(tr) : 100);
-  int rc = adeis_trainer_save(tr, o->out, text);
+  int rc = adeis_trainer_save_which(tr, o->out, text, o->live);
   if (rc)
     fprintf(stderr, "adeis train: %s\n", adeis_errmsg());
   else
@@ -363,7 +368,7 @@ static int save_weights(const train_opts *o, const adeis_trainer *tr, int argc, 
 
 int adeis_cmd_train(int argc, char **argv)
 {
-  train_opts o = {.batch = 64, .lr = 1e-3, .seed = 1, .threads = 1};
+  train_opts o = {.batch = 64, .lr = 1e-3, .seed = 1, .threads = 1, .log_every = -1};
   int rc = parse_options(&o, argc, argv);
   if (rc)
     return rc < 0 ? 0 : rc;

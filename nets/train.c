@@ -355,13 +355,20 @@ double adeis_trainer_recent_loss(const adeis_trainer *tr)
 
 int adeis_trainer_save(const adeis_trainer *tr, const char *path, const char *trained)
 {
+  return adeis_trainer_save_which(tr, path, trained, 0);
+}
+
+int adeis_trainer_save_which(const adeis_trainer *tr, const char *path, const char *trained,
+                             int live)
+{
   adeis_net *out = NULL;
   int rc = adeis_net_create(&out, &tr->net->hp, &tr->net->be);
   if (rc)
     return rc;
   float *th = out->theta;
+  const float *cur = tr->net->theta;
   for (size_t i = 0; i < out->ntheta; i++)
-    th[i] = (float)tr->ema[i];
+    th[i] = live ? cur[i] : (float)tr->ema[i];
   rc = adeis_net_set_meta(out, tr->schedule, trained);
   if (!rc)
     rc = adeis_net_save(out, path, 0);

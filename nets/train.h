@@ -76,6 +76,9 @@ void adeis_trainer_add_wall(adeis_trainer *tr, double seconds);
 int adeis_trainer_checkpoint(const adeis_trainer *tr, const char *path);
 /* The averaged weights as a weights file (F32), adeis.trained = trained. */
 int adeis_trainer_save(const adeis_trainer *tr, const char *path, const char *trained);
+/* The same with live = 1: the live weights instead of their average (for comparison). */
+int adeis_trainer_save_which(const adeis_trainer *tr, const char *path, const char *trained,
+                             int live);
 /* The averaged weights (a float array of ntheta) and the live network. */
 const double *adeis_trainer_ema(const adeis_trainer *tr);
 const adeis_net *adeis_trainer_net(const adeis_trainer *tr);

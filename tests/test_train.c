@@ -97,6 +97,21 @@ Test(train, resume_equals_an_uninterrupted_run)
   cr_assert_eq(lw, lr);
   assert_same(whole, rest);
   cr_assert_eq(adeis_trainer_recent_loss(whole), adeis_trainer_recent_loss(rest));
+  /* --live: the live weights as they are, the default the average rounded to float */
+  adeis_tbe tbe;
+  adeis_tbe_init(&tbe, "float", 24);
+  adeis_net *live = NULL, *avg = NULL;
+  cr_assert_eq(adeis_trainer_save_which(whole, ck, "live", 1), 0);
+  cr_assert_eq(adeis_net_load(&live, ck, &tbe), 0, "%s", adeis_errmsg());
+  cr_assert_eq(adeis_trainer_save(whole, ck, "average"), 0);
+  cr_assert_eq(adeis_net_load(&avg, ck, &tbe), 0, "%s", adeis_errmsg());
+  const float *lt = live->theta, *at = avg->theta, *wt = adeis_trainer_net(whole)->theta;
+  for (size_t i = 0; i < live->ntheta; i++) {
+    cr_assert_eq(lt[i], wt[i]);
+    cr_assert_eq(at[i], (float)adeis_trainer_ema(whole)[i]);
+  }
+  adeis_net_free(live);
+  adeis_net_free(avg);
   /* a file that is not a checkpoint */
   adeis_trainer *bad = NULL;
   cr_assert_eq(adeis_trainer_save(whole, ck, "weights only"), 0);
