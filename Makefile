@@ -4,6 +4,8 @@
 # make check-cluster  runs a study through a real local Slurm (root; docs/cluster.md)
 # make bench      runs the benchmarks and writes docs/benchmarks.md
 # make install PREFIX=/usr/local
+# make fuzz        builds the libFuzzer targets of fuzz/ with clang in build-fuzz/ and runs
+#                  each for FUZZ_SECONDS (default 60) seconds (docs/reliability.md)
 CC ?= cc
 PREFIX ?= /usr/local
 PKGS := gsl mpfr inih
@@ -58,7 +60,7 @@ VERSION := 0.1.0
 SONAME := libadeis.so.0
 SHLIB := libadeis.so.$(VERSION)
 
-.PHONY: all deps check check-example check-prefix check-cluster bench demo install clean
+.PHONY: all deps check check-example check-prefix check-cluster bench demo install clean fuzz fuzz-build fuzz-deps
 all: $(BUILD)/libadeis.a $(BUILD)/$(SHLIB) $(BUILD)/adeis
 
 deps:
@@ -92,9 +94,11 @@ $(BUILD)/adeis-tests: $(TEST_OBJ) $(BUILD)/libadeis.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(BUILD)/libadeis.a $(TEST_LIBS) $(DEP_LIBS)
 
 # Criterion runs each test in its own process; 2 workers for the 2-core machines.
+# References are cached in a fresh folder of the build, never in the user's cache.
 check: $(BUILD)/adeis $(BUILD)/adeis-tests
+	rm -rf $(BUILD)/test-cache
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ADEIS_BIN=$(CURDIR)/$(BUILD)/adeis \
-	  ADEIS_ROOT=$(CURDIR) $(BUILD)/adeis-tests --jobs 2
+	  ADEIS_ROOT=$(CURDIR) ADEIS_CACHE_DIR=$(CURDIR)/$(BUILD)/test-cache $(BUILD)/adeis-tests --jobs 2
 	@$(MAKE) --no-print-directory check-example
 
 # The library as another program sees it: install into a scratch prefix, build
@@ -149,9 +153,37 @@ check-prefix:
 clean:
 	rm -rf build build-san build-prefix build-fuzz
 
+# ---- fuzzing: the parsers again, built by clang with libFuzzer, ASan and UBSan ----
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build-fuzz
+FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
+  -fno-sanitize-recover=undefined -fno-omit-frame-pointer -DADEIS_FUZZ_ROOT='"$(CURDIR)"'
+FUZZ_SAN := address,undefined
+FUZZ_LIB_SRC := $(LIB_SRC) fuzz/fuzz_file.c
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_TARGETS := inifile problem study
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+fuzz-deps:
+	@bash scripts/install-fuzz-deps.sh
+
+# the library's sources with coverage for libFuzzer (fuzzer-no-link), the targets linked with it
+$(FUZZ_BUILD)/%.o: %.c $(HEADERS) fuzz/fuzz_file.h | deps fuzz-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) $(DEP_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz_file.h | deps fuzz-deps
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $(DEP_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) \
+	  $(DEP_LIBS)
+
+fuzz: fuzz-build
+	bash scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+
 # fuzz-nets: the safetensors reader and network loader under libFuzzer (clang, ASan, UBSan),
 # built into build-fuzz/, run for FUZZ_SECONDS (default 60) from the seeds in fuzz/corpus/.
-FUZZ_SECONDS ?= 60
 FUZZ_NETS_SRC := fuzz/fuzz_safetensors.c $(sort $(wildcard nets/*.c)) core/status.c
 FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=undefined -Wall -Wextra -Werror -Wno-unknown-pragmas -Wno-source-uses-openmp

@@ -102,22 +102,33 @@ static void eps_generic(const adeis_model *m, gaussian_ws *w, adeis_vec *out, co
   adeis_gaussian_rotate(m, out, w->w1);
 }
 
-/* jz += s W^T jmu (W = I when there is no conditioning matrix) */
+/* jz += s W^T jmu (W = I when there is no conditioning matrix): up to MU_Z_BLOCK columns of W
+ * per pass over jmu (one multi-dot); the cond_dim sums are formed as MPFR numbers and written
+ * back in bulk */
+#define MU_Z_BLOCK 16
+
 static void mu_to_z_acc(const gaussian *g, adeis_vec *jz, mpfr_srcptr s, const adeis_vec *jmu)
 {
   if (!g->W_cols) {
     accumulate(g, jz, s, jmu);
     return;
   }
-  mpfr_t c, e;
-  mpfr_inits2(g->sprec, c, e, (mpfr_ptr)0);
-  for (size_t j = 0; j < g->cond_dim; j++) {
-    adeis_vec_dot(c, g->W_cols[j], jmu);
-    adeis_vec_get(e, jz, j);
-    mpfr_fma(e, c, s, e, RND);
-    adeis_vec_set(jz, j, e);
+  __mpfr_struct c[MU_Z_BLOCK], e[MU_Z_BLOCK];
+  size_t nb = g->cond_dim < MU_Z_BLOCK ? g->cond_dim : MU_Z_BLOCK;
+  for (size_t j = 0; j < nb; j++) {
+    mpfr_init2(c + j, g->sprec);
+    mpfr_init2(e + j, g->sprec);
   }
-  mpfr_clears(c, e, (mpfr_ptr)0);
+  for (size_t j0 = 0; j0 < g->cond_dim; j0 += MU_Z_BLOCK) {
+    size_t k = g->cond_dim - j0 < MU_Z_BLOCK ? g->cond_dim - j0 : MU_Z_BLOCK;
+    adeis_vec_mdot(c, jmu, k, (const adeis_vec *const *)g->W_cols + j0);
+    adeis_vec_export_mpfr(jz, j0, e, k);
+    for (size_t j = 0; j < k; j++)
+      mpfr_fma(e + j, c + j, s, e + j, RND);
+    adeis_vec_import_mpfr(jz, j0, e, k);
+  }
+  for (size_t j = 0; j < nb; j++)
+    mpfr_clears(c + j, e + j, (mpfr_ptr)0);
 }
 
 /* jtheta += s v^T deps/dtheta, v^T deps/dtheta_i = -(vr_i / v_i) sigma yr_i alpha^2 s2_i / v_i

@@ -1,5 +1,5 @@
 /* Gaussian data N(mu, Q diag(s2) Q^T) with mu = m + W z and theta = log s2
- * (MATH.md section 8): the noise predictor, its VJPs, the exact PF-ODE flow,
+ * (docs/math.md section 8): the noise predictor, its VJPs, the exact PF-ODE flow,
  * exact ODE gradients and the exact SDE Jacobian, at any precision.
  * Q is the identity (rotation_seed = 0) or an exactly orthogonal product of
  * `dim` Householder reflections I - beta u u^T, beta = 2/(u.u), built in the

@@ -132,22 +132,12 @@ static void hessian_combination(const gmm *g, gmm_ws *w, adeis_vec *y, mpfr_srcp
   adeis_vec_lincomb(y, 2 * K, w->cp, w->vp);
 }
 
-/* acc[off + i] += t[i] for i < t->n */
-static void add_block(adeis_vec *acc, size_t off, const adeis_vec *t, mpfr_ptr e, mpfr_ptr f)
+/* acc[off + i] += t[i] for i < t->n: a view of the block and one lincomb (rounded once) */
+static void add_block(adeis_vec *acc, size_t off, const adeis_vec *t, mpfr_srcptr one)
 {
-  double *a = adeis_vec_double_data(acc);
-  const double *d = adeis_vec_double_cdata(t);
-  if (a && d) {
-    for (size_t i = 0; i < t->n; i++)
-      a[off + i] += d[i];
-    return;
-  }
-  for (size_t i = 0; i < t->n; i++) {
-    adeis_vec_get(e, acc, off + i);
-    adeis_vec_get(f, t, i);
-    mpfr_add(e, e, f, RND);
-    adeis_vec_set(acc, off + i, e);
-  }
+  adeis_vec blk;
+  adeis_vec_view_init(&blk, acc, off, t->n);
+  adeis_vec_lincomb(&blk, 2, (mpfr_srcptr[]){one, one}, (const adeis_vec *[]){&blk, t});
 }
 
 /* jz_k += sz sigma w_k b_k */
@@ -168,7 +158,7 @@ static void jz_acc(const gmm *g, gmm_ws *w, adeis_vec *jz, mpfr_srcptr sz, mpfr_
 
 /* the mean and log-variance blocks of component k (u_k is overwritten) */
 static void jtheta_acc(const gmm *g, gmm_ws *w, size_t k, adeis_vec *jt, mpfr_srcptr st,
-                       const adeis_tpoint *tp, mpfr_ptr e, mpfr_ptr f)
+                       const adeis_tpoint *tp)
 {
   size_t D = g->dim;
   mpfr_t c1, c2, one;
@@ -182,7 +172,7 @@ static void jtheta_acc(const gmm *g, gmm_ws *w, size_t k, adeis_vec *jt, mpfr_sr
   mpfr_mul(c2, c1, w->b[k], RND);
   mpfr_neg(c2, c2, RND);
   adeis_vec_lincomb(w->t1, 2, (mpfr_srcptr[]){c1, c2}, (const adeis_vec *[]){w->u[k], w->q[k]});
-  add_block(jt, k * D, w->t1, e, f);
+  add_block(jt, k * D, w->t1, one);
   /* -sigma w_k alpha^2 st s2_k (u_k q_k - (b_k/2)(q_k^2 - 1/C_k)) */
   adeis_vec_prod(w->t1, w->u[k], w->q[k]);
   adeis_vec_prod(w->t2, w->q[k], w->q[k]);
@@ -199,7 +189,7 @@ static void jtheta_acc(const gmm *g, gmm_ws *w, size_t k, adeis_vec *jt, mpfr_sr
   mpfr_mul(c1, c1, st, RND);
   mpfr_neg(c1, c1, RND);
   adeis_vec_scale(w->t1, c1, w->t1);
-  add_block(jt, (g->K + k) * D, w->t1, e, f);
+  add_block(jt, (g->K + k) * D, w->t1, one);
   mpfr_clears(c1, c2, one, (mpfr_ptr)0);
 }
 
@@ -213,13 +203,9 @@ static void products(const gmm *g, gmm_ws *w, const adeis_tpoint *tp, const adei
     hessian_combination(g, w, io->jx, tp->sigma);
   if (io->want & ADEIS_WANT_JZ)
     jz_acc(g, w, io->jz, io->sz, tp->sigma);
-  if (io->want & ADEIS_WANT_JTHETA) {
-    mpfr_t e, f;
-    mpfr_inits2(io->jtheta->be->prec, e, f, (mpfr_ptr)0);
+  if (io->want & ADEIS_WANT_JTHETA)
     for (size_t k = 0; k < g->K; k++)
-      jtheta_acc(g, w, k, io->jtheta, io->stheta, tp, e, f);
-    mpfr_clears(e, f, (mpfr_ptr)0);
-  }
+      jtheta_acc(g, w, k, io->jtheta, io->stheta, tp);
 }
 
 static int gmm_eval(const adeis_model *m, void *ws, const adeis_vec *x, const adeis_tpoint *tp,
@@ -412,8 +398,11 @@ int adeis_gmm_init(adeis_model *model, const adeis_backend *be, size_t dim, size
     set_block(g->s2[k], var + k * dim);
     mpfr_set(g->z[k], logits[k], RND);
   }
-  for (size_t i = 0; i < dim; i++)
-    adeis_vec_set_d(g->ones, i, 1.0);
+  mpfr_t one;
+  mpfr_init2(one, MPFR_PREC_MIN);
+  mpfr_set_ui(one, 1, RND);
+  adeis_vec_fill(g->ones, one);
+  mpfr_clear(one);
   return ADEIS_OK;
 }
 

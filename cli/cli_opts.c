@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cli_bad_option(const char *cmd, const char *option, const char *fmt, ...)
 {
@@ -55,14 +56,36 @@ int cli_exit_code(int status)
   }
 }
 
+/* The word as typed, up to '=' for a long option, with bytes that are not printable ASCII
+ * written as \xNN (a terminal must not receive control characters from a typo). */
+static void put_option_word(const char *word, size_t n)
+{
+  for (size_t i = 0; i < n && word[i]; i++) {
+    unsigned char ch = (unsigned char)word[i];
+    if (ch >= 0x20 && ch < 0x7f)
+      fputc(ch, stderr);
+    else
+      fprintf(stderr, "\\x%02X", ch);
+  }
+}
+
 int cli_getopt_error(const char *cmd, int c, int optopt_value, const char *arg)
 {
-  if (c == ':')
-    fprintf(stderr, "adeis %s: %s: missing its argument (adeis %s --help)\n", cmd, arg ? arg : "?",
-            cmd);
-  else if (optopt_value)
-    fprintf(stderr, "adeis %s: -%c: unknown option (adeis %s --help)\n", cmd, optopt_value, cmd);
+  const char *word = arg ? arg : "?";
+  int is_long = strncmp(word, "--", 2) == 0;
+  const char *eq = is_long ? strchr(word, '=') : NULL;
+  const char *what = c == ':' ? "missing its argument"
+                     /* getopt_long sets optopt to a known long option's value when it was
+                      * given "=VALUE" but takes none; an unknown one leaves optopt 0 */
+                     : eq && optopt_value ? "takes no value"
+                     : "unknown option";
+  fprintf(stderr, "adeis %s: ", cmd);
+  if (is_long || c == ':')
+    put_option_word(word, eq ? (size_t)(eq - word) : strlen(word));
+  else if (optopt_value > 0x20 && optopt_value < 0x7f)
+    fprintf(stderr, "-%c", optopt_value);
   else
-    fprintf(stderr, "adeis %s: %s: unknown option (adeis %s --help)\n", cmd, arg ? arg : "?", cmd);
+    put_option_word(word, strlen(word));
+  fprintf(stderr, ": %s (adeis %s --help)\n", what, cmd);
   return 2;
 }

@@ -5,6 +5,8 @@
 #include "commands.h"
 #include "../core/status.h"
 #include "../runs/grad.h"
+#include "grad_vectors.h"
+#include "../runs/reference.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -20,25 +22,36 @@ static const char grad_usage[] =
   "  --steps N          number of steps, 1..10000000\n"
   "options:\n"
   "  --grid G           uniform-t | uniform-lambda (default) | quadratic-t | edm-rho\n"
-  "  --precision BITS   working precision, 53 (double) .. 65536; default 256\n"
+  "  --backend NAME     double | float | mpfr (default: from --precision, 53 is double)\n"
+  "  --precision BITS   working precision: float 24, double 53, mpfr 24..65536 (the\n"
+  "                     storage precision); alone, 53 means double; default 256\n"
   "  --state MODE       oracle (default) | cached | backsolve\n"
   "  --sde              gradient through the reverse SDE (default: the PF-ODE)\n"
   "  --tol TOL          tolerance of the adaptive methods, default 1e-8\n"
   "  --store POLICY     dto-* methods: all (default) | checkpoint[:S] | reversible\n"
   "                     (reversible: dto-dpm-1 and dto-dpm-2s)\n"
   "  --zeta Z           coupling constant of --store reversible, in (0, 1], default 0.999\n"
+  "  --reference        also compute the reference solve where exact values exist\n"
+  "                     (it is computed wherever they do not; docs/solvers.md)\n"
+  "  --ref-max-steps N  bound on the reference's finest level, default 16384\n"
+  "                     (65536 with --sde)\n"
   "  --json             print one JSON object instead of the table\n"
+  "  --vectors FILE     write every gradient (and exact and reference values) to FILE as\n"
+  "                     F64 safetensors tensors; --json then prints norms, not vectors\n"
   "  -h, --help         print this help\n\n"
   "Exit codes: 0 success, 2 bad input, 3 numerical failure or out of memory.\n";
 
 typedef struct grad_opts {
   adeis_grad_request rq;
   const char *problem;
+  const char *vectors;           /* --vectors FILE.safetensors */
+  int have_backend;
   int json, have_steps, have_state, have_precision, have_store, have_zeta;
 } grad_opts;
 
 enum { O_PROBLEM = 256, O_METHOD, O_STEPS, O_GRID, O_PRECISION, O_STATE, O_SDE, O_TOL, O_JSON,
-       O_STORE, O_ZETA };
+       O_VECTORS, O_BACKEND,
+       O_STORE, O_ZETA, O_REFERENCE, O_REF_MAX_STEPS };
 
 static const struct option grad_long_opts[] = {
   {"problem", required_argument, NULL, O_PROBLEM},
@@ -50,8 +63,12 @@ static const struct option grad_long_opts[] = {
   {"sde", no_argument, NULL, O_SDE},
   {"tol", required_argument, NULL, O_TOL},
   {"json", no_argument, NULL, O_JSON},
+  {"vectors", required_argument, NULL, O_VECTORS},
+  {"backend", required_argument, NULL, O_BACKEND},
   {"store", required_argument, NULL, O_STORE},
   {"zeta", required_argument, NULL, O_ZETA},
+  {"reference", no_argument, NULL, O_REFERENCE},
+  {"ref-max-steps", required_argument, NULL, O_REF_MAX_STEPS},
   {"help", no_argument, NULL, 'h'},
   {NULL, 0, NULL, 0},
 };
@@ -143,6 +160,16 @@ static int check_discrete_options(const grad_opts *o, const adeis_method *m)
   return 0;
 }
 
+static int set_ref_max_steps(grad_opts *o, const char *arg)
+{
+  long v;
+  if (cli_parse_long(arg, 4 * ADEIS_REF_START_STEPS, (long)ADEIS_STEPS_MAX, &v))
+    return cli_bad_option("grad", "--ref-max-steps", "expected an integer in %d..%lu, got '%s'",
+                          4 * ADEIS_REF_START_STEPS, ADEIS_STEPS_MAX, arg);
+  o->rq.ref_max_steps = (size_t)v;
+  return 0;
+}
+
 static int set_option(grad_opts *o, int c, const char *arg)
 {
   switch (c) {
@@ -155,8 +182,22 @@ static int set_option(grad_opts *o, int c, const char *arg)
   case O_SDE: o->rq.sde = 1; return 0;
   case O_TOL: return set_tol(o, arg);
   case O_JSON: o->json = 1; return 0;
+  case O_BACKEND:
+    if (!adeis_backend_lookup(arg))
+      return cli_bad_option("grad", "--backend", "unknown backend '%s'; expected double, float or "
+                            "mpfr (adeis list)", arg);
+    o->rq.backend = arg;
+    o->have_backend = 1;
+    return 0;
+  case O_VECTORS:
+    if (!*arg)
+      return cli_bad_option("grad", "--vectors", "expected a file name, got ''");
+    o->vectors = arg;
+    return 0;
   case O_STORE: return set_store(o, arg);
   case O_ZETA: return set_zeta(o, arg);
+  case O_REFERENCE: o->rq.want_reference = 1; return 0;
+  case O_REF_MAX_STEPS: return set_ref_max_steps(o, arg);
   default: return 2;
   }
 }
@@ -194,8 +235,10 @@ static int parse_grad_options(grad_opts *o, int argc, char **argv)
   if (o->rq.sde && !o->have_state) /* the SDE adjoint reads the path its sampler wrote */
     o->rq.state = ADEIS_STATE_CACHED;
   const adeis_method *m = o->rq.method ? adeis_method_lookup(o->rq.method) : NULL;
-  if (m && (m->flags & ADEIS_METHOD_DOUBLE_ONLY) && !o->have_precision)
+  if (m && (m->flags & ADEIS_METHOD_DOUBLE_ONLY) && !o->have_precision && !o->have_backend)
     o->rq.precision = 53; /* the adaptive GSL methods run in double: choose it for them */
+  if (o->have_backend && !o->have_precision) /* the backend's own: float 24, double 53 */
+    o->rq.precision = adeis_backend_lookup(o->rq.backend)->prec_default;
   if (m && (m->flags & ADEIS_METHOD_DISCRETE) && !o->have_state)
     o->rq.state = ADEIS_STATE_CACHED; /* a discrete adjoint reads its own sampler's states */
   if ((rc = check_discrete_options(o, m)))
@@ -211,21 +254,17 @@ static int digits_for(mpfr_prec_t prec)
   return (int)ceil((double)prec * 0.30102999566398119521) + 1;
 }
 
+/* A vector as decimal strings, or only its norm when the vectors go to a file (--vectors) */
+static int json_norms_only;
+
 static void json_vec(const adeis_vec *v, int digits)
 {
-  if (!v) {
+  if (!v)
     fputs("null", stdout);
-    return;
-  }
-  mpfr_t x;
-  mpfr_init2(x, v->be->prec);
-  putchar('[');
-  for (size_t i = 0; i < v->n; i++) {
-    adeis_vec_get(x, v, i);
-    mpfr_fprintf(stdout, "%s\"%.*Re\"", i ? ", " : "", digits - 1, x);
-  }
-  putchar(']');
-  mpfr_clear(x);
+  else if (json_norms_only)
+    printf("{\"n\": %zu, \"norm\": \"%.17g\"}", v->n, cli_norm(v));
+  else
+    cli_json_numbers(stdout, v, digits);
 }
 
 /* "key": {"x_T": [...], ...}, or "key": null when no quantity has a value (exact values of a
@@ -253,7 +292,7 @@ static void json_errors(const adeis_grad_result *res, int digits)
   printf(",\n  \"rel_error\": {");
   for (int q = 0; q < ADEIS_Q_COUNT; q++) {
     printf("%s\"%s\": ", q ? ", " : "", adeis_quantity_names[q]);
-    if (res->exact[q] && mpfr_number_p(res->rel_error[q]))
+    if (mpfr_number_p(res->rel_error[q]))
       mpfr_printf("\"%.*Re\"", digits - 1, res->rel_error[q]);
     else
       fputs("null", stdout);
@@ -302,6 +341,30 @@ static void json_discrete(const adeis_grad_request *rq, const adeis_grad_result 
     printf(",\n  \"reconstruction_error\": \"%.17g\"", res->reconstruction_error);
 }
 
+/* reference: a map like exact (null when none was computed); reference_error: per quantity,
+ * relative estimates (null where none); reference_steps: its finest level. */
+static void json_reference(const adeis_grad_result *res, int digits)
+{
+  int any = 0;
+  for (int q = 0; q < ADEIS_Q_COUNT; q++)
+    any |= res->reference[q] != NULL;
+  if (!any) {
+    fputs(",\n  \"reference\": null,\n  \"reference_error\": null,\n  \"reference_steps\": null",
+          stdout);
+    return;
+  }
+  json_vecs("reference", res->reference, digits);
+  printf(",\n  \"reference_error\": {");
+  for (int q = 0; q < ADEIS_Q_COUNT; q++) {
+    printf("%s\"%s\": ", q ? ", " : "", adeis_quantity_names[q]);
+    if (res->reference[q] && mpfr_number_p(res->reference_error[q]))
+      mpfr_printf("\"%.6Re\"", res->reference_error[q]);
+    else
+      fputs("null", stdout);
+  }
+  printf("},\n  \"reference_steps\": %zu", res->reference_steps);
+}
+
 static void print_json(const adeis_grad_request *rq, const adeis_grad_result *res)
 {
   int digits = digits_for(rq->precision);
@@ -313,10 +376,12 @@ static void print_json(const adeis_grad_request *rq, const adeis_grad_result *re
          res->seconds);
   json_vecs("grad", res->grad, digits);
   json_vecs("exact", res->exact, digits);
+  json_reference(res, digits);
   json_errors(res, digits);
   json_discrete(rq, res, digits);
-  printf(",\n  \"backend\": \"%s\",\n  \"reference\": null,\n  \"reference_error\": null",
-         rq->precision == 53 ? "double" : "mpfr");
+  adeis_backend be;
+  printf(",\n  \"backend\": \"%s\"",
+         adeis_grad_request_backend(rq, &be) == 0 ? be.ops->name : "?");
   puts("\n}");
 }
 
@@ -344,10 +409,40 @@ static void print_header(const adeis_grad_request *rq, const adeis_grad_result *
   printf("seconds    %.3g\n", res->seconds);
 }
 
+/* The reference of quantity q: its relative error estimate, and its values when an exact
+ * value took the main column (--reference). */
+static void print_reference(int q, const adeis_grad_result *res, mpfr_ptr a)
+{
+  const adeis_vec *r = res->reference[q];
+  if (!r)
+    return;
+  for (size_t i = 0; res->exact[q] && r->n <= CLI_PRINT_COMPONENTS_MAX && i < r->n; i++) {
+    adeis_vec_get(a, r, i);
+    mpfr_printf("%-6s %5zu  %24s  %24.16Re (reference)\n", "", i, "", a);
+  }
+  mpfr_printf("%-6s %5s  reference error estimate %.3Re (%zu steps of %s)\n", "", "",
+              res->reference_error[q], res->reference_steps, "rk4-lambda");
+}
+
+/* A long vector as its norm beside the exact or reference value's norm. */
+static void print_norms(int q, const adeis_vec *g, const adeis_vec *e)
+{
+  printf("%-6s %5s  %24.16e", adeis_quantity_names[q], "|.|_2", cli_norm(g));
+  if (e)
+    printf("  %24.16e\n", cli_norm(e));
+  else
+    printf("  %24s\n", "n/a");
+  printf("%-6s %5s  (%zu components; --vectors FILE writes them all)\n", "", "", g->n);
+}
+
 static void print_quantity(int q, const adeis_grad_result *res, mpfr_ptr a, mpfr_ptr b)
 {
-  const adeis_vec *g = res->grad[q], *e = res->exact[q];
+  const adeis_vec *g = res->grad[q], *e = res->exact[q] ? res->exact[q] : res->reference[q];
   size_t n = g ? g->n : 0;
+  if (n > CLI_PRINT_COMPONENTS_MAX) {
+    print_norms(q, g, e);
+    n = 0;
+  }
   for (size_t i = 0; i < n; i++) {
     adeis_vec_get(a, g, i);
     mpfr_printf("%-6s %5zu  %24.16Re", i ? "" : adeis_quantity_names[q], i, a);
@@ -360,12 +455,14 @@ static void print_quantity(int q, const adeis_grad_result *res, mpfr_ptr a, mpfr
   }
   double err = mpfr_get_d(res->rel_error[q], MPFR_RNDN);
   if (e && !isnan(err))
-    printf("%-6s %5s  relative error %.6e\n", "", "", err);
+    printf("%-6s %5s  relative error %.6e%s\n", "", "", err,
+           res->exact[q] ? "" : " (against the reference)");
   else
     printf("%-6s %5s  relative error n/a\n", "", "");
   double ed = mpfr_get_d(res->rel_error_discrete[q], MPFR_RNDN);
   if (g && !isnan(ed))
     printf("%-6s %5s  vs discrete    %.6e\n", "", "", ed);
+  print_reference(q, res, a);
   putchar('\n');
 }
 
@@ -386,7 +483,7 @@ static void print_table(const adeis_problem *pb, const adeis_grad_request *rq,
 {
   print_header(rq, res);
   print_backsolve(pb, res);
-  printf("\n%-6s %5s  %24s  %24s\n", "grad", "i", "computed", "exact");
+  printf("\n%-6s %5s  %24s  %24s\n", "grad", "i", "computed", "exact (or reference)");
   mpfr_t a, b;
   mpfr_inits2(rq->precision, a, b, (mpfr_ptr)0);
   for (int q = 0; q < ADEIS_Q_COUNT; q++)
@@ -426,11 +523,16 @@ static int run_grad(const grad_opts *o)
   int rc = adeis_problem_load(o->problem, &spec);
   if (rc)
     return report(rc);
-  rc = adeis_problem_build(&spec, o->rq.precision, &pb);
+  rc = adeis_problem_build_on(&spec, o->rq.backend, o->rq.precision, &pb);
   if (!rc) {
-    rc = adeis_grad_compute(&pb, &o->rq, &res);
+    adeis_grad_request rq = o->rq;
+    rq.spec = &spec; /* references rebuild the problem at a higher precision */
+    rc = adeis_grad_compute(&pb, &rq, &res);
     if (!rc)
       rc = check_finite(&res);
+    if (!rc && o->vectors)
+      rc = cli_write_vectors(o->vectors, &pb, &o->rq, &res);
+    json_norms_only = o->vectors != NULL;
     if (!rc && o->json)
       print_json(&o->rq, &res);
     else if (!rc)
@@ -447,10 +549,12 @@ int adeis_cmd_grad(int argc, char **argv)
   grad_opts o;
   memset(&o, 0, sizeof o);
   adeis_grad_request_init(&o.rq);
-  o.rq.discrete_error = 1;
   int rc = parse_grad_options(&o, argc, argv);
   if (rc)
     return rc < 0 ? 0 : rc;
+  /* rel_error_discrete: for the discrete adjoints (their store-all run), null for the rest */
+  const adeis_method *m = adeis_method_lookup(o.rq.method);
+  o.rq.discrete_error = m && (m->flags & ADEIS_METHOD_DISCRETE);
   if ((rc = adeis_grad_check(&o.rq)))
     return report(rc);
   return run_grad(&o);

@@ -154,7 +154,11 @@ static int parse_opts(const char *cmd, const char *allowed, const char *usage, i
                             cmd, cmd);
     switch (c) {
     case 'h': fputs(usage, stdout); return -1;
-    case 'o': o->dir = optarg; break;
+    case 'o':
+      if (!*optarg)
+        return cli_bad_option(cmd, "--output", "expected a folder name, got an empty string");
+      o->dir = optarg;
+      break;
     case 'j':
       if (cli_parse_long(optarg, 1, 4096, &v))
         return cli_bad_option(cmd, "--jobs", "expected a thread count in 1..4096, got '%s'", optarg);

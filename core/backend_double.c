@@ -266,7 +266,7 @@ static void dbl_dot(mpfr_ptr r, const adeis_vec *x, const adeis_vec *y)
     mpfr_set_d(r, dbl_dot_naive(CD(x), CD(y), x->n), MPFR_RNDN);
 }
 
-/* k exact dot products in one pass over x */
+/* k exact dot products in one pass over x (each x_i split once) */
 static void dbl_mdot(mpfr_ptr r, const adeis_vec *x, size_t k, const adeis_vec *const y[])
 {
   exact_acc *a = calloc(k ? k : 1, sizeof *a);
@@ -276,9 +276,17 @@ static void dbl_mdot(mpfr_ptr r, const adeis_vec *x, size_t k, const adeis_vec *
     return;
   }
   int finite = 1;
-  for (size_t i = 0; i < x->n; i++)
-    for (size_t j = 0; j < k; j++)
-      finite &= acc_fma(a + j, CD(x)[i], CD(y[j])[i]);
+  for (size_t i = 0; i < x->n && finite; i++) {
+    uint64_t mx = 0, my = 0;
+    int ex = 0, ey = 0, nx = 0, ny = 0;
+    int fx = dbl_split(CD(x)[i], &mx, &ex, &nx);
+    for (size_t j = 0; j < k; j++) {
+      int fy = dbl_split(CD(y[j])[i], &my, &ey, &ny);
+      finite &= fx >= 0 && fy >= 0;
+      if (fx > 0 && fy > 0)
+        acc_add(a + j, (u128)mx * my, ex + ey + ACC_OFF, nx ^ ny);
+    }
+  }
   for (size_t j = 0; j < k; j++) {
     if (finite)
       acc_get(r + j, a + j);

@@ -1,5 +1,5 @@
 /* Time grids with N steps from T (index 0) down to t_end (index N), in sampling order.
- * Computed in the schedule's precision (MATH.md section 1). */
+ * Computed in the schedule's precision (docs/math.md section 1). */
 #ifndef ADEIS_GRID_H
 #define ADEIS_GRID_H
 

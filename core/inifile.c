@@ -1,5 +1,6 @@
 /* INI line reading shared by the problem-file and study-file parsers (inifile.h). */
 #include "inifile.h"
+#include "status.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -70,7 +71,16 @@ void adeis_ini_fail(adeis_ini_reader *r, int line, const char *key, const char *
   va_start(ap, fmt);
   vsnprintf(what, cap, fmt, ap);
   va_end(ap);
-  snprintf(r->msg, sizeof r->msg, "%s:%d: %s: %s", r->path, line, key, what);
+  const char *path = r->path ? r->path : "?";
+  size_t n = strlen(path) + strlen(key) + strlen(what) + 32;
+  char *full = malloc(n);
+  if (full) {
+    snprintf(full, n, "%s:%d: %s: %s", path, line, key, what);
+    adeis_abbreviate_middle(r->msg, sizeof r->msg, full);
+    free(full);
+  } else {
+    snprintf(r->msg, sizeof r->msg, "%s:%d: %s: %s", path, line, key, what);
+  }
   r->has_error = 1;
 }
 
@@ -192,7 +202,13 @@ char *adeis_ini_next_line(adeis_ini_reader *r, int *indented)
   adeis_ini_cut_comment(s);
   adeis_ini_rstrip(s);
   *indented = isspace((unsigned char)*s) != 0;
-  return adeis_ini_lskip(s);
+  s = adeis_ini_lskip(s);
+  /* inih drops a BOM at the start of the first line it is handed, so a BOM left there
+   * (after blanks, or a second one) must go too, or inih would see another line than the
+   * one classified (" \xEF\xBB\xBF= 3" would reach the handler with an empty key) */
+  while (r->lineno == 1 && strncmp(s, UTF8_BOM, 3) == 0)
+    s = adeis_ini_lskip(s + 3);
+  return s;
 }
 
 void adeis_ini_classify(adeis_ini_reader *r, char *s, int may_continue)
@@ -202,6 +218,9 @@ void adeis_ini_classify(adeis_ini_reader *r, char *s, int may_continue)
     *s = '\0';
   } else if (*s == '[') {
     adeis_ini_section_line(r, s);
+  } else if (*s == '=' || *s == ':') {
+    adeis_ini_fail(r, r->lineno, "file", "expected a key name before '%c', got '%.60s'", *s, s);
+    *s = '\0';
   } else if (*s && !strpbrk(s, "=:")) {
     if (may_continue) {
       r->cont = 1;

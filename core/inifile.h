@@ -14,8 +14,8 @@
 #include <stdio.h>
 
 #define ADEIS_INI_MAX_SECTIONS 8
-#define ADEIS_INI_MSG_MAX 1024
-#define ADEIS_INI_WHAT_MAX 768       /* what_cap's default and largest value */
+#define ADEIS_INI_MSG_MAX 16384      /* = ADEIS_ERRMSG_MAX: a message may name two long paths */
+#define ADEIS_INI_WHAT_MAX 12288     /* what_cap's default and largest value */
 
 /* Longest physical line read (lists of numbers may continue on indented lines). */
 #define ADEIS_INI_MAX_LINE (256UL << 20)
@@ -61,7 +61,8 @@ const char *adeis_ini_label(char *buf, size_t n, const char *section, const char
 /* ---- errors ---- */
 
 /* Keeps "PATH:LINE: KEY: what" in r->msg unless an error is already kept: the file is
- * read in order, so the first is the earliest. */
+ * read in order, so the first is the earliest. "what" is cut at what_cap - 1 bytes; a
+ * whole message longer than r->msg keeps its start and its end (adeis_abbreviate_middle). */
 void adeis_ini_fail(adeis_ini_reader *r, int line, const char *key, const char *fmt, ...)
   __attribute__((format(printf, 4, 5)));
 /* "PATH:LINE: file: out of memory" at the current line; sets r->oom. */
@@ -88,8 +89,9 @@ void adeis_ini_section_line(adeis_ini_reader *r, char *s);
  * error (r->read_errno). */
 char *adeis_ini_next_line(adeis_ini_reader *r, int *indented);
 /* Prepares a stripped line s for inih: '#' comment lines are emptied, '[' lines go through
- * adeis_ini_section_line(), and a line without '=' or ':' continues the previous value
- * (r->cont = 1) when may_continue, else it is reported and emptied. */
+ * adeis_ini_section_line(), a line starting with '=' or ':' (no key name) is reported and
+ * emptied, and a line without '=' or ':' continues the previous value (r->cont = 1) when
+ * may_continue, else it is reported and emptied. */
 void adeis_ini_classify(adeis_ini_reader *r, char *s, int may_continue);
 /* ini_parse_stream(reader, stream, handler, user), then a read error kept as
  * "cannot read (...)". Returns inih's result: 0, the first rejected line it counted, or

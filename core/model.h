@@ -67,6 +67,7 @@ struct adeis_model {
   const adeis_model_ops *ops;
   const adeis_backend *be;
   size_t dim, cond_dim, theta_dim;
+  size_t batch;                 /* samples the state holds (networks: B blocks); 0 or 1: one */
   void *impl;
 };
 

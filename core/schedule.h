@@ -1,4 +1,4 @@
-/* Noise schedules (MATH.md section 1): alpha, sigma, lambda = log(alpha/sigma),
+/* Noise schedules (docs/math.md section 1): alpha, sigma, lambda = log(alpha/sigma),
  * the inverse t(lambda), f = d log alpha/dt, lambda'(t) and g^2 = -2 sigma^2 lambda'.
  * Every value is computed in MPFR at the precision of the output argument. */
 #ifndef ADEIS_SCHEDULE_H

@@ -335,7 +335,7 @@ static int render_figure(const char *dir, adeis_report_figure fig, int latex)
 static int render_figures(const char *dir, int latex)
 {
   int st[2] = {0, 0};
-  char msg[2][512];
+  char msg[2][ADEIS_ERRMSG_MAX];   /* whole: a long path keeps its reason */
   int threads = omp_get_max_threads() > 1 ? 2 : 1;
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int k = 0; k < 2; k++) {

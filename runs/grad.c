@@ -2,6 +2,7 @@
  * The driver layer: it sits above solvers/ and the models, and reads a model's capabilities
  * (flow, exact gradients) instead of knowing its type. */
 #include "grad.h"
+#include "reference.h"
 #include "../core/status.h"
 #include "../solvers/forward.h"
 
@@ -58,7 +59,10 @@ int adeis_grad_check(const adeis_grad_request *rq)
 
 int adeis_grad_request_backend(const adeis_grad_request *rq, adeis_backend *be)
 {
-  int rc = adeis_backend_init(be, rq->precision);
+  int rc = rq->backend ? adeis_backend_init_named(be, rq->backend, rq->precision)
+                       : adeis_backend_init(be, rq->precision);
+  if (rc && rq->backend)
+    return rc; /* the message names --backend or --precision */
   if (rc)
     adeis_set_error("--precision: expected bits in %d..%d, got %ld", ADEIS_PREC_MIN,
                     ADEIS_PREC_MAX, rq->precision);
@@ -83,6 +87,8 @@ static int result_init(adeis_grad_result *res, const adeis_model *m, const adeis
     mpfr_set_nan(res->rel_error[q]);
     mpfr_init2(res->rel_error_discrete[q], m->be->prec < 64 ? 64 : m->be->prec);
     mpfr_set_nan(res->rel_error_discrete[q]);
+    mpfr_init2(res->reference_error[q], 64);
+    mpfr_set_nan(res->reference_error[q]);
     if (!wants(rq, q))
       continue;
     ok &= (res->grad[q] = adeis_vec_alloc(m->be, dims[q])) != NULL;
@@ -90,6 +96,7 @@ static int result_init(adeis_grad_result *res, const adeis_model *m, const adeis
   }
   ok &= (res->x0 = adeis_vec_alloc(m->be, m->dim)) != NULL;
   res->reconstruction_error = NAN;
+  res->states_error = NAN;
   res->initialised = 1;
   return ok ? ADEIS_OK : ADEIS_ENOMEM;
 }
@@ -101,6 +108,8 @@ void adeis_grad_result_clear(adeis_grad_result *res)
   for (int q = 0; q < ADEIS_Q_COUNT; q++) {
     mpfr_clear(res->rel_error[q]);
     mpfr_clear(res->rel_error_discrete[q]);
+    mpfr_clear(res->reference_error[q]);
+    adeis_vec_free(res->reference[q]);
     adeis_vec_free(res->grad[q]);
     adeis_vec_free(res->exact[q]);
   }
@@ -183,7 +192,8 @@ static int check_memory(const adeis_problem *pb, const adeis_grad_request *rq,
   double bytes = (n + 1) * scalar;
   if (m->family == ADEIS_FAMILY_DTO) {
     bytes += discrete_vectors(rq, m) * (double)pb->model.dim * adeis_backend_bytes_per_value(&pb->be);
-  } else if (rq->state == ADEIS_STATE_CACHED) {
+  } else if (rq->state == ADEIS_STATE_CACHED ||
+             (rq->state == ADEIS_STATE_ORACLE && !adeis_model_has(&pb->model, ADEIS_CAP_FLOW))) {
     double per_step = 1.0;
     for (size_t j = 0; j < m->n_nodes; j++)
       per_step += m->nodes[j].num > 0 && m->nodes[j].num < m->nodes[j].den;
@@ -217,6 +227,9 @@ typedef struct run {
   adeis_vec *G;
   adeis_counts fwd;
   adeis_vecmeter meter;          /* state-sized vectors held */
+  adeis_ref_states *rs;          /* oracle states of a model without a flow */
+  adeis_states solved, stored;   /* ... the solve's provider and the states stored from it */
+  double states_seconds;         /* time spent storing them (not the adjoint's) */
 } run;
 
 /* Sample the path the adjoint reads: the SDE sampler over every stage time, or the method's
@@ -250,6 +263,173 @@ static int sample_states(run *r, adeis_vec *x0, int keep)
   return rc;
 }
 
+/* ---- references (runs/reference.h) ---- */
+
+static void reference_request(const run *r, adeis_reference_request *q)
+{
+  const adeis_model *m = &r->pb->model;
+  memset(q, 0, sizeof *q);
+  q->spec = r->rq->spec;
+  q->dims[ADEIS_Q_X_T] = m->dim;
+  q->dims[ADEIS_Q_Z] = m->cond_dim;
+  q->dims[ADEIS_Q_THETA] = m->theta_dim;
+  q->grid = r->rq->grid;
+  q->precision = r->rq->precision;
+  q->sde = r->rq->sde;
+  q->tol = r->rq->ref_tol;
+  q->max_steps = r->rq->ref_max_steps;
+}
+
+/* Oracle mode for a model without a flow: the converged forward solve its states come from,
+ * solved (or found, once per process) before the run's clock starts, like a closed form. */
+static int solve_reference_states(run *r)
+{
+  if (r->rq->state != ADEIS_STATE_ORACLE || adeis_model_has(&r->pb->model, ADEIS_CAP_FLOW))
+    return ADEIS_OK;
+  if (!r->rq->spec) {
+    adeis_set_error("--state: oracle states of the %s model need a flow or the problem file "
+                    "(for a converged forward solve)", r->pb->model.ops->name);
+    return ADEIS_EINPUT;
+  }
+  adeis_reference_request q;
+  reference_request(r, &q);
+  return adeis_ref_states_new(&q, &r->rs);
+}
+
+static double now_seconds(void);
+
+/* x at tp: stored when the time was known in advance, else from the solve (adaptive methods). */
+static int mixed_at(const adeis_states *st, adeis_vec *x, const adeis_tpoint *tp)
+{
+  const run *r = st->impl;
+  const adeis_vec *v = r->stored.peek(&r->stored, tp);
+  if (!v)
+    return r->solved.at(&r->solved, x, tp);
+  adeis_vec_copy(x, v);
+  return ADEIS_OK;
+}
+
+static const adeis_vec *mixed_peek(const adeis_states *st, const adeis_tpoint *tp)
+{
+  const run *r = st->impl;
+  return r->stored.peek(&r->stored, tp);
+}
+
+/* Store x at every time the method will ask for (grid points and stage nodes; none for the
+ * adaptive methods, whose times are not known in advance), so that reading a state costs what
+ * a closed-form flow costs; the time this takes is not the adjoint's. */
+static int store_reference_states(run *r)
+{
+  adeis_tpoint *pts = NULL;
+  size_t n = 0;
+  double t0 = now_seconds();
+  int rc = ADEIS_OK;
+  if (!(r->m->flags & ADEIS_METHOD_TOL))
+    rc = stage_times(r->m, &r->grid, &r->pb->sched, &pts, &n);
+  adeis_vec *x = rc ? NULL : adeis_vec_alloc(r->pb->model.be, r->pb->model.dim);
+  if (!rc && !x)
+    rc = ADEIS_ENOMEM;
+  for (size_t i = 0; i < n && !rc; i++)
+    if (!(rc = r->solved.at(&r->solved, x, &pts[i])))
+      rc = adeis_cache_push(&r->cache, &pts[i], x);
+  adeis_vec_free(x);
+  free_times(pts, n);
+  r->states_seconds = now_seconds() - t0;
+  return rc;
+}
+
+static int reference_states(run *r, adeis_grad_result *res)
+{
+  adeis_states_reference(&r->solved, r->rs);
+  adeis_states_cached(&r->stored, &r->cache);
+  r->states = (adeis_states){.at = mixed_at, .peek = mixed_peek, .impl = r};
+  res->states_error = adeis_ref_states_error(r->rs);
+  int rc = store_reference_states(r);
+  return rc ? rc : r->states.at(&r->states, res->x0, &r->grid.pts[r->grid.n]);
+}
+
+int adeis_grad_has_exact(const adeis_model *m, int sde, int q)
+{
+  if (sde)
+    return q != ADEIS_Q_THETA && adeis_model_has(m, ADEIS_CAP_EXACT_SDE);
+  return adeis_model_has(m, ADEIS_CAP_EXACT_ODE | ADEIS_CAP_FLOW);
+}
+
+/* 10x the estimate of the forward solve oracle states come from (shared in the process) */
+static int states_floor(const adeis_reference_request *rq, double *floor)
+{
+  adeis_ref_states *rs;
+  int rc = adeis_ref_states_new(rq, &rs);
+  if (!rc)
+    *floor = ADEIS_REFERENCE_FLOOR_FACTOR * adeis_ref_states_error(rs);
+  adeis_ref_states_free(rs);
+  return rc;
+}
+
+int adeis_grad_reference_floor(const adeis_problem_spec *spec, adeis_grid_kind grid,
+                               long precision, int sde, adeis_state_mode state, int q,
+                               double *floor)
+{
+  adeis_problem pb;
+  *floor = 0;
+  int rc = adeis_problem_build(spec, precision, &pb);
+  if (rc || adeis_grad_has_exact(&pb.model, sde, q)) {
+    if (!rc)
+      adeis_problem_clear(&pb);
+    return rc;
+  }
+  int solved_states = !sde && state == ADEIS_STATE_ORACLE && !adeis_model_has(&pb.model,
+                                                                               ADEIS_CAP_FLOW);
+  adeis_reference_request rq = {.spec = spec, .grid = grid, .precision = precision, .sde = sde,
+                                .dims = {pb.model.dim, pb.model.cond_dim, pb.model.theta_dim}};
+  adeis_problem_clear(&pb);
+  adeis_reference ref;
+  rc = adeis_reference_compute(&rq, &ref);
+  if (!rc)
+    *floor = ADEIS_REFERENCE_FLOOR_FACTOR * mpfr_get_d(ref.error[q], RND);
+  adeis_reference_clear(&ref);
+  double sf = 0;
+  if (!rc && solved_states && !(rc = states_floor(&rq, &sf)))
+    *floor = fmax(*floor, sf);
+  return rc;
+}
+
+/* Quantity q gets a reference: wanted, no exact value (or forced), references not refused. */
+static int needs_reference(const run *r, const adeis_grad_result *res, int q)
+{
+  if (!res->grad[q] || !res->grad[q]->n || r->rq->want_reference < 0 || !r->rq->spec)
+    return 0;
+  return r->rq->want_reference > 0 || !res->exact[q];
+}
+
+/* References for the quantities that need one, rounded to the run's backend. */
+static int reference_values(run *r, adeis_grad_result *res)
+{
+  int any = 0;
+  for (int q = 0; q < ADEIS_Q_COUNT; q++)
+    any |= needs_reference(r, res, q);
+  if (!any)
+    return ADEIS_OK;
+  adeis_reference_request q;
+  adeis_reference ref;
+  reference_request(r, &q);
+  int rc = adeis_reference_compute(&q, &ref);
+  for (int k = 0; k < ADEIS_Q_COUNT && !rc; k++) {
+    if (!needs_reference(r, res, k))
+      continue;
+    if (!(res->reference[k] = adeis_vec_alloc(r->pb->model.be, ref.n[k]))) {
+      rc = ADEIS_ENOMEM;
+      break;
+    }
+    for (size_t i = 0; i < ref.n[k]; i++)
+      adeis_vec_set(res->reference[k], i, ref.value[k][i]);
+    mpfr_set(res->reference_error[k], ref.error[k], RND);
+  }
+  res->reference_steps = rc ? 0 : ref.steps;
+  adeis_reference_clear(&ref);
+  return rc;
+}
+
 static int prepare_states(run *r, adeis_grad_result *res)
 {
   const adeis_problem *pb = r->pb;
@@ -263,9 +443,13 @@ static int prepare_states(run *r, adeis_grad_result *res)
     adeis_states_cached(&r->states, &r->cache);
     return rc;
   }
-  adeis_states_oracle(&r->states, &pb->model, r->ws, pb->x_T, tT);
-  if (r->rq->state == ADEIS_STATE_BACKSOLVE)
+  if (r->rq->state == ADEIS_STATE_BACKSOLVE) {
+    adeis_states_oracle(&r->states, &pb->model, r->ws, pb->x_T, tT);
     return sample_states(r, res->x0, 0);
+  }
+  if (!adeis_model_has(&pb->model, ADEIS_CAP_FLOW))
+    return reference_states(r, res);
+  adeis_states_oracle(&r->states, &pb->model, r->ws, pb->x_T, tT);
   return adeis_model_flow(&pb->model, r->ws, res->x0, t0, pb->x_T, tT);
 }
 
@@ -409,8 +593,7 @@ static int exact_values(run *r, adeis_grad_result *res)
   const adeis_problem *pb = r->pb;
   const adeis_model *m = &pb->model;
   const adeis_tpoint *tT = &r->grid.pts[0], *t0 = &r->grid.pts[r->grid.n];
-  unsigned cap = r->rq->sde ? ADEIS_CAP_EXACT_SDE : ADEIS_CAP_EXACT_ODE | ADEIS_CAP_FLOW;
-  if (!adeis_model_has(m, cap)) {
+  if (!adeis_grad_has_exact(m, r->rq->sde, ADEIS_Q_X_T)) {
     for (int q = 0; q < ADEIS_Q_COUNT; q++)
       drop_exact(res, q);
     return ADEIS_OK;
@@ -458,8 +641,10 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
   int rc = adeis_grad_check(rq);
   if (rc)
     return rc;
-  if (pb->be.prec != rq->precision) {
-    adeis_set_error("problem built at %ld bits, request for %ld", (long)pb->be.prec, rq->precision);
+  adeis_backend want;
+  if (adeis_grad_request_backend(rq, &want) || !adeis_backend_same(&pb->be, &want)) {
+    adeis_set_error("problem built on %s at %ld bits, request for %s at %ld", pb->be.type->name,
+                    (long)pb->be.prec, rq->backend ? rq->backend : "(by precision)", rq->precision);
     return ADEIS_EINPUT;
   }
   run r;
@@ -467,11 +652,6 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
   r.pb = pb;
   r.rq = rq;
   r.m = adeis_method_lookup(rq->method);
-  if (rq->state == ADEIS_STATE_ORACLE && !adeis_model_has(&pb->model, ADEIS_CAP_FLOW)) {
-    adeis_set_error("--state oracle: model %s has no closed-form flow to give the states; use "
-                    "--state cached or --state backsolve", pb->model.ops->name);
-    return ADEIS_EINPUT;
-  }
   if ((rc = check_memory(pb, rq, r.m)))
     return rc;
   if ((rc = result_init(res, &pb->model, rq)))
@@ -481,17 +661,19 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
     adeis_vec_free(r.G);
     return ADEIS_ENOMEM;
   }
+  rc = solve_reference_states(&r);
   double t_start = now_seconds();
   /* t is computed only where the method steps or places stages in t, or the model reads it */
   r.sched = pb->sched;
   r.sched.need_t = !r.m->in_lambda || !adeis_model_has(&pb->model, ADEIS_CAP_NO_T);
   adeis_meter_add(&r.meter, 2); /* the adjoint state a_x and the sample x(t_end) */
-  rc = adeis_grid_init(&r.grid, rq->grid, &r.sched, rq->steps);
+  if (!rc)
+    rc = adeis_grid_init(&r.grid, rq->grid, &r.sched, rq->steps);
   if (!rc)
     rc = prepare_states(&r, res);
   if (!rc)
     rc = run_adjoint(&r, res);
-  res->seconds = now_seconds() - t_start;
+  res->seconds = now_seconds() - t_start - r.states_seconds;
   res->nfe = r.fwd.nfe + r.ap.counts.nfe;
   res->nvjp = r.fwd.nvjp + r.ap.counts.nvjp;
   memory_totals(&r, res);
@@ -499,9 +681,13 @@ int adeis_grad_compute(const adeis_problem *pb, const adeis_grad_request *rq,
     rc = check_finite(&r, res);
   if (!rc)
     rc = exact_values(&r, res);
+  if (!rc)
+    rc = reference_values(&r, res);
   for (int q = 0; q < ADEIS_Q_COUNT && !rc; q++)
-    if (res->exact[q])
-      adeis_vec_rel_dist(res->rel_error[q], res->grad[q], res->exact[q]);
+    if (res->exact[q] || res->reference[q])
+      adeis_vec_rel_dist(res->rel_error[q], res->grad[q],
+                         res->exact[q] ? res->exact[q] : res->reference[q]);
+  adeis_ref_states_free(r.rs);
   adeis_states_clear(&r.states);
   if (!rc && rq->discrete_error)
     rc = discrete_errors(pb, rq, res);

@@ -21,9 +21,18 @@ typedef struct adeis_grad_request {
   int sde;
   double tol;                    /* adaptive methods: relative and absolute tolerance */
   unsigned quantities;           /* bits 1 << ADEIS_Q_*: what to compute (0 = all); x_T always */
+  const char *backend;           /* double | float | mpfr (NULL: precision 53 is double, any
+                                  * other MPFR); precision is then the storage precision */
   adeis_store store;             /* dto-* methods: storage policy (NONE there means all) */
   double zeta;                   /* dto-* with store reversible: coupling constant, default 0.999 */
   int discrete_error;            /* also compute rel_error_discrete (one more run) */
+  /* References (runs/reference.h): computed from the problem's source for the quantities
+   * without an exact value; want_reference 1 computes them for every quantity (tests),
+   * -1 never. spec NULL: no reference, and no oracle states for a model without a flow. */
+  const adeis_problem_spec *spec;
+  int want_reference;
+  double ref_tol;                /* target of the reference's error estimate (0: default) */
+  size_t ref_max_steps;          /* bound on its finest level (0: default) */
 } adeis_grad_request;
 
 /* Smallest tolerance the adaptive (double) methods accept: below it they only grind. */
@@ -32,7 +41,11 @@ typedef struct adeis_grad_request {
 typedef struct adeis_grad_result {
   adeis_vec *grad[ADEIS_Q_COUNT];    /* NULL for quantities not requested */
   adeis_vec *exact[ADEIS_Q_COUNT];   /* NULL where no exact value exists */
-  mpfr_t rel_error[ADEIS_Q_COUNT];   /* NaN where exact is NULL */
+  adeis_vec *reference[ADEIS_Q_COUNT];   /* NULL where no reference was computed */
+  mpfr_t reference_error[ADEIS_Q_COUNT]; /* its relative error estimate; NaN where none */
+  size_t reference_steps;            /* steps of the reference's finest level (0: none) */
+  double states_error;               /* oracle states from a forward solve: its estimate, else NaN */
+  mpfr_t rel_error[ADEIS_Q_COUNT];   /* against exact, else against reference; NaN where neither */
   adeis_vec *x0;                     /* the x(t_end) the loss was taken at */
   adeis_vec *x_T_backsolved;         /* backsolve mode: the reconstructed x_T, else NULL */
   unsigned long nfe, nvjp;
@@ -71,5 +84,18 @@ adeis_store adeis_grad_store(const adeis_grad_request *rq);
  * dto-* methods their own sampler's store-all run (the coupled sampler for reversible),
  * other ODE methods dto-<their forward sampler>. */
 const adeis_method *adeis_grad_discrete_method(const adeis_grad_request *rq);
+/* 1 when the model gives quantity q an exact value (ODE: a flow and exact ODE gradients; SDE:
+ * exact SDE gradients, for x_T and z only); the other quantities are measured against a
+ * reference (runs/reference.h). */
+int adeis_grad_has_exact(const adeis_model *m, int sde, int q);
+
+/* The reference floor of quantity q for runs of this problem on this grid, precision,
+ * equation and state mode: 10x the reference's relative error estimate (read from the disk
+ * cache, or computed), and in oracle mode for a model without a flow at least 10x the
+ * estimate of the forward solve its states come from; 0 where q has an exact value.
+ * Returns 0 or an error status. */
+int adeis_grad_reference_floor(const adeis_problem_spec *spec, adeis_grid_kind grid,
+                               long precision, int sde, adeis_state_mode state, int q,
+                               double *floor);
 
 #endif

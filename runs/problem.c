@@ -884,8 +884,13 @@ static int draw_x_T(adeis_vec **out, const adeis_backend *be, size_t dim, unsign
     return ADEIS_ENOMEM;
   }
   gsl_rng_set(r, seed);
-  for (size_t i = 0; i < dim; i++)
-    adeis_vec_set_d(*out, i, gsl_ran_gaussian(r, 1.0));
+  double buf[512];
+  for (size_t off = 0; off < dim; off += 512) {
+    size_t m = dim - off < 512 ? dim - off : 512;
+    for (size_t i = 0; i < m; i++)
+      buf[i] = gsl_ran_gaussian(r, 1.0);
+    adeis_vec_import_d(*out, off, buf, m);
+  }
   gsl_rng_free(r);
   return ADEIS_OK;
 }
@@ -917,14 +922,22 @@ static int build_start(const adeis_problem_spec *spec, adeis_problem *pb)
 
 int adeis_problem_build(const adeis_problem_spec *spec, long prec, adeis_problem *pb)
 {
+  return adeis_problem_build_on(spec, NULL, prec, pb);
+}
+
+int adeis_problem_build_on(const adeis_problem_spec *spec, const char *backend, long prec,
+                           adeis_problem *pb)
+{
   memset(pb, 0, sizeof *pb);
   if (!spec->schedule || !spec->dim || !spec->type) {
     adeis_set_error("problem_build: the problem spec is not loaded");
     return ADEIS_EINPUT;
   }
-  int rc = adeis_backend_init(&pb->be, prec);
+  int rc = backend ? adeis_backend_init_named(&pb->be, backend, prec)
+                   : adeis_backend_init(&pb->be, prec);
   if (rc)
     return rc;
+  prec = pb->be.prec;
   pb->noise_seed = spec->noise_seed;
   pb->loss = spec->loss;
   adeis_schedule_init(&pb->sched, spec->schedule, adeis_backend_scalar_prec(&pb->be));

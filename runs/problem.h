@@ -50,6 +50,10 @@ typedef struct adeis_problem {
 
 /* Build at precision prec (53 = double backend). Returns 0, ADEIS_EINPUT or ADEIS_ENOMEM. */
 int adeis_problem_build(const adeis_problem_spec *spec, long prec, adeis_problem *pb);
+/* Build on the backend called `backend` (core/backend.h's registry: double, float, mpfr) at
+ * storage precision prec (0: the backend's default); backend NULL is adeis_problem_build. */
+int adeis_problem_build_on(const adeis_problem_spec *spec, const char *backend, long prec,
+                           adeis_problem *pb);
 void adeis_problem_clear(adeis_problem *pb);
 
 /* grad L at x_0 (G = x_0 - target for the quadratic loss). */

@@ -33,15 +33,15 @@ typedef struct adaptive_sys {
 static void parts_to_double(adeis_vec *const v[P_COUNT], const size_t off[], double *y)
 {
   for (int q = 0; q < P_COUNT; q++)
-    for (size_t i = 0; v[q] && i < v[q]->n; i++)
-      y[off[q] + i] = adeis_vec_get_d(v[q], i);
+    if (v[q])
+      adeis_vec_export_d(v[q], 0, y + off[q], v[q]->n);
 }
 
 static void double_to_parts(adeis_vec *const v[P_COUNT], const size_t off[], const double *y)
 {
   for (int q = 0; q < P_COUNT; q++)
-    for (size_t i = 0; v[q] && i < v[q]->n; i++)
-      adeis_vec_set_d(v[q], i, y[off[q] + i]);
+    if (v[q])
+      adeis_vec_import_d(v[q], 0, y + off[q], v[q]->n);
 }
 
 /* A = -dlog alpha/dlambda, B = c sigma at the current time point, and their negatives */

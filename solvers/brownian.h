@@ -1,7 +1,7 @@
 /* A reproducible Brownian path for the reverse SDE, the same for every grid.
  *
  * The noise of one sde-dpm-1 step s -> t is n = Integral (alpha_t/alpha_tau) g dw
- * (MATH.md sections 3 and 8). With g^2 dtau -> 2 sigma^2 dlambda this is
+ * (docs/math.md sections 3 and 8). With g^2 dtau -> 2 sigma^2 dlambda this is
  * n = alpha_t (B(e^{-2 lambda_s}) - B(e^{-2 lambda_t})) for one standard Brownian motion B
  * indexed by the noise level v = e^{-2 lambda} (sigma^2/alpha^2): Var n = sigma_t^2 expm1(2h).
  * B is a virtual Brownian tree: B(v_max) = 0, B(v_min) drawn from the seed, and midpoints (in

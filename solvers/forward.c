@@ -340,30 +340,49 @@ static void free_noise(adeis_stepper *st)
   st->xi = NULL;
 }
 
-/* x += alpha_to (B(lambda_from) - B(lambda_to)), componentwise */
-static void add_noise(adeis_stepper *st, adeis_vec *x, const adeis_tpoint *from,
-                      const adeis_tpoint *to)
+#define NOISE_CHUNK 256
+
+/* x += alpha_to (B(lambda_from) - B(lambda_to)), componentwise. The path's values are doubles;
+ * they enter xi (at lambda_from) and a small scratch vector (at lambda_to) in chunks, and their
+ * difference is formed in the backend, as exactly as the storage allows. */
+static int add_noise(adeis_stepper *st, adeis_vec *x, const adeis_tpoint *from,
+                     const adeis_tpoint *to)
 {
-  mpfr_t one, d;
-  mpfr_inits2(mpfr_get_prec(to->t), one, d, (mpfr_ptr)0);
-  mpfr_set_ui(one, 1, RND);
+  adeis_vec *bt = adeis_vec_alloc(st->m->be, x->n < NOISE_CHUNK ? x->n : NOISE_CHUNK);
+  if (!bt) {
+    adeis_set_error("out of memory for the SDE noise");
+    return ADEIS_ENOMEM;
+  }
+  mpfr_t one, mone;
+  mpfr_inits2(8, one, mone, (mpfr_ptr)0);
+  mpfr_set_si(one, 1, RND);
+  mpfr_set_si(mone, -1, RND);
   double l_from = mpfr_get_d(from->lambda, RND), l_to = mpfr_get_d(to->lambda, RND);
-  for (size_t i = 0; i < x->n; i++) {
-    mpfr_set_d(d, adeis_brownian_at(st->bm, i, l_from), RND);
-    mpfr_sub_d(d, d, adeis_brownian_at(st->bm, i, l_to), RND);
-    adeis_vec_set(st->xi, i, d);
+  double bf[NOISE_CHUNK], bb[NOISE_CHUNK];
+  for (size_t off = 0; off < x->n; off += NOISE_CHUNK) {
+    size_t m = x->n - off < NOISE_CHUNK ? x->n - off : NOISE_CHUNK;
+    for (size_t i = 0; i < m; i++) {
+      bf[i] = adeis_brownian_at(st->bm, off + i, l_from);
+      bb[i] = adeis_brownian_at(st->bm, off + i, l_to);
+    }
+    adeis_vec d, b;
+    adeis_vec_view_init(&d, st->xi, off, m);
+    adeis_vec_view_init(&b, bt, 0, m);
+    adeis_vec_import_d(&d, 0, bf, m);
+    adeis_vec_import_d(&b, 0, bb, m);
+    adeis_vec_lincomb(&d, 2, (mpfr_srcptr[]){one, mone}, (const adeis_vec *[]){&d, &b});
   }
   adeis_vec_lincomb(x, 2, (mpfr_srcptr[]){one, to->alpha}, (const adeis_vec *[]){x, st->xi});
-  mpfr_clears(one, d, (mpfr_ptr)0);
+  mpfr_clears(one, mone, (mpfr_ptr)0);
+  adeis_vec_free(bt);
+  return ADEIS_OK;
 }
 
 static int step_sde(adeis_stepper *st, const adeis_tpoint *prev, const adeis_tpoint *from,
                     const adeis_tpoint *to, adeis_vec *x, adeis_vec *const *stages)
 {
   int rc = step_plain(st, prev, from, to, x, stages);
-  if (!rc)
-    add_noise(st, x, from, to);
-  return rc;
+  return rc ? rc : add_noise(st, x, from, to);
 }
 
 #define PLAIN .alloc = alloc_none, .save = save_none, .restore = restore_none, .free = free_none

@@ -1,4 +1,4 @@
-/* Butcher tableaux with exact rational coefficients (MATH.md section 6).
+/* Butcher tableaux with exact rational coefficients (docs/math.md section 6).
  * Coefficients are converted to MPFR at the scalar precision when a solve starts. */
 #ifndef ADEIS_TABLEAU_H
 #define ADEIS_TABLEAU_H

@@ -238,6 +238,10 @@ int adeis_file_create_once(const char *dir, const char *name, const char *data, 
 
 int adeis_mkdir_p(const char *path)
 {
+  if (!*path) {
+    errno = EINVAL;   /* "" names no folder (and has no second byte to start from) */
+    return -1;
+  }
   char *p = strdup(path);
   if (!p) {
     errno = ENOMEM;

@@ -38,7 +38,7 @@ int adeis_file_write_atomic(const char *dir, const char *name, const char *data,
  * dir/name existed (left untouched), -1 with errno set. */
 int adeis_file_create_once(const char *dir, const char *name, const char *data, size_t len);
 
-/* mkdir -p. Returns 0, or -1 with errno set. */
+/* mkdir -p. Returns 0, or -1 with errno set (EINVAL for the empty path). */
 int adeis_mkdir_p(const char *path);
 
 /* Remove the temporary files of ended runs from dir: ours on this host whose PID has ended,

@@ -13,6 +13,7 @@ const char *adeis_order_mark_name(adeis_order_mark m)
   case ADEIS_ORDER_USED: return "used";
   case ADEIS_ORDER_PRE: return "pre-asymptotic";
   case ADEIS_ORDER_FLOOR: return "floor";
+  case ADEIS_ORDER_REF_FLOOR: return "reference-floor";
   default: return "nan";
   }
 }
@@ -33,14 +34,17 @@ static double local_order(double N0, double e0, double N1, double e1)
   return log(e0 / e1) / log(N1 / N0);
 }
 
-/* Step 1 and the hard floor of step 2. */
-static void mark_nan_and_floor(const double *e, size_t n, double floor, adeis_order_fit *fit)
+/* Step 1 and the hard floors of step 2. */
+static void mark_nan_and_floor(const double *e, size_t n, double floor, double ref_floor,
+                               adeis_order_fit *fit)
 {
   for (size_t i = 0; i < n; i++) {
     if (isnan(e[i]) || isinf(e[i]) || e[i] < 0)
       fit->mark[i] = ADEIS_ORDER_NAN;
     else if (e[i] <= floor)
       fit->mark[i] = ADEIS_ORDER_FLOOR;
+    else if (e[i] <= ref_floor)
+      fit->mark[i] = ADEIS_ORDER_REF_FLOOR;
     else
       fit->mark[i] = ADEIS_ORDER_USED;
   }
@@ -152,6 +156,12 @@ static int check_steps(const double *N, size_t n)
 int adeis_order_estimate(const double *N, const double *e, size_t n, long bits, double scale,
                          double pre_tol, adeis_order_fit *fit)
 {
+  return adeis_order_estimate_ref(N, e, n, bits, scale, pre_tol, 0.0, fit);
+}
+
+int adeis_order_estimate_ref(const double *N, const double *e, size_t n, long bits, double scale,
+                             double pre_tol, double ref_floor, adeis_order_fit *fit)
+{
   memset(fit, 0, sizeof *fit);
   fit->fitted = fit->se = NAN;
   int rc = check_steps(N, n);
@@ -167,7 +177,7 @@ int adeis_order_estimate(const double *N, const double *e, size_t n, long bits, 
   }
   for (size_t i = 0; i < n; i++)
     fit->local[i] = i + 1 < n ? local_order(N[i], e[i], N[i + 1], e[i + 1]) : NAN;
-  mark_nan_and_floor(e, n, 1e3 * ldexp(scale, (int)-bits), fit);
+  mark_nan_and_floor(e, n, 1e3 * ldexp(scale, (int)-bits), ref_floor, fit);
   mark_plateau(N, e, ldexp(scale, (int)-(bits / 2)), fit);
   size_t m = 0;
   for (size_t i = 0; i < n; i++)

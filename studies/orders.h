@@ -1,9 +1,11 @@
-/* Observed orders of convergence (MATH.md section 10) from errors e_i at step counts N_i.
+/* Observed orders of convergence (docs/math.md section 10) from errors e_i at step counts N_i.
  *
  * The rule, applied in this order (docs/studies.md, "How orders are estimated"):
  * 1. nan:   an error that is NaN, infinite or negative is left out.
  * 2. floor: an error at or under the precision floor 1e3 * 2^-bits * scale is left out
- *           (0 included). Then, walking back from the largest N, a point is a plateau point
+ *           (0 included); an error at or under the reference floor (10x the reference's
+ *           error estimate, for quantities measured against a reference) is left out as
+ *           reference-floor. Then, walking back from the largest N, a point is a plateau point
  *           while its local order from the previous point is under ADEIS_ORDER_PLATEAU_SLOPE
  *           and its error is under 2^-(bits/2) * scale (the lower half of the digits); every
  *           plateau point, and every point within ADEIS_ORDER_PLATEAU_MARGIN of the largest
@@ -30,8 +32,12 @@ typedef enum adeis_order_mark {
   ADEIS_ORDER_USED,
   ADEIS_ORDER_PRE,     /* "pre-asymptotic" */
   ADEIS_ORDER_FLOOR,   /* "floor" */
-  ADEIS_ORDER_NAN      /* "nan" */
+  ADEIS_ORDER_NAN,     /* "nan" */
+  ADEIS_ORDER_REF_FLOOR /* "reference-floor" */
 } adeis_order_mark;
+
+/* A measured error below this multiple of the reference's error estimate is no measurement. */
+#define ADEIS_ORDER_REF_FLOOR_FACTOR 10.0
 
 typedef struct adeis_order_fit {
   size_t n;                 /* number of points */
@@ -42,7 +48,7 @@ typedef struct adeis_order_fit {
   double se;                /* standard error of the fitted order; NaN with fewer than 3 */
 } adeis_order_fit;
 
-/* "used", "pre-asymptotic", "floor", "nan". */
+/* "used", "pre-asymptotic", "floor", "nan", "reference-floor". */
 const char *adeis_order_mark_name(adeis_order_mark m);
 
 /* Estimate from n points with N strictly increasing. bits: the working precision;
@@ -52,6 +58,10 @@ const char *adeis_order_mark_name(adeis_order_mark m);
  * fit is always safe to clear afterwards. */
 int adeis_order_estimate(const double *N, const double *e, size_t n, long bits, double scale,
                          double pre_tol, adeis_order_fit *fit);
+/* The same with a reference floor: errors at or under ref_floor are marked reference-floor
+ * (0: none, as adeis_order_estimate). */
+int adeis_order_estimate_ref(const double *N, const double *e, size_t n, long bits, double scale,
+                             double pre_tol, double ref_floor, adeis_order_fit *fit);
 void adeis_order_fit_clear(adeis_order_fit *fit);
 
 #endif

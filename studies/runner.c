@@ -36,7 +36,7 @@ typedef struct run_ctx {
   /* the first failure */
   int fail_rc;
   size_t fail_index;
-  char fail_msg[1536];
+  char fail_msg[ADEIS_ERRMSG_MAX];
 } run_ctx;
 
 void adeis_run_opts_init(adeis_run_opts *o)
@@ -73,8 +73,12 @@ static int read_inputs(run_ctx *c)
       return io_error("cannot read the problem file", s->problems[i].path);
     c->hash[i] = adeis_fnv1a64(c->input[i], c->input_len[i]);
   }
-  if (adeis_file_read(s->path, &c->study_text, &c->study_len))
-    return io_error("cannot read the study file", s->path);
+  /* the study's bytes as the loader read them (a pipe is read once) */
+  c->study_len = s->text_len;
+  if (!(c->study_text = malloc(s->text_len + 1)))
+    return ADEIS_ENOMEM;
+  memcpy(c->study_text, s->text, s->text_len);
+  c->study_text[s->text_len] = '\0';
   return ADEIS_OK;
 }
 
@@ -272,7 +276,11 @@ static void note_failure(run_ctx *c, size_t i, int rc, const char *what)
   if (!c->fail_rc || i < c->fail_index) {
     c->fail_rc = rc;
     c->fail_index = i;
-    snprintf(c->fail_msg, sizeof c->fail_msg, "%s: %s", where, what);
+    adeis_sbuf m = {0};
+    adeis_sbuf_printf(&m, "%s: %s", where, what);
+    /* a long path keeps the reason after it */
+    adeis_abbreviate_middle(c->fail_msg, sizeof c->fail_msg, m.s ? m.s : "out of memory");
+    adeis_sbuf_free(&m);
   }
 }
 
@@ -281,7 +289,8 @@ static int compute_text(run_ctx *c, const adeis_point *p, adeis_sbuf *b)
 {
   const adeis_study *s = c->s;
   adeis_problem pb;
-  int rc = adeis_problem_build(&s->problems[p->problem].spec, s->precisions[p->precision], &pb);
+  int rc = adeis_problem_build_on(&s->problems[p->problem].spec, s->backend,
+                                  s->precisions[p->precision], &pb);
   if (rc)
     return rc;
   adeis_grad_request rq;
@@ -292,7 +301,9 @@ static int compute_text(run_ctx *c, const adeis_point *p, adeis_sbuf *b)
   rq.state = adeis_study_state(s, p->method, p->state);
   rq.store = s->methods[p->method].store;
   rq.precision = s->precisions[p->precision];
+  rq.backend = s->backend;
   rq.sde = s->sde;
+  rq.spec = &s->problems[p->problem].spec; /* references for quantities without exact values */
   adeis_grad_result res;
   rc = adeis_grad_compute(&pb, &rq, &res);
   if (!rc) {
@@ -323,9 +334,10 @@ static int run_point(run_ctx *c, size_t i)
   char name[600];
   adeis_point_file_name(c->s, &p, name, sizeof name);
   if (adeis_file_write_atomic(c->points_dir, name, b.s, b.len)) {
-    char msg[1024];
-    snprintf(msg, sizeof msg, "cannot write %s/%s (%s)", c->points_dir, name, strerror(errno));
-    note_failure(c, i, ADEIS_EINPUT, msg);
+    adeis_sbuf msg = {0};
+    adeis_sbuf_printf(&msg, "cannot write %s/%s (%s)", c->points_dir, name, strerror(errno));
+    note_failure(c, i, ADEIS_EINPUT, msg.s ? msg.s : "cannot write a point (out of memory)");
+    adeis_sbuf_free(&msg);
     adeis_sbuf_free(&b);
     return ADEIS_EINPUT;
   }
@@ -444,11 +456,17 @@ static int fit_row(run_ctx *c, adeis_order_row *r, size_t qi, double *N, double 
     N[k] = (double)s->steps[k];
     e[k] = c->err[(first + k) * s->n_quantities + qi];
   }
-  int rc = adeis_order_estimate(N, e, s->n_steps, s->precisions[r->precision], 1.0,
-                                ADEIS_ORDER_PRE_TOL, &r->fit);
-  double expected = (double)s->methods[r->method].expected;
-  r->ok = !rc && r->fit.used >= ADEIS_ORDER_MIN_POINTS &&
-          fabs(r->fit.fitted - expected) <= s->tolerance;
+  double ref_floor;
+  int rc = adeis_grad_reference_floor(&s->problems[r->problem].spec, s->grids[r->grid],
+                                      s->precisions[r->precision], s->sde,
+                                      adeis_study_state(s, r->method, r->state), r->quantity,
+                                      &ref_floor);
+  if (!rc)
+    rc = adeis_order_estimate_ref(N, e, s->n_steps, s->precisions[r->precision], 1.0,
+                                  ADEIS_ORDER_PRE_TOL, ref_floor, &r->fit);
+  double expected, tol;
+  adeis_order_row_expectation(s, r, &expected, &tol);
+  r->ok = !rc && r->fit.used >= ADEIS_ORDER_MIN_POINTS && fabs(r->fit.fitted - expected) <= tol;
   return rc;
 }
 
@@ -514,11 +532,13 @@ static void order_row(const adeis_study *s, const adeis_order_row *r, adeis_sbuf
   char fitted[32], se[32];
   fmt_num(fitted, sizeof fitted, "%.4f", r->fit.fitted);
   fmt_num(se, sizeof se, "%.4f", r->fit.se);
-  adeis_sbuf_printf(b, "%s,%s,%s,%s,%ld,%d,%s,%ld,%s,%s,%s,", s->problems[r->problem].name,
+  double expected, tol;
+  adeis_order_row_expectation(s, r, &expected, &tol);
+  adeis_sbuf_printf(b, "%s,%s,%s,%s,%ld,%d,%s,%g,%s,%s,%s,", s->problems[r->problem].name,
                     s->methods[r->method].label, adeis_grid_name(s->grids[r->grid]),
                     adeis_state_name(adeis_study_state(s, r->method, r->state)),
                     s->precisions[r->precision], s->sde,
-                    adeis_quantity_names[r->quantity], s->methods[r->method].expected, fitted, se,
+                    adeis_quantity_names[r->quantity], expected, fitted, se,
                     r->ok ? "ok" : "FAIL");
   order_lists(s, &r->fit, b);
 }
@@ -691,12 +711,24 @@ void adeis_study_check_line(const adeis_study *s, const adeis_order_row *r, char
 {
   char fitted[32];
   fmt_num(fitted, sizeof fitted, "%.3f", r->fit.fitted);
-  snprintf(buf, n, "%-4s %s %s %s %s %s %ld %s fitted %s expected %ld tol %g used %zu",
+  double expected, tol;
+  adeis_order_row_expectation(s, r, &expected, &tol);
+  snprintf(buf, n, "%-4s %s %s %s %s %s %ld %s fitted %s expected %g tol %g used %zu",
            r->ok ? "ok" : "FAIL", s->name, s->problems[r->problem].name,
            s->methods[r->method].label, adeis_grid_name(s->grids[r->grid]),
            adeis_state_name(adeis_study_state(s, r->method, r->state)), s->precisions[r->precision],
-           adeis_quantity_names[r->quantity], fitted, s->methods[r->method].expected,
-           s->tolerance, r->fit.used);
+           adeis_quantity_names[r->quantity], fitted, expected, tol, r->fit.used);
+}
+
+void adeis_order_row_expectation(const adeis_study *s, const adeis_order_row *r,
+                                 double *expected, double *tolerance)
+{
+  size_t index[ADEIS_STUDY_DIM_COUNT] = {
+    [ADEIS_STUDY_DIM_PROBLEM] = r->problem, [ADEIS_STUDY_DIM_METHOD] = r->method,
+    [ADEIS_STUDY_DIM_GRID] = r->grid,       [ADEIS_STUDY_DIM_STATE] = r->state,
+    [ADEIS_STUDY_DIM_PRECISION] = r->precision,
+    [ADEIS_STUDY_DIM_QUANTITY] = (size_t)r->quantity};
+  adeis_study_expectation(s, index, expected, tolerance);
 }
 
 int adeis_study_render(const char *dir, int latex) { return adeis_report_render(dir, latex); }

@@ -41,7 +41,8 @@ typedef struct adeis_order_row {
   size_t problem, method, grid, state, precision;
   int quantity;
   adeis_order_fit fit;
-  int ok;            /* used >= 3 and |fitted - expected| <= tolerance */
+  int ok;            /* used >= 3 and |fitted - expected| <= tolerance (of the row:
+                      * adeis_order_row_expectation) */
 } adeis_order_row;
 
 typedef struct adeis_study_outcome {
@@ -77,6 +78,11 @@ int adeis_study_prepare(const adeis_study *s, const adeis_run_opts *o, char **di
  * largest first, ties in canonical order (points.h), dealt round-robin, so the point of rank
  * r belongs to shard r mod n. shard_of[i] receives point i's shard. Returns 0 or ADEIS_ENOMEM. */
 int adeis_points_shard(const adeis_study *s, size_t n, size_t *shard_of);
+
+/* The order row r is checked against and its tolerance: the method's order and
+ * check.tolerance, or those of the study's last matching expect line (adeis_study_expectation). */
+void adeis_order_row_expectation(const adeis_study *s, const adeis_order_row *r,
+                                 double *expected, double *tolerance);
 
 /* The greppable check line of one row, without a newline:
  * "ok   STUDY PROBLEM METHOD GRID STATE PREC QUANTITY fitted F expected E tol T used U". */

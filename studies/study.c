@@ -12,10 +12,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define LINE_MAX_CHARS 190   /* under inih's INI_MAX_LINE (200) */
 
@@ -24,7 +26,7 @@ static const char *const section_names[SEC_COUNT] = {"study", "methods", "check"
 
 enum key_id {
   K_NAME, K_PROBLEM, K_PRECISION, K_GRID, K_STATE, K_SDE, K_QUANTITIES, K_STEPS, K_TOLERANCE,
-  KEY_COUNT
+  K_BACKEND, KEY_COUNT
 };
 
 static const struct {
@@ -35,7 +37,7 @@ static const struct {
   [K_PRECISION] = {SEC_STUDY, "precision"}, [K_GRID] = {SEC_STUDY, "grid"},
   [K_STATE] = {SEC_STUDY, "state"},         [K_SDE] = {SEC_STUDY, "sde"},
   [K_QUANTITIES] = {SEC_STUDY, "quantities"}, [K_STEPS] = {SEC_STUDY, "steps"},
-  [K_TOLERANCE] = {SEC_CHECK, "tolerance"},
+  [K_TOLERANCE] = {SEC_CHECK, "tolerance"}, [K_BACKEND] = {SEC_STUDY, "backend"},
 };
 
 typedef struct raw {
@@ -50,7 +52,11 @@ typedef struct parse_ctx {
   raw val[KEY_COUNT];
   raw *methods;
   size_t n_methods, cap_methods;
+  raw *expects;   /* [check] expect lines: name = the words after "expect" */
+  size_t n_expects, cap_expects;
   raw *last;      /* the value a continuation line extends */
+  const char *base;  /* problem paths are relative to its folder; NULL: to the current
+                      * folder (a study read from a pipe has no folder of its own) */
 } parse_ctx;
 
 _Static_assert(SEC_COUNT <= ADEIS_INI_MAX_SECTIONS, "too many sections for adeis_ini_reader");
@@ -66,13 +72,13 @@ static char *read_line(char *str, int num, void *stream)
   char *s = adeis_ini_next_line(&c->ini, &indented);
   if (!s)
     return NULL;
+  adeis_ini_classify(&c->ini, s, indented && c->last);   /* empties '#' comments */
   if (strlen(s) > LINE_MAX_CHARS || num < LINE_MAX_CHARS + 4) {
     adeis_ini_fail(&c->ini, c->ini.lineno, "file",
                    "line longer than %d characters; continue a list on indented lines",
                    LINE_MAX_CHARS);
     *s = '\0';
   }
-  adeis_ini_classify(&c->ini, s, indented && c->last);
   snprintf(str, (size_t)num, "%s%s\n", c->ini.cont ? " " : "", s);
   return str;
 }
@@ -93,32 +99,47 @@ static int append(parse_ctx *c, raw *r, const char *more)
   return 1;
 }
 
-static raw *new_method(parse_ctx *c, const char *name)
+/* A new named entry of a list (methods, expect lines); a name given twice is an error. */
+static raw *new_entry(parse_ctx *c, raw **list, size_t *n, size_t *cap, const char *name,
+                      const char *key, const char *what)
 {
-  for (size_t i = 0; i < c->n_methods; i++)
-    if (strcmp(c->methods[i].name, name) == 0) {
-      adeis_ini_fail(&c->ini, c->ini.lineno, "methods",
-                     "method '%s' given twice (first on line %d)", name, c->methods[i].line);
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp((*list)[i].name, name) == 0) {
+      adeis_ini_fail(&c->ini, c->ini.lineno, key, "%s '%.60s' given twice (first on line %d)",
+                     what, name, (*list)[i].line);
       return NULL;
     }
-  if (c->n_methods == c->cap_methods) {
-    size_t cap = c->cap_methods ? 2 * c->cap_methods : 8;
-    raw *p = realloc(c->methods, cap * sizeof *p);
+  if (*n == *cap) {
+    size_t more = *cap ? 2 * *cap : 8;
+    raw *p = realloc(*list, more * sizeof *p);
     if (!p) {
       adeis_ini_fail_oom(&c->ini);
       return NULL;
     }
-    c->methods = p;
-    c->cap_methods = cap;
+    *list = p;
+    *cap = more;
   }
-  raw *r = &c->methods[c->n_methods];
+  raw *r = &(*list)[*n];
   *r = (raw){.name = strdup(name), .line = c->ini.lineno};
   if (!r->name) {
     adeis_ini_fail_oom(&c->ini);
     return NULL;
   }
-  c->n_methods++;
+  (*n)++;
   return r;
+}
+
+static raw *new_method(parse_ctx *c, const char *name)
+{
+  return new_entry(c, &c->methods, &c->n_methods, &c->cap_methods, name, "methods", "method");
+}
+
+/* "expect WORDS" in [check]: WORDS as written, or NULL for another key. */
+static const char *expect_words(const char *name)
+{
+  if (strncmp(name, "expect", 6) != 0 || (name[6] && !isspace((unsigned char)name[6])))
+    return NULL;
+  return name + 6 + strspn(name + 6, " \t");
 }
 
 static raw *new_key(parse_ctx *c, int sec, const char *name)
@@ -139,7 +160,7 @@ static raw *new_key(parse_ctx *c, int sec, const char *name)
   adeis_ini_fail(&c->ini, c->ini.lineno, where, sec == SEC_STUDY
                  ? "unknown key; expected name, problem, precision, grid, state, sde, quantities "
                    "or steps"
-                 : "unknown key; expected tolerance");
+                 : "unknown key; expected tolerance or 'expect SERIES = ORDER [TOLERANCE]'");
   return NULL;
 }
 
@@ -162,7 +183,11 @@ static int on_key(void *user, const char *section, const char *name, const char 
     c->last = NULL;
     return 1;
   }
-  raw *r = sec == SEC_METHODS ? new_method(c, name) : new_key(c, sec, name);
+  const char *words = sec == SEC_CHECK ? expect_words(name) : NULL;
+  raw *r = sec == SEC_METHODS ? new_method(c, name)
+           : words ? new_entry(c, &c->expects, &c->n_expects, &c->cap_expects, words,
+                               "check.expect", "expect line for")
+           : new_key(c, sec, name);
   if (!r)
     return 1;
   if (!(r->text = strdup(value)))
@@ -390,10 +415,11 @@ static void check_name(parse_ctx *c)
 
 /* ---- problems ---- */
 
-/* path relative to the study file's folder (absolute paths kept). */
+/* path relative to the study file's folder (absolute paths kept; study_path NULL: relative
+ * to the current folder). */
 static char *resolve(const char *study_path, const char *p)
 {
-  const char *slash = strrchr(study_path, '/');
+  const char *slash = study_path ? strrchr(study_path, '/') : NULL;
   if (p[0] == '/' || !slash)
     return strdup(p);
   size_t d = (size_t)(slash - study_path) + 1;
@@ -408,7 +434,7 @@ static char *resolve(const char *study_path, const char *p)
 static int load_problem(parse_ctx *c, const char *word, adeis_study_problem *p)
 {
   int line = c->val[K_PROBLEM].line;
-  p->path = resolve(c->ini.path, word);
+  p->path = resolve(c->base, word);
   const char *b = p->path ? strrchr(p->path, '/') : NULL;
   p->file = p->path ? strdup(b ? b + 1 : p->path) : NULL;
   p->name = p->path ? stem(p->path) : NULL;
@@ -430,8 +456,11 @@ static int load_problem(parse_ctx *c, const char *word, adeis_study_problem *p)
   if (rc == ADEIS_ENOMEM)
     adeis_ini_fail_oom(&c->ini);
   else if (rc)
-    adeis_ini_fail(&c->ini, line, LABEL(K_PROBLEM),
-                   "cannot use '%.60s' (paths are relative to the study file's folder): %s", word,
+    adeis_ini_fail(&c->ini, line, LABEL(K_PROBLEM), "cannot use '%s' (%s): %s", word,
+                   !c->base ? "the study file is a pipe or device: relative paths are read "
+                              "from the current folder"
+                   : word[0] == '/' ? "an absolute path"
+                   : "relative paths are read from the study file's folder",
                    adeis_errmsg());
   return rc ? -1 : 0;
 }
@@ -533,6 +562,7 @@ static void check_compatible(parse_ctx *c, const adeis_study_method *m)
   rq.steps = s->steps[0];
   rq.sde = s->sde;
   rq.store = m->store;
+  rq.backend = s->backend;
   for (size_t i = 0; i < s->n_states; i++)
     for (size_t j = 0; j < s->n_precisions; j++) {
       rq.state = m->state >= 0 ? (adeis_state_mode)m->state : s->states[i];
@@ -568,6 +598,149 @@ static void check_methods(parse_ctx *c)
     check_compatible(c, &s->methods[i]);
 }
 
+/* ---- expect lines ---- */
+
+static const char *const dim_names[ADEIS_STUDY_DIM_COUNT] = {
+  "problem", "method", "grid", "state", "precision", "quantity"};
+
+/* Index of word in dimension d of the study, -1 if none. */
+static long dim_index(const adeis_study *s, int d, const char *w)
+{
+  long bits;
+  switch (d) {
+  case ADEIS_STUDY_DIM_PROBLEM:
+    for (size_t i = 0; i < s->n_problems; i++)
+      if (strcmp(s->problems[i].name, w) == 0)
+        return (long)i;
+    return -1;
+  case ADEIS_STUDY_DIM_METHOD:
+    for (size_t i = 0; i < s->n_methods; i++)
+      if (strcmp(s->methods[i].method->name, w) == 0)
+        return (long)i;
+    return -1;
+  case ADEIS_STUDY_DIM_GRID:
+    for (size_t i = 0; i < s->n_grids; i++)
+      if (strcmp(adeis_grid_name(s->grids[i]), w) == 0)
+        return (long)i;
+    return -1;
+  case ADEIS_STUDY_DIM_STATE:
+    for (size_t i = 0; i < s->n_states; i++)
+      if (strcmp(adeis_state_name(s->states[i]), w) == 0)
+        return (long)i;
+    return -1;
+  case ADEIS_STUDY_DIM_PRECISION:
+    for (size_t i = 0; i < s->n_precisions && parse_long(w, 0, LONG_MAX, &bits) == 0; i++)
+      if (s->precisions[i] == bits)
+        return (long)i;
+    return -1;
+  default:
+    for (size_t i = 0; i < s->n_quantities; i++)
+      if (strcmp(adeis_quantity_names[s->quantities[i]], w) == 0)
+        return s->quantities[i];
+    return -1;
+  }
+}
+
+/* One word of an expect line into e->index; reports unknown, ambiguous and repeated words. */
+static int expect_word(parse_ctx *c, const raw *r, const char *w, adeis_study_expect *e)
+{
+  int found = -1;
+  for (int d = 0; d < ADEIS_STUDY_DIM_COUNT; d++) {
+    long i = dim_index(c->s, d, w);
+    if (i < 0)
+      continue;
+    if (found >= 0) {
+      adeis_ini_fail(&c->ini, r->line, "check.expect", "'%.60s' is both a %s and a %s of the "
+                     "study; rename the problem file", w, dim_names[found], dim_names[d]);
+      return -1;
+    }
+    if (e->index[d] >= 0) {
+      adeis_ini_fail(&c->ini, r->line, "check.expect", "two %ss named ('%.60s'); expected at "
+                     "most one word per kind", dim_names[d], w);
+      return -1;
+    }
+    e->index[d] = i;
+    found = d;
+  }
+  if (found < 0)
+    adeis_ini_fail(&c->ini, r->line, "check.expect", "'%.60s' is no problem, method, grid, "
+                   "state, precision or quantity of this study", w);
+  return found < 0 ? -1 : 0;
+}
+
+/* "ORDER [TOLERANCE]" of an expect line. */
+static void expect_value(parse_ctx *c, const raw *r, adeis_study_expect *e)
+{
+  char a[64] = "", b[64] = "", extra[8] = "";
+  const char *t = r->text;
+  next_word(&t, a, sizeof a);
+  next_word(&t, b, sizeof b);
+  next_word(&t, extra, sizeof extra);
+  char *end;
+  errno = 0;
+  e->order = strtod(a, &end);
+  int ok = *a && !*end && !errno && isfinite(e->order) && e->order >= 0 &&
+           e->order <= ADEIS_STUDY_ORDER_MAX && !*extra;
+  e->tolerance = c->s->tolerance;
+  if (ok && *b) {
+    errno = 0;
+    e->tolerance = strtod(b, &end);
+    ok = !*end && !errno && isfinite(e->tolerance) && e->tolerance > 0 &&
+         e->tolerance <= ADEIS_STUDY_ORDER_MAX;
+  }
+  if (!ok)
+    adeis_ini_fail(&c->ini, r->line, "check.expect", "expected 'ORDER [TOLERANCE]', numbers in "
+                   "0..%d (the tolerance above 0), got '%.60s'", ADEIS_STUDY_ORDER_MAX, r->text);
+}
+
+static void check_expects(parse_ctx *c)
+{
+  adeis_study *s = c->s;
+  if (c->n_expects == 0)
+    return;
+  if (!(s->expects = calloc(c->n_expects, sizeof *s->expects))) {
+    adeis_ini_fail_oom(&c->ini);
+    return;
+  }
+  s->n_expects = c->n_expects;
+  for (size_t k = 0; k < c->n_expects && !c->ini.has_error; k++) {
+    const raw *r = &c->expects[k];
+    adeis_study_expect *e = &s->expects[k];
+    e->line = r->line;
+    for (int d = 0; d < ADEIS_STUDY_DIM_COUNT; d++)
+      e->index[d] = -1;
+    const char *t = r->name;
+    char w[128];
+    size_t n = 0;
+    while (!c->ini.has_error && next_word(&t, w, sizeof w)) {
+      n++;
+      expect_word(c, r, w, e);
+    }
+    if (!c->ini.has_error && n == 0)
+      adeis_ini_fail(&c->ini, r->line, "check.expect", "expected 'expect WORDS = ORDER' naming "
+                     "the series, e.g. 'expect ve-edm uniform-t = 1.6'");
+    if (!c->ini.has_error)
+      expect_value(c, r, e);
+  }
+}
+
+void adeis_study_expectation(const adeis_study *s, const size_t index[ADEIS_STUDY_DIM_COUNT],
+                             double *order, double *tolerance)
+{
+  *order = (double)s->methods[index[ADEIS_STUDY_DIM_METHOD]].expected;
+  *tolerance = s->tolerance;
+  for (size_t k = 0; k < s->n_expects; k++) {
+    const adeis_study_expect *e = &s->expects[k];
+    int match = 1;
+    for (int d = 0; d < ADEIS_STUDY_DIM_COUNT; d++)
+      match &= e->index[d] < 0 || (size_t)e->index[d] == index[d];
+    if (match) {
+      *order = e->order;
+      *tolerance = e->tolerance;
+    }
+  }
+}
+
 /* ---- the whole file ---- */
 
 static void check_modes(parse_ctx *c)
@@ -578,18 +751,6 @@ static void check_modes(parse_ctx *c)
   if (q) {
     memcpy(s->quantities, q, s->n_quantities * sizeof *q);
     free(q);
-  }
-  for (size_t i = 0; i < s->n_quantities && s->sde; i++) {
-    if (s->quantities[i] != ADEIS_Q_THETA)
-      continue;
-    if (c->val[K_QUANTITIES].text)
-      adeis_ini_fail(&c->ini, c->val[K_QUANTITIES].line, LABEL(K_QUANTITIES),
-                     "theta has no exact value for the SDE (it depends on the Brownian path "
-                     "between grid points); expected x_T and z only when sde = true");
-    else
-      adeis_ini_fail(&c->ini, c->val[K_SDE].line, LABEL(K_SDE),
-                     "the default quantities include theta, which has no exact value for the "
-                     "SDE; add 'quantities = x_T z'");
   }
   for (size_t i = 0; i < s->n_states && s->sde; i++) {
     if (s->states[i] == ADEIS_STATE_CACHED)
@@ -606,6 +767,29 @@ static void check_modes(parse_ctx *c)
   }
 }
 
+/* backend = double | float | mpfr (absent: precision 53 is double, any other MPFR); every
+ * precision of the study must be one the backend stores. */
+static void check_backend(parse_ctx *c)
+{
+  adeis_study *s = c->s;
+  const char *t = c->val[K_BACKEND].text;
+  const adeis_backend_type *bt = t ? adeis_backend_lookup(t) : NULL;
+  if (t && !bt) {
+    adeis_ini_fail(&c->ini, c->val[K_BACKEND].line, LABEL(K_BACKEND),
+                   "expected double, float or mpfr, got '%.40s'", t);
+    return;
+  }
+  s->backend = bt ? bt->name : NULL;
+  for (size_t i = 0; bt && i < s->n_precisions; i++)
+    if (s->precisions[i] < bt->prec_min || s->precisions[i] > bt->prec_max) {
+      adeis_ini_fail(&c->ini, c->val[K_PRECISION].line ? c->val[K_PRECISION].line
+                                                        : c->val[K_BACKEND].line,
+                     LABEL(K_PRECISION), "backend %s stores %ld..%ld bits, got %ld", bt->name,
+                     bt->prec_min, bt->prec_max, s->precisions[i]);
+      return;
+    }
+}
+
 static void check_all(parse_ctx *c)
 {
   adeis_study *s = c->s;
@@ -614,9 +798,16 @@ static void check_all(parse_ctx *c)
     return;
   }
   check_name(c);
+  /* a backend without precisions runs at its own default (float 24, double 53, mpfr 256) */
+  const adeis_backend_type *bt = c->val[K_BACKEND].text ? adeis_backend_lookup(c->val[K_BACKEND].text)
+                                                        : NULL;
+  char dflt[32];
+  snprintf(dflt, sizeof dflt, "%ld", bt ? bt->prec_default : 256L);
   if (!c->ini.has_error)
-    s->precisions = parse_list(c, K_PRECISION, "256", sizeof(long), conv_precision,
+    s->precisions = parse_list(c, K_PRECISION, dflt, sizeof(long), conv_precision,
                                &s->n_precisions);
+  if (!c->ini.has_error)
+    check_backend(c);
   if (!c->ini.has_error)
     s->grids = parse_list(c, K_GRID, "uniform-lambda", sizeof *s->grids, conv_grid, &s->n_grids);
   if (!c->ini.has_error)
@@ -633,6 +824,8 @@ static void check_all(parse_ctx *c)
     check_methods(c);
   if (!c->ini.has_error)
     check_problems(c);
+  if (!c->ini.has_error)
+    check_expects(c);
 }
 
 static void parse_file(parse_ctx *c)
@@ -655,18 +848,84 @@ static void ctx_clear(parse_ctx *c)
     free(c->methods[i].text);
   }
   free(c->methods);
+  for (size_t i = 0; i < c->n_expects; i++) {
+    free(c->expects[i].name);
+    free(c->expects[i].text);
+  }
+  free(c->expects);
   adeis_ini_reader_clear(&c->ini);
+}
+
+/* The whole file into s->text, up to ADEIS_STUDY_FILE_MAX bytes; reading stops after a NUL
+ * byte (the line reader reports it with its line), so /dev/zero ends quickly. */
+/* *regular: whether problem paths can be relative to the file's folder. */
+static int read_study_text(const char *path, adeis_study *s, int *regular)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    adeis_set_error("%s:0: file: cannot open (%s)", path, strerror(errno));
+    return ADEIS_EINPUT;
+  }
+  /* /dev/stdin and /dev/fd/N (a shell's <(...)) name no folder of the study's, even when
+   * they stand for a regular file */
+  struct stat st;
+  *regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+             strncmp(path, "/dev/", 5) != 0 && strncmp(path, "/proc/", 6) != 0;
+  size_t cap = 4096, n = 0;
+  char *t = malloc(cap);
+  int rc = t ? ADEIS_OK : ADEIS_ENOMEM, ch;
+  while (rc == ADEIS_OK && (ch = getc(f)) != EOF) {
+    if (n == ADEIS_STUDY_FILE_MAX) {
+      rc = ADEIS_EINPUT;
+      break;
+    }
+    if (n + 1 == cap) {
+      char *more = realloc(t, 2 * cap);
+      if (!more) {
+        rc = ADEIS_ENOMEM;
+        break;
+      }
+      t = more;
+      cap *= 2;
+    }
+    t[n++] = (char)ch;
+    if (ch == '\0')
+      break;
+  }
+  if (rc == ADEIS_OK && ferror(f)) {
+    adeis_set_error("%s:0: file: cannot read (%s)", path, strerror(errno ? errno : EIO));
+    rc = ADEIS_EINPUT;
+  } else if (rc == ADEIS_EINPUT) {
+    adeis_set_error("%s:0: file: larger than %lu MiB; expected a study file", path,
+                    ADEIS_STUDY_FILE_MAX >> 20);
+  } else if (rc == ADEIS_ENOMEM) {
+    adeis_set_error("%s:0: file: out of memory", path);
+  }
+  fclose(f);
+  if (rc) {
+    free(t);
+    return rc;
+  }
+  t[n] = '\0';
+  s->text = t;
+  s->text_len = n;
+  return ADEIS_OK;
 }
 
 int adeis_study_load(const char *path, adeis_study *s)
 {
   memset(s, 0, sizeof *s);
-  FILE *f = fopen(path, "r");
+  int regular = 1;
+  int rc = read_study_text(path, s, &regular);
+  if (rc)
+    return rc;
+  FILE *f = fmemopen(s->text, s->text_len, "r");   /* parsed from the bytes kept */
   if (!f) {
-    adeis_set_error("%s:0: file: cannot open (%s)", path, strerror(errno));
-    return ADEIS_EINPUT;
+    adeis_set_error("%s:0: file: out of memory", path);
+    adeis_study_clear(s);
+    return ADEIS_ENOMEM;
   }
-  parse_ctx c = {.s = s};
+  parse_ctx c = {.s = s, .base = regular ? path : NULL};
   adeis_ini_reader_init(&c.ini, path, f, section_names, SEC_COUNT);
   c.ini.unique_sections = 1;
   if (!(s->path = strdup(path)))
@@ -695,11 +954,13 @@ void adeis_study_clear(adeis_study *s)
   }
   free(s->problems);
   free(s->methods);
+  free(s->expects);
   free(s->grids);
   free(s->states);
   free(s->precisions);
   free(s->steps);
   free(s->path);
+  free(s->text);
   free(s->name);
   memset(s, 0, sizeof *s);
 }

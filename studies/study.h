@@ -12,6 +12,7 @@
 #define ADEIS_STUDY_NAME_MAX 100
 #define ADEIS_STUDY_ORDER_MAX 20
 #define ADEIS_STUDY_TOL_DEFAULT 0.1
+#define ADEIS_STUDY_FILE_MAX (16UL << 20)   /* longest study file read, in bytes */
 
 typedef struct adeis_study_problem {
   char *path;                 /* as opened: relative to the study file's folder, or absolute */
@@ -34,8 +35,23 @@ typedef struct adeis_study_method {
   adeis_store store;
 } adeis_study_method;
 
+/* A [check] line "expect WORDS = ORDER [TOLERANCE]": the series matching every word (a
+ * problem, method, grid, state, precision or quantity of the study) are checked against
+ * ORDER instead of their method's order (docs/studies.md). */
+enum { ADEIS_STUDY_DIM_PROBLEM, ADEIS_STUDY_DIM_METHOD, ADEIS_STUDY_DIM_GRID,
+       ADEIS_STUDY_DIM_STATE, ADEIS_STUDY_DIM_PRECISION, ADEIS_STUDY_DIM_QUANTITY,
+       ADEIS_STUDY_DIM_COUNT };
+
+typedef struct adeis_study_expect {
+  long index[ADEIS_STUDY_DIM_COUNT];  /* index into the study's list (quantity: ADEIS_Q_*), -1 = any */
+  double order, tolerance;
+  int line;
+} adeis_study_expect;
+
 typedef struct adeis_study {
   char *path;                 /* the study file */
+  char *text;                 /* its bytes as read (once: a pipe cannot be read again) */
+  size_t text_len;
   char *name;
   size_t n_problems;
   adeis_study_problem *problems;
@@ -52,10 +68,14 @@ typedef struct adeis_study {
   size_t n_quantities;
   int quantities[ADEIS_Q_COUNT];  /* ADEIS_Q_* in study-file order */
   int sde;
+  const char *backend;        /* [study] backend (a registry name), NULL: by precision */
   double tolerance;           /* [check] tolerance on |fitted - expected| */
+  size_t n_expects;
+  adeis_study_expect *expects;  /* [check] expect lines, in file order */
 } adeis_study;
 
-/* Parse and validate a study file and load its problem files.
+/* Read a study file once (s->text: the runner copies these bytes, so a pipe works),
+ * parse and validate it and load its problem files.
  * Returns 0, ADEIS_EINPUT (adeis_errmsg() = "FILE:LINE: section.key: ...") or ADEIS_ENOMEM.
  * s is always safe to clear afterwards. */
 int adeis_study_load(const char *path, adeis_study *s);
@@ -63,5 +83,11 @@ void adeis_study_clear(adeis_study *s);
 
 /* The state mode method runs with at the study's state index: its own variant, if any. */
 adeis_state_mode adeis_study_state(const adeis_study *s, size_t method, size_t state);
+
+/* The order a series (indices into the study's lists, quantity ADEIS_Q_*) is checked
+ * against and the tolerance: those of the last [check] expect line matching it, else its
+ * method's order and check.tolerance. */
+void adeis_study_expectation(const adeis_study *s, const size_t index[ADEIS_STUDY_DIM_COUNT],
+                             double *order, double *tolerance);
 
 #endif

@@ -1,4 +1,4 @@
-/* Test fixture: the worked example of MATH.md section 11, built directly from the
+/* Test fixture: the worked example of docs/math.md section 11, built directly from the
  * Gaussian model (independent of the problem-file parser). Header-only. */
 #ifndef ADEIS_TEST_FIXTURE_H
 #define ADEIS_TEST_FIXTURE_H

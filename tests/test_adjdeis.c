@@ -1,5 +1,5 @@
 /* AdjointDEIS solvers, forward samplers and the gradient driver against exact answers:
- * MATH.md section 11 numbers, fitted global orders at 256 bits, double vs MPFR,
+ * docs/math.md section 11 numbers, fitted global orders at 256 bits, double vs MPFR,
  * cached vs oracle, backsolve, counts, bad requests, numerical failure. */
 #include "../core/status.h"
 #include "../solvers/forward.h"
@@ -100,7 +100,7 @@ static double rel(double got, double want) { return fabs(got - want) / fabs(want
 
 Test(worked_example, exact_values_match_math_md)
 {
-  /* MATH.md section 11, exact ODE dL/dx_T and dL/dmu (= dL/dz with W = I) */
+  /* docs/math.md section 11, exact ODE dL/dx_T and dL/dmu (= dL/dz with W = I) */
   static const char *gx[] = {"0.067991326192542021852", "-1.4933734400161680065",
                              "1.371956857198929974"};
   static const char *gmu[] = {"0.33903649020189920614", "-1.4834775113376393397",
@@ -175,7 +175,7 @@ Test(worked_example, n64_rows_to_14_digits)
               o.grad[ADEIS_Q_X_T][i]);
 }
 
-/* Pairwise orders (MATH.md 11 example, 256 bits) are within 0.1 of theory from these N on:
+/* Pairwise orders (docs/math.md section 11 example, 256 bits) are within 0.1 of theory from these N on:
  * adjdeis-1 reaches 0.96, 0.98, 0.99, 0.995 for N = 256..4096 (x_T), the second-order
  * methods 2.04, 2.02, 2.01 from N = 256. */
 static const size_t N_FIRST[] = {512, 1024, 2048, 4096};

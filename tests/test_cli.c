@@ -406,7 +406,8 @@ static const char *const keys_expected[] = {"method", "steps", "precision", "gri
                                             "nfe", "nvjp", "seconds", "grad", "exact",
                                             "rel_error", "store", "peak_vectors", "peak_bytes",
                                             "rel_error_discrete", "reconstruction_error",
-                                            "backend", "reference", "reference_error"};
+                                            "backend", "reference", "reference_error",
+                                            "reference_steps"};
 #define N_KEYS (sizeof keys_expected / sizeof *keys_expected)
 
 /* |g - e| / |e| from two JSON arrays of decimal strings, in double */
@@ -487,16 +488,40 @@ Test(cli, grad_json_double_precision)
   run_free(&r);
 }
 
-Test(cli, grad_json_sde_has_null_theta)
+/* SDE dL/dtheta has no exact value: it gets a reference (on the same Brownian path), and its
+ * rel_error is taken against it; x_T and z keep their exact values and no reference. */
+Test(cli, grad_json_sde_theta_has_a_reference)
 {
   run_result r;
-  jval doc = grad_json((const char *[]){"--sde", NULL}, &r);
+  jval doc = grad_json((const char *[]){"--sde", "--precision", "128", "--ref-max-steps", "256",
+                                        NULL}, &r);
   cr_assert_eq(jget(&doc, "sde")->b, 1);
   cr_expect_str_eq(jget(&doc, "state")->str, "cached", "the SDE reads the sampled path");
   cr_assert_eq(jget(jget(&doc, "exact"), "theta")->t, J_NULL);
-  cr_assert_eq(jget(jget(&doc, "rel_error"), "theta")->t, J_NULL);
   cr_assert_eq(jget(jget(&doc, "exact"), "x_T")->t, J_ARR);
   cr_assert_eq(jget(jget(&doc, "rel_error"), "x_T")->t, J_STR);
+  const jval *ref = jget(&doc, "reference"), *ref_err = jget(&doc, "reference_error");
+  cr_assert_eq(jget(ref, "x_T")->t, J_NULL);
+  cr_assert_eq(jget(ref_err, "x_T")->t, J_NULL);
+  cr_assert_eq(jget(ref, "theta")->t, J_ARR);
+  cr_assert_eq(jget(ref_err, "theta")->t, J_STR);
+  cr_expect_eq(jget(&doc, "reference_steps")->num, 256);
+  const jval *rel = jget(jget(&doc, "rel_error"), "theta");
+  cr_assert_eq(rel->t, J_STR);
+  double want = rel_error_of(jget(jget(&doc, "grad"), "theta"), jget(ref, "theta"));
+  cr_expect(fabs(strtod(rel->str, NULL) - want) <= 1e-12 * want, "%s vs %.17g", rel->str, want);
+  json_free(&doc);
+  run_free(&r);
+}
+
+/* Where exact values exist the reference is null unless asked for. */
+Test(cli, grad_json_reference_null_beside_exact)
+{
+  run_result r;
+  jval doc = grad_json((const char *[]){"--precision", "128", NULL}, &r);
+  cr_expect_eq(jget(&doc, "reference")->t, J_NULL);
+  cr_expect_eq(jget(&doc, "reference_error")->t, J_NULL);
+  cr_expect_eq(jget(&doc, "reference_steps")->t, J_NULL);
   json_free(&doc);
   run_free(&r);
 }
@@ -730,12 +755,9 @@ Test(cli, grad_store_options_and_keys)
   cr_expect_gt(jget(&doc, "nfe")->num, 128);
   /* dpm-1's discrete gradient at N = 64 is 4.5% from the continuous one (docs/studies.md) */
   cr_expect(fabs(jnum_str(&doc, "rel_error", "x_T") - 0.04502) < 1e-4);
-  /* 3 components a vector, plus dL/dz and dL/dtheta (3 each), at the bytes a 256-bit MPFR
-   * value takes (packed storage: 32 bytes of limbs and 8 of exponent and kind) */
-  adeis_backend b256;
-  adeis_backend_init(&b256, 256);
-  cr_expect_eq(adeis_backend_bytes_per_value(&b256), 40.0);
-  cr_expect_eq(jget(&doc, "peak_bytes")->num, (jget(&doc, "peak_vectors")->num * 3 + 6) * 40.0);
+  /* 3 components a vector, plus dL/dz and dL/dtheta (3 each); packed 256-bit MPFR: 8 bytes of
+   * exponent and kind + 32 of limbs */
+  cr_expect_eq(jget(&doc, "peak_bytes")->num, (jget(&doc, "peak_vectors")->num * 3 + 6) * 40);
   json_free(&doc);
   run_free(&r);
   /* reversible: O(1) vectors and x_T rebuilt to the working precision */
@@ -746,21 +768,52 @@ Test(cli, grad_store_options_and_keys)
   cr_expect_lt(jget(&doc, "peak_vectors")->num, 20);
   json_free(&doc);
   run_free(&r);
-  /* a continuous adjoint: store null, its error against dto-dpm-1 (its forward sampler) */
+  /* a continuous adjoint: store null, and no discrete error (the keys' meaning: dto-* only) */
   doc = grad_json(NULL, &r);
-  run_result r2;
-  jval dd = grad_json((const char *[]){"--method", "dto-dpm-1", NULL}, &r2);
   cr_expect_eq(jget(&doc, "store")->t, J_NULL);
-  double e = rel_error_of(jget(jget(&doc, "grad"), "x_T"), jget(jget(&dd, "grad"), "x_T"));
-  cr_expect(fabs(jnum_str(&doc, "rel_error_discrete", "x_T") / e - 1) < 1e-9, "%g vs %g",
-            jnum_str(&doc, "rel_error_discrete", "x_T"), e);
+  cr_expect_eq(jget(&doc, "rel_error_discrete")->t, J_NULL);
   json_free(&doc);
-  json_free(&dd);
   run_free(&r);
-  run_free(&r2);
   /* SDE: no discrete adjoint */
   doc = grad_json((const char *[]){"--sde", NULL}, &r);
   cr_expect_eq(jget(&doc, "rel_error_discrete")->t, J_NULL);
   json_free(&doc);
   run_free(&r);
+}
+
+/* --reference: the reference beside the exact values, within its estimate of them; rel_error
+ * stays against the exact values. */
+Test(cli, grad_reference_flag_beside_exact)
+{
+  run_result r;
+  jval doc = grad_json((const char *[]){"--precision", "128", "--reference", "--ref-max-steps",
+                                        "256", NULL}, &r);
+  const char *names[] = {"x_T", "z", "theta"};
+  const jval *ref = jget(&doc, "reference"), *est = jget(&doc, "reference_error");
+  cr_expect_eq(jget(&doc, "reference_steps")->num, 256);
+  for (size_t q = 0; q < 3; q++) {
+    const jval *g = jget(jget(&doc, "grad"), names[q]), *e = jget(jget(&doc, "exact"), names[q]);
+    const jval *rv = jget(ref, names[q]), *re = jget(est, names[q]);
+    cr_assert_eq(rv->t, J_ARR);
+    cr_assert_eq(re->t, J_STR);
+    double bound = strtod(re->str, NULL), actual = rel_error_of(rv, e);
+    cr_expect(bound > 0 && actual <= bound, "%s: reference off by %g, estimate %g", names[q],
+              actual, bound);
+    double want = rel_error_of(g, e), got = strtod(jget(jget(&doc, "rel_error"), names[q])->str, NULL);
+    cr_expect(fabs(got - want) <= 1e-12 * want, "%s: rel_error %g, against exact %g", names[q],
+              got, want);
+  }
+  json_free(&doc);
+  run_free(&r);
+}
+
+Test(cli, grad_ref_max_steps_bad_input)
+{
+  const char *p = worked_ini();
+  expect_bad((const char *[]){"grad", "--problem", p, "--method", "adjdeis-1", "--steps", "8",
+                              "--ref-max-steps", "100", NULL},
+             "--ref-max-steps");
+  expect_bad((const char *[]){"grad", "--problem", p, "--method", "adjdeis-1", "--steps", "8",
+                              "--ref-max-steps", "lots", NULL},
+             "--ref-max-steps");
 }

@@ -1,8 +1,8 @@
-/* The Gaussian model (MATH.md section 8), diagonal and rotated, against independent answers:
+/* The Gaussian model (docs/math.md section 8), diagonal and rotated, against independent answers:
  *   - Q orthogonal; eps against sigma Sigma_t^{-1} (x - alpha mu) with Sigma_t built from Q's columns;
  *   - every VJP against 4th-order central differences at 512 bits (step 1e-30);
  *   - the exact flow against RK4 in lambda (error estimated from N and 2N steps), and composition;
- *   - the worked example of MATH.md section 11 to the digits given;
+ *   - the worked example of docs/math.md section 11 to the digits given;
  *   - exact ODE gradients against central differences of L(flow(x_T)) at 512 bits;
  *   - the SDE Jacobian against RK4 on dPhi/dlambda = (sigma^2 - 2 sigma^2/v) Phi, and the SDE gradients.
  * Tolerances are in units of 2^-p (p the working precision): the model applies at most six
@@ -673,7 +673,7 @@ static void rk4_lambda(adeis_vec *y, const adeis_schedule *s, mpfr_srcptr l0, mp
   adeis_vec_free(ys);
 }
 
-/* PF-ODE in lambda (MATH.md section 2, VP): dx/dlambda = sigma^2 x - sigma eps(x) */
+/* PF-ODE in lambda (docs/math.md section 2, VP): dx/dlambda = sigma^2 x - sigma eps(x) */
 static void pf_ode_rhs(adeis_vec *k, const adeis_tpoint *tp, const adeis_vec *x, const void *ctx)
 {
   const adeis_model *mo = ctx;
@@ -766,7 +766,7 @@ Test(gaussian, flow_composes)
     }
 }
 
-/* ======================= MATH.md section 11 ======================= */
+/* ======================= docs/math.md section 11 ======================= */
 
 /* |got_i - ref_i| <= one unit in the last decimal given, for each component */
 static void check_decimals(const adeis_vec *got, const char *const ref[DIM], const char *what)

@@ -1,4 +1,4 @@
-/* Time grids (MATH.md section 1): every kind on every schedule. Each grid is checked in
+/* Time grids (docs/math.md section 1): every kind on every schedule. Each grid is checked in
  * its own coordinate u, where it must be equally spaced:
  *   uniform-t      u = t
  *   uniform-lambda u = lambda

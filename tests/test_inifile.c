@@ -155,7 +155,7 @@ Test(inifile, fail_cuts_what_at_what_cap)
   adeis_ini_fail(&r, 1, "k", "%s", "abcdefghij");
   cr_assert_str_eq(r.msg, "dir/f.ini:1: k: abcdefg");
 
-  char what[2000];
+  static char what[ADEIS_INI_WHAT_MAX + 1000];
   memset(what, 'x', sizeof what - 1);
   what[sizeof what - 1] = '\0';
   adeis_ini_reader d = bare();
@@ -493,5 +493,105 @@ Test(inifile, parse_reports_a_read_error)
   char want[128];
   snprintf(want, sizeof want, "dir/f.ini:0: file: cannot read (%s)", strerror(EBADF));
   cr_assert_str_eq(t.r.msg, want);
+  reader_done(&t.r);
+}
+
+/* ---- hostile lines (issue: empty key names, long '#' comments, long paths) ---- */
+
+Test(inifile, classify_rejects_an_empty_key_name)
+{
+  /* inih would hand " = 3" to the handler with the key "" */
+  adeis_ini_reader r = bare();
+  char eq[] = "= 3", colon[] = ": 3";
+  r.lineno = 4;
+  adeis_ini_classify(&r, eq, 1);
+  cr_assert_str_eq(eq, "", "the line is not handed on");
+  cr_assert_eq(r.cont, 0);
+  cr_assert_str_eq(r.msg, "dir/f.ini:4: file: expected a key name before '=', got '= 3'");
+  adeis_ini_reader s = bare();
+  s.lineno = 9;
+  adeis_ini_classify(&s, colon, 0);
+  cr_assert_str_eq(colon, "");
+  cr_assert_str_eq(s.msg, "dir/f.ini:9: file: expected a key name before ':', got ': 3'");
+}
+
+Test(inifile, parse_rejects_an_empty_key_name_with_its_line)
+{
+  seen t;
+  parse_text(&t, "[study]\na = 1\n  = 3\n");
+  adeis_ini_parse(&t.r, feed, &t, note, &t);
+  cr_assert_str_eq(t.log, "2 study.a=1|", "no key '' reaches the handler");
+  cr_assert_str_eq(t.r.msg, "dir/f.ini:3: file: expected a key name before '=', got '= 3'");
+  reader_done(&t.r);
+}
+
+/* '#' and ';' comment lines of any length are comments: emptied, never an error. */
+Test(inifile, long_comment_lines_of_both_kinds)
+{
+  size_t n = 5000;
+  char *text = malloc(2 * n + 64);
+  cr_assert_not_null(text);
+  char *p = text + sprintf(text, "[study]\n# ");
+  memset(p, 'h', n);
+  p += n;
+  p += sprintf(p, "\n; ");
+  memset(p, 's', n);
+  p += n;
+  strcpy(p, "\na = 1\n");
+  seen t;
+  parse_text(&t, text);
+  cr_assert_eq(adeis_ini_parse(&t.r, feed, &t, note, &t), 0);
+  cr_assert_eq(t.r.has_error, 0, "%s", t.r.msg);
+  cr_assert_str_eq(t.log, "4 study.a=1|");
+  reader_done(&t.r);
+  free(text);
+}
+
+Test(inifile, fail_keeps_the_reason_of_a_message_naming_a_long_path)
+{
+  /* a 20000-character path: the message keeps the path's start, the line and the reason */
+  size_t n = 20000;
+  char *path = malloc(n + 1);
+  cr_assert_not_null(path);
+  for (size_t i = 0; i < n; i++)
+    path[i] = i % 100 == 0 ? '/' : 'd';
+  path[n] = '\0';
+  adeis_ini_reader r;
+  adeis_ini_reader_init(&r, path, NULL, names, 3);
+  adeis_ini_fail(&r, 7, "study.steps", "expected step counts, got '%s'", "x");
+  const char *want_end = ":7: study.steps: expected step counts, got 'x'";
+  size_t len = strlen(r.msg);
+  cr_assert_lt(len, sizeof r.msg);
+  cr_assert_gt(len, sizeof r.msg / 2, "the room is used");
+  cr_assert_str_eq(r.msg + len - strlen(want_end), want_end);
+  cr_assert(strncmp(r.msg, path, 1000) == 0, "the path's start is kept");
+  cr_assert_not_null(strstr(r.msg, " [...] "));
+  free(path);
+}
+
+/* Found by fuzz_inifile (make fuzz): a BOM after blanks on line 1 was left to inih, which
+ * drops a BOM at the start of its first line, so the handler got the key "" of ":l..". */
+Test(inifile, fuzz_bom_after_blanks_on_line_1)
+{
+  seen t;
+  parse_text(&t, " \xEF\xBB\xBF  :l\xFF\xFF ");
+  adeis_ini_parse(&t.r, feed, &t, note, &t);
+  cr_assert_str_eq(t.log, "", "no key '' reaches the handler");
+  cr_assert_str_eq(t.r.msg, "dir/f.ini:1: file: expected a key name before ':', got ':l\xFF\xFF'");
+  reader_done(&t.r);
+
+  parse_text(&t, "\xEF\xBB\xBF\xEF\xBB\xBF = 3\n");
+  adeis_ini_parse(&t.r, feed, &t, note, &t);
+  cr_assert_str_eq(t.log, "");
+  cr_assert_str_eq(t.r.msg, "dir/f.ini:1: file: expected a key name before '=', got '= 3'");
+  reader_done(&t.r);
+
+  /* the section line inih would see after dropping the BOM is the one classified */
+  parse_text(&t, "  \xEF\xBB\xBF[ check ]\ntolerance = 1\n\xEF\xBB\xBF[study]\n");
+  adeis_ini_parse(&t.r, feed, &t, note, &t);
+  cr_assert_eq(t.r.section_line[2], 1);
+  cr_assert_str_eq(t.log, "2 check.tolerance=1|");
+  cr_assert_str_eq(t.r.msg, "dir/f.ini:3: file: expected 'key = value', '[section]' or a comment, "
+                            "got '\xEF\xBB\xBF[study]'", "a BOM after line 1 is text");
   reader_done(&t.r);
 }

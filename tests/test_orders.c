@@ -112,6 +112,28 @@ Test(orders, hard_floor)
   adeis_order_fit_clear(&fit);
 }
 
+/* Under the reference floor (10x a reference's error estimate): left out and marked
+ * reference-floor, the precision floor still taking precedence; the fit uses the rest. */
+Test(orders, reference_floor)
+{
+  double N[NMAX], e[NMAX];
+  size_t n = doubling(N, 10);
+  for (size_t i = 0; i < n; i++)
+    e[i] = 1e-2 * pow(N[i], -1);    /* 1.25e-3 at N = 8 ... 2.4e-6 at N = 4096 */
+  e[n - 1] = 0;
+  adeis_order_fit fit;
+  cr_assert_eq(adeis_order_estimate_ref(N, e, n, 256, 1.0, ADEIS_ORDER_PRE_TOL, 1e-5, &fit), 0);
+  for (size_t i = 0; i < n; i++) {
+    adeis_order_mark want = i == n - 1 ? ADEIS_ORDER_FLOOR
+                            : e[i] <= 1e-5 ? ADEIS_ORDER_REF_FLOOR : ADEIS_ORDER_USED;
+    cr_expect_eq(fit.mark[i], want, "N=%g e=%g: %s", N[i], e[i], adeis_order_mark_name(fit.mark[i]));
+  }
+  cr_expect_eq(fit.used, 7);      /* N = 8 ... 512 (e(1024) = 9.8e-6 is under 1e-5) */
+  cr_expect(fabs(fit.fitted - 1) < 1e-12, "fitted %.17g", fit.fitted);
+  cr_expect_str_eq(adeis_order_mark_name(ADEIS_ORDER_REF_FLOOR), "reference-floor");
+  adeis_order_fit_clear(&fit);
+}
+
 /* The same sequence far above the floor at 256 bits is used whole. */
 Test(orders, no_floor_at_high_precision)
 {

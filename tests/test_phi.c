@@ -1,4 +1,4 @@
-/* phi_k(h) (MATH.md section 4) against its defining series sum_{j>=0} h^j/(j+k)!
+/* phi_k(h) (docs/math.md section 4) against its defining series sum_{j>=0} h^j/(j+k)!
  * summed in MPFR with many more bits than the target, and against the closed
  * forms phi_1 = expm1(h)/h, phi_2 = (expm1(h) - h)/h^2 and the recurrence. */
 #include <criterion/criterion.h>

@@ -1,4 +1,4 @@
-/* Runge-Kutta and GSL adaptive adjoint baselines (MATH.md section 6) on the Gaussian
+/* Runge-Kutta and GSL adaptive adjoint baselines (docs/math.md section 6) on the Gaussian
  * worked example (section 11), against the closed-form gradients of section 8:
  * fitted orders at 256 bits over ranges shown to be asymptotic, the SDE variant,
  * backsolve reconstruction of x_T, cached states, counts, failures and GSL in double. */
@@ -265,7 +265,7 @@ static void check_order(const char *method, unsigned c, adeis_state_mode mode, s
   example_clear(&e);
 }
 
-/* ---- the example itself against MATH.md section 11 (an independent check of the fixture) ---- */
+/* ---- the example itself against docs/math.md section 11 (an independent check of the fixture) ---- */
 
 Test(rk, worked_example_exact_gradients)
 {

@@ -1,4 +1,4 @@
-/* Schedules (MATH.md section 1) against independent references: alpha, sigma and lambda
+/* Schedules (docs/math.md section 1) against independent references: alpha, sigma and lambda
  * from the defining formulas at 3p + 64 bits; f, lambda', g^2 and d log alpha/d lambda
  * against 4th-order central finite differences of those formulas (step 2^-(p/2+8)
  * relative to t, so truncation ~2^-(2p+32) and rounding ~2^-(2.5p+56) are both far
@@ -400,7 +400,7 @@ Test(schedule, inverse_round_trips_and_time_points)
     }
 }
 
-/* ---- MATH.md section 11 and defaults ---- */
+/* ---- docs/math.md section 11 and defaults ---- */
 
 static void check_decimal(mpfr_srcptr got, const char *ref_text, double rel_tol, const char *what)
 {

@@ -256,9 +256,8 @@ Test(study, parser_errors)
   put("p/errors.csv", problem_ini);
   load_fails("[study]\nproblem = p/errors.csv\n" STEPS METHODS,
              "s.ini:2: study.problem: 'p/errors.csv': expected a file named NAME.ini", NULL);
-  load_fails(HEAD "sde = true\n" STEPS METHODS, "s.ini:3: study.sde: the default quantities", NULL);
-  load_fails(HEAD "sde = yes\nquantities = theta\n" STEPS METHODS,
-             "s.ini:4: study.quantities: theta has no exact", NULL);
+  load_fails(HEAD "sde = true\n" STEPS METHODS, "s.ini:3: study.sde: the default state oracle",
+             NULL);
   load_fails(HEAD "sde = maybe\n" STEPS METHODS, "s.ini:3: study.sde: expected true or false",
              NULL);
   load_fails(HEAD STEPS "steps = 8\n" METHODS, "s.ini:4: study.steps: given twice (first on line 3)",

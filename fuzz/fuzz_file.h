@@ -1,0 +1,13 @@
+/* The fuzz input as a file with a path (the parsers open files by name): an anonymous
+ * in-memory file (memfd), named /proc/self/fd/N, so nothing touches the disk. */
+#ifndef ADEIS_FUZZ_FILE_H
+#define ADEIS_FUZZ_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Writes data to a fresh memfd; path (at least 64 bytes) gets its name. Returns the fd
+ * (close it when done) or -1. */
+int adeis_fuzz_file(const uint8_t *data, size_t size, char *path, size_t n);
+
+#endif

@@ -1,0 +1,160 @@
+/* adeis grad's vector output: --vectors FILE.safetensors holds exactly the gradients the JSON
+ * prints, --json then prints their norms, and long vectors print as norms in the table. */
+#include "../nets/safetensors.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static void make_dir(void)
+{
+  strcpy(dir, "/tmp/adeis-vectors-XXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void)
+{
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(grad_vectors, .init = make_dir, .fini = remove_dir);
+
+/* Output of `adeis ARGS` (stdout), asserting exit 0. */
+static char *adeis(const char *args)
+{
+  const char *bin = getenv("ADEIS_BIN"), *root = getenv("ADEIS_ROOT");
+  cr_assert(bin && root, "ADEIS_BIN and ADEIS_ROOT must be set (make check does)");
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s", root, bin, args);
+  FILE *p = popen(cmd, "r");
+  cr_assert_not_null(p);
+  size_t cap = 1 << 16, len = 0;
+  char *out = malloc(cap);
+  size_t k;
+  while ((k = fread(out + len, 1, cap - 1 - len, p)) > 0)
+    len += k;
+  out[len] = '\0';
+  int st = pclose(p);
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "adeis %s: status %d\n%s", args, st, out);
+  return out;
+}
+
+/* The k-th decimal string after `"key": {"q": [` in a JSON text. */
+static double json_component(const char *json, const char *key, const char *q, int k)
+{
+  char want[64];
+  snprintf(want, sizeof want, "\"%s\": {", key);
+  const char *p = strstr(json, want);
+  cr_assert_not_null(p, "%s missing", want);
+  snprintf(want, sizeof want, "\"%s\": [", q);
+  p = strstr(p, want);
+  cr_assert_not_null(p, "%s.%s missing", key, q);
+  p += strlen(want);
+  for (int i = 0; i < k; i++)
+    p = strchr(p, ',') + 1;
+  return strtod(strchr(p, '"') + 1, NULL);
+}
+
+static double tensor_at(const adeis_st_file *f, const char *name, size_t i, size_t *numel)
+{
+  for (size_t t = 0; t < f->ntensors; t++)
+    if (strcmp(f->tensors[t].name, name) == 0) {
+      *numel = f->tensors[t].numel;
+      double d;
+      memcpy(&d, f->tensors[t].data + 8 * i, 8);
+      return d;
+    }
+  cr_assert_fail("tensor %s missing", name);
+  return 0;
+}
+
+Test(grad_vectors, file_holds_the_printed_gradients)
+{
+  const char *run = "grad --problem problems/worked.ini --method adjdeis-2m --steps 64 --json";
+  char *plain = adeis(run), args[512], path[128];
+  snprintf(path, sizeof path, "%s/v.safetensors", dir);
+  snprintf(args, sizeof args, "%s --vectors %s", run, path);
+  char *norms = adeis(args);
+  adeis_st_file *f;
+  cr_assert_eq(adeis_safetensors_open(&f, path), 0);
+  const char *q[] = {"x_T", "z", "theta"};
+  for (int k = 0; k < 3; k++) {
+    char name[32];
+    double sum = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < 3; i++) {
+      snprintf(name, sizeof name, "grad.%s", q[k]);
+      double v = tensor_at(f, name, i, &n), want = json_component(plain, "grad", q[k], (int)i);
+      cr_expect(fabs(v - want) <= 1e-15 * fabs(want), "%s[%zu]: %.17g vs %.17g", name, i, v, want);
+      snprintf(name, sizeof name, "exact.%s", q[k]);
+      tensor_at(f, name, i, &n);
+      sum += want * want;
+    }
+    cr_expect_eq(n, 3);
+    /* the JSON with --vectors prints the norm of the same vector */
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\": {\"n\": 3, \"norm\": \"", q[k]);
+    const char *p = strstr(strstr(norms, "\"grad\": {"), key);
+    cr_assert_not_null(p, "%s", norms);
+    double norm = strtod(p + strlen(key), NULL);
+    cr_expect(fabs(norm - sqrt(sum)) <= 1e-14 * norm, "%s: norm %.17g vs %.17g", q[k], norm,
+              sqrt(sum));
+  }
+  /* x_T and z are [B, dim] with B = 1 for one sample, theta one tensor */
+  for (size_t t = 0; t < f->ntensors; t++)
+    cr_expect_eq(f->tensors[t].ndim, strstr(f->tensors[t].name, "theta") ? 1 : 2, "%s",
+                 f->tensors[t].name);
+  adeis_safetensors_close(f);
+  free(plain);
+  free(norms);
+}
+
+/* A 20-dimensional problem: the table gives norms (with the component count), not 20 lines. */
+Test(grad_vectors, long_vectors_print_as_norms)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/d20.ini", dir);
+  FILE *p = fopen(path, "w");
+  cr_assert_not_null(p);
+  fputs("[problem]\ntype = gaussian\ndim = 20\nmean =", p);
+  for (int i = 0; i < 20; i++)
+    fprintf(p, " %d", i % 3);
+  fputs("\nvar =", p);
+  for (int i = 0; i < 20; i++)
+    fprintf(p, " 0.%d", 1 + i % 9);
+  fputs("\n[schedule]\nname = vp-linear\n[loss]\ntype = quadratic\ntarget =", p);
+  for (int i = 0; i < 20; i++)
+    fputs(" 0.5", p);
+  fputs("\n[start]\nx_T =", p);
+  for (int i = 0; i < 20; i++)
+    fprintf(p, " %d", (i % 5) - 2);
+  fputs("\n", p);
+  fclose(p);
+  char args[512], *json, *text;
+  snprintf(args, sizeof args, "grad --problem %s --method adjdeis-1 --steps 16 --precision 53 --json",
+           path);
+  json = adeis(args);
+  snprintf(args, sizeof args, "grad --problem %s --method adjdeis-1 --steps 16 --precision 53",
+           path);
+  text = adeis(args);
+  cr_expect_not_null(strstr(text, "(20 components; --vectors FILE writes them all)"), "%s", text);
+  double sum = 0;
+  for (int i = 0; i < 20; i++) {
+    double v = json_component(json, "grad", "x_T", i);
+    sum += v * v;
+  }
+  const char *l = strstr(text, "x_T    |.|_2");
+  cr_assert_not_null(l, "%s", text);
+  double norm = strtod(l + strlen("x_T    |.|_2"), NULL);
+  cr_expect(fabs(norm - sqrt(sum)) <= 1e-14 * norm, "norm %.17g vs %.17g", norm, sqrt(sum));
+  free(json);
+  free(text);
+}
