@@ -197,6 +197,7 @@ int adeis_network_model_init(adeis_model *m, const adeis_backend *be, adeis_net 
   m->ops = &adeis_network_ops;
   m->be = be;
   m->impl = nm;
+  m->batch = B;
   m->dim = B * net->dim;
   m->cond_dim = B * net->cond_dim;
   m->theta_dim = net->ntheta;

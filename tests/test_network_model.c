@@ -491,7 +491,8 @@ static void grad_x_T(const char *json, double *g, size_t n)
   }
 }
 
-/* adjdeis-2m, 16 steps, backsolve: the double run against the same run at 256 bits */
+/* adjdeis-2m, 16 steps, backsolve: the double run against the same run at 256 bits (the
+ * reference solve every network run gets is kept short: --ref-max-steps 256) */
 Test(network_model, cli_grad_adjdeis_2m_backsolve, .init = make_tmp_weights, .fini = remove_tmp)
 {
   char text[1024], path[256];
@@ -499,9 +500,11 @@ Test(network_model, cli_grad_adjdeis_2m_backsolve, .init = make_tmp_weights, .fi
   snprintf(path, sizeof path, "%s/p.ini", tmpdir);
   static char out53[1 << 16], out256[1 << 16];
   const char *a53[] = {"adeis", "grad", "--problem", path, "--method", "adjdeis-2m", "--steps",
-                       "16", "--state", "backsolve", "--json", "--precision", "53", NULL};
+                       "16", "--state", "backsolve", "--json", "--precision", "53",
+                       "--ref-max-steps", "256", NULL};
   const char *a256[] = {"adeis", "grad", "--problem", path, "--method", "adjdeis-2m", "--steps",
-                        "16", "--state", "backsolve", "--json", "--precision", "256", NULL};
+                        "16", "--state", "backsolve", "--json", "--precision", "256",
+                        "--ref-max-steps", "256", NULL};
   cr_assert_eq(run_capture(out53, sizeof out53, a53), 0, "%s", out53);
   cr_assert_eq(run_capture(out256, sizeof out256, a256), 0, "%s", out256);
   double g53[6], g256[6], d = 0, s = 0;
