@@ -12,7 +12,7 @@ PKGS := gsl mpfr inih
 TEST_PKGS := criterion
 # nets/: float and double tensor ops on OpenBLAS, safetensors headers with jansson. OpenBLAS
 # comes first so that cblas_* resolve to it, not to GSL's reference libgslcblas.
-PKGS := openblas jansson $(PKGS)
+PKGS := openblas jansson zlib $(PKGS)
 
 # DEPS_PREFIX=DIR: build against libraries unpacked into DIR (scripts/unpack-debs.sh), as
 # on a machine without package access: pkg-config looks only there and the programs get

@@ -9,5 +9,7 @@ int adeis_cmd_study(int argc, char **argv);  /* cli/cmd_study.c */
 int adeis_cmd_check(int argc, char **argv);  /* cli/cmd_study.c */
 int adeis_cmd_plot(int argc, char **argv);   /* cli/cmd_study.c */
 int adeis_cmd_slurm(int argc, char **argv);  /* cli/cmd_slurm.c */
+int adeis_cmd_train(int argc, char **argv);  /* cli/cmd_train.c */
+int adeis_cmd_sample(int argc, char **argv); /* cli/cmd_sample.c */
 
 #endif

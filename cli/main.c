@@ -20,6 +20,8 @@ static const subcommand subcommands[] = {
   {"check", adeis_cmd_check, "run a study and check the fitted orders (exit 1 when off)"},
   {"plot", adeis_cmd_plot, "redraw the figures of a study's results"},
   {"slurm", adeis_cmd_slurm, "run a study on a Slurm cluster: shards as a job array, then collect"},
+  {"train", adeis_cmd_train, "train a noise predictor (Fashion-MNIST or a mixture's samples)"},
+  {"sample", adeis_cmd_sample, "draw images from a trained unet into a PNG grid (one row per class)"},
 };
 
 #define N_SUBCOMMANDS (sizeof subcommands / sizeof *subcommands)
@@ -75,7 +77,7 @@ int main(int argc, char **argv)
   }
   const subcommand *sc = find_subcommand(cmd);
   if (!sc) {
-    fprintf(stderr, "adeis: unknown command '%s'; expected one of list, grad, study, check, plot, slurm "
+    fprintf(stderr, "adeis: unknown command '%s'; expected one of list, grad, study, check, plot, slurm, train, sample "
                     "(adeis --help)\n", cmd);
     return 2;
   }

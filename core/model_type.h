@@ -21,6 +21,10 @@ typedef struct adeis_model_type {
   /* The model at backend be (which outlives it). Returns 0, or ADEIS_EINPUT / ADEIS_ENOMEM
    * with adeis_errmsg() set; the model is released by adeis_model_clear. */
   int (*build)(adeis_model *m, const adeis_backend *be, const adeis_param_set *ps);
+  /* Optional (NULL: any schedule fits): checks the section against the name of the
+   * [schedule] section's schedule, after check (a network's weights name the schedule they
+   * were trained for); reports like check. */
+  void (*check_schedule)(adeis_param_set *ps, const char *schedule);
 } adeis_model_type;
 
 #endif

@@ -132,4 +132,12 @@ int adeis_net_eval(const adeis_net *net, adeis_net_ws *ws, const void *x, mpfr_s
                    const void *z, unsigned want, void *eps, const void *v, void *jx, void *jz,
                    mpfr_srcptr sz, void *jtheta, mpfr_srcptr stheta);
 
+/* The VJPs (want: ADEIS_NET_JX, _JZ, _JTHETA as above) of cotangent v from the activations
+ * that the last adeis_net_eval with this workspace saved, whose x and z (the same pointers'
+ * values, z NULL if it was NULL) must be passed again: a caller that needs eps to form v
+ * (training) runs the forward pass once. Returns 0 or ADEIS_EINPUT. */
+int adeis_net_vjp_saved(const adeis_net *net, adeis_net_ws *ws, const void *x, const void *z,
+                        unsigned want, const void *v, void *jx, void *jz, mpfr_srcptr sz,
+                        void *jtheta, mpfr_srcptr stheta);
+
 #endif

@@ -497,6 +497,21 @@ int adeis_net_eval(const adeis_net *net, adeis_net_ws *ws, const void *x, mpfr_s
     unet_fwd(&c, x);
   if (want & ADEIS_NET_EPS)
     net->be.ops->copy(&net->be, eps, ws->y, ws->batch * net->dim);
+  return adeis_net_vjp_saved(net, ws, x, z, want & ~(unsigned)ADEIS_NET_EPS, v, jx, jz, sz,
+                             jtheta, stheta);
+}
+
+int adeis_net_vjp_saved(const adeis_net *net, adeis_net_ws *ws, const void *x, const void *z,
+                        unsigned want, const void *v, void *jx, void *jz, mpfr_srcptr sz,
+                        void *jtheta, mpfr_srcptr stheta)
+{
+  if (ws->net != net) {
+    adeis_set_error("network workspace used with another network");
+    return ADEIS_EINPUT;
+  }
+  ctx c = {.net = net, .be = &net->be, .ws = ws, .B = ws->batch};
+  if (net->cond_dim && !z)
+    z = ws->zeros;   /* zeroed by the forward pass that saw z = NULL */
   int wz = (want & ADEIS_NET_JZ) && net->cond_dim;
   if (!(want & (ADEIS_NET_JX | ADEIS_NET_JTHETA)) && !wz)
     return ADEIS_OK;

@@ -740,6 +740,10 @@ static void check_spec(parse_ctx *c)
   c->spec->dim = dim;
   if (adeis_param_require(&c->sets[SEC_SCHEDULE], S_NAME, "a schedule name") == 0)
     check_times(c);
+  if (dim && c->spec->schedule && c->spec->type->check_schedule) {
+    c->sets[SEC_PROBLEM].ini = &c->ini;
+    c->spec->type->check_schedule(&c->sets[SEC_PROBLEM], c->spec->schedule->name);
+  }
   char expected[160], names[128];
   snprintf(expected, sizeof expected, "a loss type (one of %s)",
            adeis_loss_type_names(names, sizeof names));

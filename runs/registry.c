@@ -8,6 +8,7 @@
 #define MODEL_TYPES(X)                                                                           \
   X(adeis_gaussian_type)                                                                         \
   X(adeis_gmm_type)                                                                              \
+  X(adeis_network_type)                                                                          \
   /* end of the model types */
 
 #define LOSS_TYPES(X)                                                                            \

@@ -6,7 +6,7 @@
 # texlive-latex-recommended (booktabs, with graphicx and color from texlive-latex-base):
 # the test that compiles a paper with the LaTeX tables and figures (skipped without it).
 set -eu
-pkgs="build-essential pkg-config libgsl-dev libmpfr-dev libgmp-dev libcriterion-dev libinih-dev gnuplot-nox libopenblas-dev libjansson-dev clang texlive-latex-recommended"
+pkgs="build-essential pkg-config libgsl-dev libmpfr-dev libgmp-dev libcriterion-dev libinih-dev gnuplot-nox libopenblas-dev libjansson-dev clang texlive-latex-recommended zlib1g-dev dataset-fashion-mnist"
 if [ "${1:-}" = cluster ]; then
   pkgs="slurm-wlm munge"
 fi
