@@ -56,6 +56,61 @@ BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 HEADERS := $(wildcard core/*.h analytic/*.h solvers/*.h runs/*.h studies/*.h plots/*.h cli/*.h tests/*.h)
 HEADERS += $(wildcard nets/*.h nets/*.inc)
 
+# ---- CUDA (gpu/, docs/gpu.md): begin ----
+# nvcc from PATH, else /usr/local/cuda/bin; `make NVCC=` builds without CUDA. With nvcc, the
+# .cu files in gpu/ are compiled into the library, ADEIS_HAVE_CUDA is defined, and the programs
+# link cudart and cuBLAS with an rpath to the toolkit's lib64. Switching between the two
+# configurations rebuilds everything (the stamp file is a prerequisite of every object).
+ifeq ($(origin NVCC),undefined)
+NVCC := $(shell command -v nvcc 2>/dev/null || { test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc; })
+endif
+# SASS for Hopper (H100/H200), PTX of compute_75 (the oldest CUDA 13 supports) for the rest
+CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_75,code=compute_75
+CUDA_STAMP := $(BUILD)/.cuda-$(if $(NVCC),on,off)
+HEADERS += $(CUDA_STAMP)
+ifneq ($(NVCC),)
+CUDA_HOME := $(patsubst %/bin/nvcc,%,$(realpath $(NVCC)))
+CUDA_LIBDIR := $(CUDA_HOME)/lib64
+CUDA_SRC := $(sort $(wildcard gpu/*.cu))
+LIB_OBJ += $(CUDA_SRC:%.cu=$(BUILD)/%.o)
+HEADERS += $(wildcard gpu/*.h gpu/*.cuh)
+CFLAGS += -DADEIS_HAVE_CUDA
+DEP_LIBS += -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR) -lcublas -lcudart -lstdc++
+NVCC_FLAGS = -std=c++17 $(OPT) $(CUDA_ARCH) -DADEIS_HAVE_CUDA -Werror all-warnings \
+  -Xcompiler -fPIC,-fno-exceptions,-Wall,-Wextra,-Werror $(DEP_CFLAGS)
+$(BUILD)/gpu/%.o: gpu/%.cu $(HEADERS) | deps
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCC_FLAGS) -c $< -o $@
+# the parity figures and benchmark for a GPU machine (scripts/gpu-check.sh), no Criterion
+$(BUILD)/adeis-gpu-parity: gpu/parity.c $(HEADERS) $(BUILD)/libadeis.a
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ gpu/parity.c $(BUILD)/libadeis.a $(DEP_LIBS)
+all: $(BUILD)/adeis-gpu-parity
+# AddressSanitizer's shadow-gap protection collides with the CUDA driver's mappings on a
+# machine with a GPU (not tried here: no GPU); the driver's own allocations are suppressed
+# in tests/lsan.supp
+ifeq ($(SAN),1)
+export ASAN_OPTIONS ?= protect_shadow_gap=0
+endif
+endif
+.DEFAULT_GOAL := all
+# the configuration without nvcc, built beside the normal one: the CUDA names refused, the
+# parity tests skipped, adeis list saying why (.ci/run)
+.PHONY: check-nocuda clean-cuda
+check-nocuda:
+	$(MAKE) --no-print-directory NVCC= BUILD=build-nocuda build-nocuda/adeis build-nocuda/adeis-tests
+	build-nocuda/adeis-tests --filter 'gpu/*'
+	build-nocuda/adeis-tests --filter 'backend/*'
+	build-nocuda/adeis list | grep -q 'not built: make found no nvcc'
+	@echo "check-nocuda: built without nvcc; CUDA backends refused and reported as not built"
+clean: clean-cuda
+clean-cuda:
+	rm -rf build-gpu build-nocuda
+$(CUDA_STAMP):
+	@mkdir -p $(BUILD)
+	@rm -f $(BUILD)/.cuda-on $(BUILD)/.cuda-off
+	@touch $@
+# ---- CUDA: end ----
+
 VERSION := 0.1.0
 SONAME := libadeis.so.0
 SHLIB := libadeis.so.$(VERSION)
@@ -122,9 +177,14 @@ check-cluster: $(BUILD)/adeis
 $(BUILD)/adeis-bench: $(BENCH_OBJ) $(BUILD)/libadeis.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(BENCH_OBJ) $(BUILD)/libadeis.a $(DEP_LIBS)
 
-bench: $(BUILD)/adeis-bench $(BUILD)/adeis
+# bench/nets/: the networks section (bench/nets.sh; PyTorch part when python3-torch is there)
+$(BUILD)/adeis-bench-nets: $(BUILD)/bench/nets/bench_nets.o $(BUILD)/libadeis.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libadeis.a $(DEP_LIBS)
+
+bench: $(BUILD)/adeis-bench $(BUILD)/adeis $(BUILD)/adeis-bench-nets
 	$(BUILD)/adeis-bench docs/benchmarks.md
 	sh bench/instructions.sh $(BUILD) docs/benchmarks.md
+	sh bench/nets.sh $(BUILD) docs/benchmarks.md
 
 demo: $(BUILD)/adeis
 	$(BUILD)/adeis study studies/gaussian-ode.ini -o results/gaussian-ode

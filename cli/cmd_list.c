@@ -1,7 +1,9 @@
 /* adeis list: the method registry and every other name a problem or option may use. */
 #include "cli_opts.h"
 #include "commands.h"
+#include "../core/backend.h"
 #include "../core/grid.h"
+#include "../core/status.h"
 #include "../core/schedule.h"
 #include "../runs/registry.h"
 #include "../solvers/adjoint.h"
@@ -82,6 +84,25 @@ static void list_states(void)
     printf("  %-10s  %s\n", adeis_state_name((adeis_state_mode)k), what[k] ? what[k] : "");
 }
 
+static void list_backends(void)
+{
+  printf("\nvector backends (--backend)\n");
+  for (size_t i = 0; adeis_backend_types[i]; i++) {
+    const adeis_backend_type *t = adeis_backend_types[i];
+    int ok = t->available();
+    if (t->prec_min == t->prec_max)
+      printf("  %-12s  %ld bits, %s%s%s\n", t->name, t->prec_min, t->device ? "device" : "host",
+             ok ? "" : ": ", ok ? "" : adeis_errmsg());
+    else
+      printf("  %-12s  %ld..%ld bits (default %ld), %s\n", t->name, t->prec_min, t->prec_max,
+             t->prec_default, t->device ? "device" : "host");
+  }
+  if (adeis_backend_cuda_built())
+    printf("  (CUDA backends built)\n");
+  else
+    printf("  (CUDA backends cuda-float, cuda-double not built: make found no nvcc)\n");
+}
+
 static void list_problem_types(void)
 {
   printf("\nproblem types\n");
@@ -111,6 +132,7 @@ int adeis_cmd_list(int argc, char **argv)
   list_schedules();
   list_grids();
   list_states();
+  list_backends();
   list_problem_types();
   return 0;
 }

@@ -1,6 +1,9 @@
 /* Backend-independent front end of the vector ops table, and the registry of backends. */
 #include "backend.h"
 #include "status.h"
+#ifdef ADEIS_HAVE_CUDA
+#include "../gpu/cuda.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,10 @@ const adeis_backend_type *const adeis_backend_types[] = {
   &adeis_backend_type_double,
   &adeis_backend_type_float,
   &adeis_backend_type_mpfr,
+#ifdef ADEIS_HAVE_CUDA
+  &adeis_backend_type_cuda_float,
+  &adeis_backend_type_cuda_double,
+#endif
   NULL,
 };
 
@@ -51,9 +58,23 @@ static void backend_names(char *buf, size_t size)
   }
 }
 
+int adeis_backend_cuda_built(void)
+{
+#ifdef ADEIS_HAVE_CUDA
+  return 1;
+#else
+  return 0;
+#endif
+}
+
 int adeis_backend_init_named(adeis_backend *be, const char *name, long prec)
 {
   const adeis_backend_type *t = adeis_backend_lookup(name);
+  if (!t && name && strncmp(name, "cuda-", 5) == 0 && !adeis_backend_cuda_built()) {
+    adeis_set_error("--backend %.40s: the CUDA backends were not built (make found no nvcc; "
+                    "docs/gpu.md)", name);
+    return ADEIS_EINPUT;
+  }
   if (!t) {
     char names[256];
     backend_names(names, sizeof names);

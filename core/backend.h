@@ -1,6 +1,6 @@
 /* Vector backend: an ops table in the manner of SUNDIALS' N_Vector.
  * Solvers and models touch storage only through these functions, so the same
- * algorithm runs on float, double and MPFR (and later CUDA) storage.
+ * algorithm runs on float, double and MPFR storage, and on CUDA devices (gpu/, docs/gpu.md).
  * A backend is chosen by name from a registry (adeis_backend_types); its precision is a
  * separate setting. Scalar coefficients always arrive as MPFR numbers; each backend rounds
  * them once per call. Copies between backends go through bulk import/export of arrays,
@@ -95,6 +95,10 @@ extern const adeis_backend_type adeis_backend_type_mpfr;
 
 /* Every backend, NULL-terminated, in the order `adeis list` shows them. */
 extern const adeis_backend_type *const adeis_backend_types[];
+
+/* 1 when the CUDA backends cuda-float and cuda-double (gpu/) were compiled into this
+ * library (make found nvcc); they are then in the registry, usable when a device is. */
+int adeis_backend_cuda_built(void);
 
 /* The registered backend called name, or NULL. */
 const adeis_backend_type *adeis_backend_lookup(const char *name);

@@ -2,7 +2,11 @@
 #include "layers.h"
 #include "../core/backend.h"
 
+#include <string.h>
 #include <math.h>
+#include <stdlib.h>
+
+#define EMBED_STACK 256 /* half-sizes of the time embedding built on the stack */
 
 void adeis_linear_fwd(adeis_tbe_p be, void *y, const void *x, const void *w, const void *b,
                       size_t batch, size_t in, size_t out)
@@ -29,16 +33,139 @@ void adeis_linear_vjp(adeis_tbe_p be, void *gx, mpfr_srcptr ax, int acc, void *g
 
 static size_t out_size(size_t n, int stride) { return (n - 1) / (size_t)stride + 1; }
 
+/* ---- 3x3 convolutions at stride 1 without im2col (float and double tables) ----
+ * Each of the nine taps is one GEMM on a zero-padded copy of the input: with the output
+ * computed at the padded width wp = w + 2 (two columns per row then dropped), tap (ky, kx)
+ * reads the padded planes shifted by ky wp + kx, a plain strided matrix of cin rows. This
+ * copies the input once instead of nine times. Used where the scratch `col` holds the padded
+ * planes and the repacked weights; MPFR keeps im2col (one rounding per output) and so does
+ * stride 2. */
+
+typedef struct conv_pad {
+  size_t hp, wp, plane, cols; /* padded sizes, plane = hp wp, cols = h wp */
+  size_t wt, xp, yp, gwt, gxp; /* offsets into col (elements) */
+  size_t need;
+} conv_pad;
+
+static int conv3_direct(adeis_tbe_p be, conv_pad *c, size_t cin, size_t cout, size_t h,
+                        size_t wd, int stride, int vjp)
+{
+  const char *n = be->ops->name;
+  if (stride != 1 || (strcmp(n, "float") && strcmp(n, "double")))
+    return 0;
+  c->hp = h + 2, c->wp = wd + 2, c->plane = c->hp * c->wp, c->cols = h * c->wp;
+  size_t nw = 9 * cout * cin, nx = cin * c->plane + 2; /* 2: the last tap's overrun */
+  c->wt = 0, c->xp = nw, c->yp = c->xp + nx;
+  c->gwt = c->yp + cout * c->cols, c->gxp = c->gwt + (vjp ? nw : 0);
+  c->need = c->gxp + (vjp ? nx : 0);
+  return c->need <= 9 * cin * h * wd;
+}
+
+/* wt[t][o][c] = w[o][c][t] */
+static void conv3_repack(adeis_tbe_p be, void *wt, const void *w, size_t cin, size_t cout)
+{
+  for (size_t o = 0; o < cout; o++)
+    for (size_t c = 0; c < cin; c++)
+      for (size_t t = 0; t < 9; t++)
+        be->ops->copy(be, adeis_tat(be, wt, (t * cout + o) * cin + c),
+                      adeis_tcat(be, w, (o * cin + c) * 9 + t), 1);
+}
+
+/* rows of planes x[ch][h][wd] into y at row pitch `pitch`, plane pitch `plane`, from `off` */
+static void rows_copy(adeis_tbe_p be, void *y, size_t off, size_t pitch, size_t plane,
+                      const void *x, size_t ch, size_t h, size_t wd)
+{
+  for (size_t c = 0; c < ch; c++)
+    for (size_t r = 0; r < h; r++)
+      be->ops->copy(be, adeis_tat(be, y, off + c * plane + r * pitch),
+                    adeis_tcat(be, x, (c * h + r) * wd), wd);
+}
+
+static void conv3_fwd_direct(adeis_tbe_p be, const conv_pad *p, void *y, const void *x,
+                             const void *w, void *col, size_t batch, size_t cin, size_t cout,
+                             size_t h, size_t wd, mpfr_srcptr one)
+{
+  void *wt = adeis_tat(be, col, p->wt), *xp = adeis_tat(be, col, p->xp);
+  void *yp = adeis_tat(be, col, p->yp);
+  conv3_repack(be, wt, w, cin, cout);
+  be->ops->zero(be, xp, cin * p->plane + 2);
+  for (size_t n = 0; n < batch; n++) {
+    rows_copy(be, xp, p->wp + 1, p->wp, p->plane, adeis_tcat(be, x, n * cin * h * wd), cin, h,
+              wd);
+    for (size_t t = 0; t < 9; t++)
+      be->ops->gemm(be, 0, 0, cout, p->cols, cin, NULL, adeis_tat(be, wt, t * cout * cin), cin,
+                    adeis_tat(be, xp, (t / 3) * p->wp + t % 3), p->plane, t ? one : NULL, yp,
+                    p->cols);
+    void *yn = adeis_tat(be, y, n * cout * h * wd);
+    for (size_t r = 0; r < cout * h; r++)
+      be->ops->copy(be, adeis_tat(be, yn, r * wd), adeis_tat(be, yp, r * p->wp), wd);
+  }
+}
+
+static void conv3_vjp_direct(adeis_tbe_p be, const conv_pad *p, void *gx, void *gw,
+                             mpfr_srcptr s, const void *gy, const void *x, const void *w,
+                             void *col, size_t batch, size_t cin, size_t cout, size_t h,
+                             size_t wd, mpfr_srcptr one)
+{
+  void *wt = adeis_tat(be, col, p->wt), *xp = adeis_tat(be, col, p->xp);
+  void *gyp = adeis_tat(be, col, p->yp), *gwt = adeis_tat(be, col, p->gwt);
+  void *gxp = adeis_tat(be, col, p->gxp);
+  size_t nw = 9 * cout * cin, hw = h * wd;
+  if (gx)
+    conv3_repack(be, wt, w, cin, cout);
+  if (gw) {
+    be->ops->zero(be, gwt, nw);
+    be->ops->zero(be, xp, cin * p->plane + 2);
+  }
+  be->ops->zero(be, gyp, cout * p->cols); /* the two extra columns stay zero */
+  for (size_t n = 0; n < batch; n++) {
+    rows_copy(be, gyp, 0, p->wp, p->cols, adeis_tcat(be, gy, n * cout * hw), cout, h, wd);
+    if (gw) {
+      rows_copy(be, xp, p->wp + 1, p->wp, p->plane, adeis_tcat(be, x, n * cin * hw), cin, h,
+                wd);
+      for (size_t t = 0; t < 9; t++)
+        be->ops->gemm(be, 0, 1, cout, cin, p->cols, s, gyp, p->cols,
+                      adeis_tat(be, xp, (t / 3) * p->wp + t % 3), p->plane, one,
+                      adeis_tat(be, gwt, t * cout * cin), cin);
+    }
+    if (gx) {
+      be->ops->zero(be, gxp, cin * p->plane + 2);
+      for (size_t t = 0; t < 9; t++)
+        be->ops->gemm(be, 1, 0, cin, p->cols, cout, NULL, adeis_tat(be, wt, t * cout * cin), cin,
+                      gyp, p->cols, one, adeis_tat(be, gxp, (t / 3) * p->wp + t % 3), p->plane);
+      void *gxn = adeis_tat(be, gx, n * cin * hw);
+      for (size_t c = 0; c < cin; c++)
+        for (size_t r = 0; r < h; r++)
+          be->ops->axpy(be, adeis_tat(be, gxn, (c * h + r) * wd), NULL,
+                        adeis_tat(be, gxp, c * p->plane + (r + 1) * p->wp + 1), wd);
+    }
+  }
+  if (gw)
+    for (size_t o = 0; o < cout; o++)
+      for (size_t c = 0; c < cin; c++)
+        for (size_t t = 0; t < 9; t++)
+          be->ops->axpy(be, adeis_tat(be, gw, (o * cin + c) * 9 + t), NULL,
+                        adeis_tat(be, gwt, (t * cout + o) * cin + c), 1);
+}
+
 void adeis_conv3_fwd(adeis_tbe_p be, void *y, const void *x, const void *w, const void *b,
                      void *col, size_t batch, size_t cin, size_t cout, size_t h, size_t wd,
                      int stride)
 {
   size_t hw = h * wd, ohw = out_size(h, stride) * out_size(wd, stride), k = cin * 9;
-  for (size_t n = 0; n < batch; n++) {
-    be->ops->im2col(be, col, adeis_tcat(be, x, n * cin * hw), cin, h, wd, stride);
-    be->ops->gemm(be, 0, 0, cout, ohw, k, NULL, w, k, col, ohw, NULL,
-                  adeis_tat(be, y, n * cout * ohw), ohw);
-  }
+  conv_pad p;
+  if (conv3_direct(be, &p, cin, cout, h, wd, stride, 0)) {
+    mpfr_t one;
+    mpfr_init2(one, 2);
+    mpfr_set_ui(one, 1, MPFR_RNDN);
+    conv3_fwd_direct(be, &p, y, x, w, col, batch, cin, cout, h, wd, one);
+    mpfr_clear(one);
+  } else
+    for (size_t n = 0; n < batch; n++) {
+      be->ops->im2col(be, col, adeis_tcat(be, x, n * cin * hw), cin, h, wd, stride);
+      be->ops->gemm(be, 0, 0, cout, ohw, k, NULL, w, k, col, ohw, NULL,
+                    adeis_tat(be, y, n * cout * ohw), ohw);
+    }
   be->ops->bias_add(be, y, b, 0, batch, cout, ohw);
 }
 
@@ -52,17 +179,21 @@ void adeis_conv3_vjp(adeis_tbe_p be, void *gx, int acc, void *gw, void *gb, mpfr
   mpfr_set_ui(one, 1, MPFR_RNDN);
   if (gx && !acc)
     be->ops->zero(be, gx, batch * cin * hw);
-  for (size_t n = 0; n < batch; n++) {
-    const void *gyn = adeis_tcat(be, gy, n * cout * ohw);
-    if (gw) {
-      be->ops->im2col(be, col, adeis_tcat(be, x, n * cin * hw), cin, h, wd, stride);
-      be->ops->gemm(be, 0, 1, cout, k, ohw, s, gyn, ohw, col, ohw, one, gw, k);
+  conv_pad p;
+  if (conv3_direct(be, &p, cin, cout, h, wd, stride, 1))
+    conv3_vjp_direct(be, &p, gx, gw, s, gy, x, w, col, batch, cin, cout, h, wd, one);
+  else
+    for (size_t n = 0; n < batch; n++) {
+      const void *gyn = adeis_tcat(be, gy, n * cout * ohw);
+      if (gw) {
+        be->ops->im2col(be, col, adeis_tcat(be, x, n * cin * hw), cin, h, wd, stride);
+        be->ops->gemm(be, 0, 1, cout, k, ohw, s, gyn, ohw, col, ohw, one, gw, k);
+      }
+      if (gx) {
+        be->ops->gemm(be, 1, 0, k, ohw, cout, NULL, w, k, gyn, ohw, NULL, col, ohw);
+        be->ops->col2im(be, adeis_tat(be, gx, n * cin * hw), col, cin, h, wd, stride);
+      }
     }
-    if (gx) {
-      be->ops->gemm(be, 1, 0, k, ohw, cout, NULL, w, k, gyn, ohw, NULL, col, ohw);
-      be->ops->col2im(be, adeis_tat(be, gx, n * cin * hw), col, cin, h, wd, stride);
-    }
-  }
   if (gb)
     be->ops->bias_grad(be, gb, s, 0, gy, batch, cout, ohw);
   mpfr_clear(one);
@@ -157,12 +288,26 @@ void adeis_time_embed(adeis_tbe_p be, void *e, mpfr_srcptr t, size_t e_dim)
     time_embed_mpfr(be, e, t, half);
     return;
   }
-  double c = 1000.0 * mpfr_get_d(t, MPFR_RNDN), v[2];
-  for (size_t k = 0; k < half; k++) {
-    double w = exp(-log(10000.0) * (double)k / (double)half);
-    v[0] = cos(c * w);
-    v[1] = sin(c * w);
-    be->ops->from_double(be, adeis_tat(be, e, k), &v[0], 1);
-    be->ops->from_double(be, adeis_tat(be, e, half + k), &v[1], 1);
+  double c = 1000.0 * mpfr_get_d(t, MPFR_RNDN), v[2 * EMBED_STACK];
+  if (be->ops->time_embed) { /* computed where the array lives (the CUDA tables) */
+    be->ops->time_embed(be, e, c, e_dim);
+    return;
   }
+  /* built on the host and stored with one from_double */
+  double *buf = e_dim <= 2 * EMBED_STACK ? v : malloc(e_dim * sizeof *buf);
+  for (size_t k = 0; k < half; k++) {
+    double w = exp(-log(10000.0) * (double)k / (double)half), a = c * w;
+    if (buf) {
+      buf[k] = cos(a);
+      buf[half + k] = sin(a);
+    } else { /* out of memory for a large embedding: element by element */
+      double ck = cos(a), sk = sin(a);
+      be->ops->from_double(be, adeis_tat(be, e, k), &ck, 1);
+      be->ops->from_double(be, adeis_tat(be, e, half + k), &sk, 1);
+    }
+  }
+  if (buf)
+    be->ops->from_double(be, e, buf, 2 * half);
+  if (buf != v)
+    free(buf);
 }

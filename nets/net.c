@@ -300,14 +300,23 @@ void adeis_net_init_uniform(adeis_net *net, unsigned long seed)
     size_t k2 = md->kind == ADEIS_NET_CONV3 ? 9 : 1;
     size_t nw = md->kind == ADEIS_NET_GNORM ? md->out : md->out * md->in * k2;
     double bound = 1.0 / sqrt((double)(md->kind == ADEIS_NET_CONV3 ? 9 * md->in : md->in));
+    /* one module's weight and bias stored with one from_double (one transfer for device
+     * tables); element by element when the buffer cannot be had */
+    double *buf = malloc((nw + md->out) * sizeof *buf);
     for (size_t i = 0; i < nw + md->out; i++) {
       double v;
       if (md->kind == ADEIS_NET_GNORM)
         v = i < nw ? 1.0 : 0.0;
       else
         v = (double)(float)(bound * (2.0 * gsl_rng_uniform(r) - 1.0));
-      net->be.ops->from_double(&net->be, adeis_tat(&net->be, net->theta, md->w + i), &v, 1);
+      if (buf)
+        buf[i] = v;
+      else
+        net->be.ops->from_double(&net->be, adeis_tat(&net->be, net->theta, md->w + i), &v, 1);
     }
+    if (buf)
+      net->be.ops->from_double(&net->be, adeis_tat(&net->be, net->theta, md->w), buf, nw + md->out);
+    free(buf);
   }
   gsl_rng_free(r);
 }

@@ -156,10 +156,18 @@ int adeis_net_from_safetensors(adeis_net **out, const adeis_st_file *f, adeis_tb
     return rc;
   for (size_t i = 0; i < net->nparams; i++) {
     const adeis_st_tensor *t = adeis_safetensors_find(f, net->params[i].name);
+    /* one tensor stored with one from_double (one transfer for device tables) */
+    double *buf = malloc((t->numel ? t->numel : 1) * sizeof *buf);
     for (size_t k = 0; k < t->numel; k++) {
       double v = adeis_st_get(t, k);
-      be->ops->from_double(be, adeis_tat(be, net->theta, net->params[i].offset + k), &v, 1);
+      if (buf)
+        buf[k] = v;
+      else
+        be->ops->from_double(be, adeis_tat(be, net->theta, net->params[i].offset + k), &v, 1);
     }
+    if (buf)
+      be->ops->from_double(be, adeis_tat(be, net->theta, net->params[i].offset), buf, t->numel);
+    free(buf);
   }
   rc = adeis_net_set_meta(net, adeis_safetensors_meta(f, "adeis.schedule"),
                           adeis_safetensors_meta(f, "adeis.trained"));

@@ -96,6 +96,11 @@ struct adeis_tops {
                  size_t batch, size_t inner);
   void (*split)(adeis_tbe_p be, void *ga, int acca, void *gb, int accb, const void *gy, size_t ca,
                 size_t cb, size_t batch, size_t inner);
+
+  /* Optional (NULL: adeis_time_embed builds it on the host and stores it with from_double):
+   * the sinusoidal time embedding of even size e_dim at c = 1000 t (c in double) computed
+   * where the array lives, so that a device table evaluates a network without a transfer. */
+  void (*time_embed)(adeis_tbe_p be, void *e, double c, size_t e_dim);
 };
 
 extern const adeis_tops adeis_tops_float;

@@ -33,15 +33,24 @@ static int is_used(const adeis_report_order_row *o, long n)
 }
 
 /* 0: a point of the fit (or of a series without one), 1: left out (pre-asymptotic or
- * another reason), 2: left out at a floor. */
-static int point_mark(const adeis_report_order_row *o, long n)
+ * another reason), 2: left out at the precision floor, 3: at a reference floor. */
+static int point_kind(const adeis_report_order_row *o, long n)
 {
   if (!o || is_used(o, n))
     return 0;
   for (size_t i = 0; i < o->n_excluded; i++)
-    if (o->excluded[i].n == n)
-      return strstr(o->excluded[i].reason, "floor") ? 2 : 1;
+    if (o->excluded[i].n == n) {
+      const char *why = o->excluded[i].reason;
+      return strstr(why, "reference-floor") ? 3 : strstr(why, "floor") ? 2 : 1;
+    }
   return 1;
+}
+
+/* The mark drawn: 0 filled, 1 open, 2 a cross (either floor). */
+static int point_mark(const adeis_report_order_row *o, long n)
+{
+  int k = point_kind(o, n);
+  return k > 2 ? 2 : k;
 }
 
 static int write_status(FILE *f)
@@ -575,9 +584,10 @@ static void find_marks(adeis_fig_model *m)
       const adeis_report_curve *c = &m->s->series[i].curve[m->q[k]];
       for (size_t j = 0; j < c->n_points; j++) {
         const adeis_report_error_row *row = &m->r->errors[c->points[j]];
-        int mark = adeis_fig_positive(row->rel_error) ? point_mark(c->order, row->steps) : 0;
-        m->any_open |= mark == 1;
-        m->any_floor |= mark == 2;
+        int kind = adeis_fig_positive(row->rel_error) ? point_kind(c->order, row->steps) : 0;
+        m->any_open |= kind == 1;
+        m->any_floor |= kind == 2 ? ADEIS_FIG_FLOOR_PRECISION
+                                  : kind == 3 ? ADEIS_FIG_FLOOR_REFERENCE : 0;
       }
     }
 }

@@ -22,6 +22,8 @@ enum adeis_fig_field {
 extern const char *const adeis_fig_field_names[ADEIS_FIG_N_FIELDS]; /* "method", ... */
 
 /* One guide per expected order per panel, over the fitted ranges of its series. */
+enum { ADEIS_FIG_FLOOR_PRECISION = 1, ADEIS_FIG_FLOOR_REFERENCE = 2 };
+
 typedef struct adeis_fig_guide {
   size_t row;
   adeis_report_quantity q;
@@ -46,7 +48,8 @@ typedef struct adeis_fig_model {
   int y_step;        /* decades between major ticks, every panel */
   adeis_fig_guide *guides;
   size_t n_guides;
-  int any_open, any_floor, any_roundoff;
+  int any_open, any_roundoff;
+  int any_floor;  /* ADEIS_FIG_FLOOR_* bits: which floors left points out (drawn as crosses) */
   double min_gap; /* decades between a guide and the data */
 } adeis_fig_model;
 

@@ -9,7 +9,8 @@
  *   the gradients. Curves that coincide are drawn thinner, dashed and with smaller marks
  *   on top of the earlier ones, so both stay visible.
  * - filled marks: points of the order fit; open marks: points left out as pre-asymptotic;
- *   a cross: points left out at a precision floor. Lines of the unit roundoff 2^-bits.
+ *   a cross: points left out at a precision floor or a reference floor. Lines of the unit
+ *   roundoff 2^-bits.
  * - the expected order as a dashed line of that slope over the fitted range, offset from
  *   the data to where it touches no curve, labelled "order p".
  * - every panel spans the same number of decades with the same ticks; the ranges are
@@ -786,10 +787,11 @@ static void gp_legend(FILE *f, const adeis_fig_model *m, layout l, layout lt, si
     fputs(", \\\n    NaN with points pt 6 ps 1.2 lc rgb '#555555' title (tex ? 'left out: "
           "pre-asymptotic' : 'left out: pre-asymptotic')",
           f);
+  static const char *const floor_title[] = {"", "precision floor", "reference floor",
+                                             "precision or reference floor"};
   if (m->any_floor)
-    fputs(", \\\n    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: "
-          "precision floor'",
-          f);
+    fprintf(f, ", \\\n    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: %s'",
+            floor_title[m->any_floor & 3]);
   gp_roundoff_key(f, m);
   fputc('\n', f);
 }

@@ -303,6 +303,8 @@ static int compute_text(run_ctx *c, const adeis_point *p, adeis_sbuf *b)
   rq.precision = s->precisions[p->precision];
   rq.backend = s->backend;
   rq.sde = s->sde;
+  for (size_t i = 0; i < s->n_quantities; i++) /* only what the study measures is computed */
+    rq.quantities |= 1u << s->quantities[i];
   rq.spec = &s->problems[p->problem].spec; /* references for quantities without exact values */
   adeis_grad_result res;
   rc = adeis_grad_compute(&pb, &rq, &res);

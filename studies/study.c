@@ -613,9 +613,9 @@ static long dim_index(const adeis_study *s, int d, const char *w)
       if (strcmp(s->problems[i].name, w) == 0)
         return (long)i;
     return -1;
-  case ADEIS_STUDY_DIM_METHOD:
+  case ADEIS_STUDY_DIM_METHOD: /* a [methods] line by its label: NAME or NAME@VARIANT */
     for (size_t i = 0; i < s->n_methods; i++)
-      if (strcmp(s->methods[i].method->name, w) == 0)
+      if (strcmp(s->methods[i].label, w) == 0)
         return (long)i;
     return -1;
   case ADEIS_STUDY_DIM_GRID:

@@ -481,6 +481,31 @@ Test(hostile, expect_lines_parse_and_select_series)
   adeis_study_clear(&s);
 }
 
+Test(hostile, expect_lines_name_a_method_line_by_its_label)
+{
+  /* adjdeis-2m twice, once with its own state: each expect word names one [methods] line */
+  static const char text[] = "[study]\nproblem = p/g.ini\nprecision = 53\n"
+                             "steps = 256 512 1024\n[methods]\nadjdeis-2m = 2\n"
+                             "adjdeis-2m@cached = 2\n[check]\nexpect adjdeis-2m@cached = 1.5\n"
+                             "expect adjdeis-2m = 1.8\n";
+  adeis_study s;
+  free(put("p/g.ini", problem_ini));
+  char *path = put("s.ini", text);
+  int rc = adeis_study_load(path, &s);
+  free(path);
+  cr_assert_eq(rc, 0, "%s", adeis_errmsg());
+  cr_assert_eq(s.n_methods, 2);
+  cr_assert_str_eq(s.methods[1].label, "adjdeis-2m@cached");
+  cr_expect_eq(s.expects[0].index[ADEIS_STUDY_DIM_METHOD], 1);
+  cr_expect_eq(s.expects[1].index[ADEIS_STUDY_DIM_METHOD], 0);
+  double order, tol;
+  adeis_study_expectation(&s, (size_t[]){0, 1, 0, 0, 0, ADEIS_Q_X_T}, &order, &tol);
+  cr_expect(order == 1.5, "adjdeis-2m@cached: %g", order);
+  adeis_study_expectation(&s, (size_t[]){0, 0, 0, 0, 0, ADEIS_Q_X_T}, &order, &tol);
+  cr_expect(order == 1.8, "adjdeis-2m: %g", order);
+  adeis_study_clear(&s);
+}
+
 Test(hostile, expect_lines_errors_name_the_line)
 {
   const char *extra[] = {"expect rk4 = 2\n", "expect uniform-t uniform-lambda = 2\n",

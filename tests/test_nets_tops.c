@@ -115,6 +115,20 @@ static void cols(adeis_tbe_p be, void *a[NA], mpfr_srcptr x, mpfr_srcptr y)
   be->ops->im2col(be, a[3], a[2], 2, 5, 4, 1);
 }
 
+/* images narrower than the 3x3 window: x 2 x 3 x 1 at stride 1 (3 x 1 outputs), added back,
+ * at stride 2 (2 x 1 outputs); then 1 x 2 x 2 at stride 2 (1 x 1) and stride 1 */
+static void cols_narrow(adeis_tbe_p be, void *a[NA], mpfr_srcptr x, mpfr_srcptr y)
+{
+  (void)x;
+  (void)y;
+  be->ops->im2col(be, a[1], a[0], 2, 3, 1, 1);
+  be->ops->col2im(be, a[2], a[1], 2, 3, 1, 1);
+  be->ops->im2col(be, a[3], a[2], 2, 3, 1, 2);
+  be->ops->im2col(be, a[1], a[3], 1, 2, 2, 2);
+  be->ops->col2im(be, a[4], a[1], 1, 2, 2, 2);
+  be->ops->im2col(be, adeis_tat(be, a[3], 36), a[4], 1, 2, 2, 1);
+}
+
 static void host(adeis_tbe_p be, void *a[NA], mpfr_srcptr x, mpfr_srcptr y)
 {
   (void)x;
@@ -147,6 +161,7 @@ static const op_case cases[] = {
     {"gn weight", {36, 36, 36, 6, 6}, 3, 12, gn_parts},
     {"gn bias", {36, 36, 36, 6, 6}, 4, 12, gn_parts},
     {"im2col col2im", {40, 18 * 6, 40, 18 * 20}, 3, 4, cols},
+    {"im2col col2im narrow", {6, 18 * 3, 6, 36 + 9 * 4, 4}, 3, 4, cols_narrow},
     {"host import", {7, 7, 7}, 2, 2, host},
 };
 #define NCASES (sizeof cases / sizeof *cases)

@@ -618,6 +618,52 @@ Test(report_render, one_panel_of_nan_and_a_missing_fit, .init = make_study, .fin
   free(md);
 }
 
+/* The fixture's orders.csv with the adjdeis-1 rows' N = 8 left out for `reason`. */
+static void put_fixture_left_out(const char *reason_xT, const char *reason_z)
+{
+  put_file(study, "errors.csv", errors_csv);
+  char *text = strdup(orders_csv);
+  char *at = text;
+  const char *reasons[] = {reason_xT, reason_z};
+  size_t len = strlen(text) + 64;
+  char *out = malloc(len);
+  out[0] = '\0';
+  for (int k = 0; k < 2; k++) { /* the x_T and z rows of adjdeis-1 end in 8:pre-asymptotic */
+    char *hit = strstr(at, "8:pre-asymptotic\n");
+    cr_assert_not_null(hit);
+    strncat(out, at, (size_t)(hit - at));
+    strcat(out, "8:");
+    strcat(out, reasons[k]);
+    strcat(out, "\n");
+    at = hit + strlen("8:pre-asymptotic\n");
+  }
+  strcat(out, at);
+  put_file(study, "orders.csv", out);
+  free(out);
+  free(text);
+}
+
+Test(report_render, the_cross_names_the_floors_that_left_points_out, .init = make_study,
+     .fini = drop_study)
+{
+  /* a reference floor only, then both floors: the legend of the cross says which */
+  put_fixture_left_out("reference-floor", "pre-asymptotic");
+  cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
+  char *gp = get_file(study, "convergence.gp", NULL);
+  cr_assert_not_null(strstr(gp, "title 'left out: reference floor'"), "%s", gp);
+  free(gp);
+  put_fixture_left_out("reference-floor", "floor");
+  cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
+  gp = get_file(study, "convergence.gp", NULL);
+  cr_assert_not_null(strstr(gp, "title 'left out: precision or reference floor'"), "%s", gp);
+  free(gp);
+  put_fixture_left_out("floor", "floor");
+  cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
+  gp = get_file(study, "work-precision.gp", NULL);
+  cr_assert_not_null(strstr(gp, "title 'left out: precision floor'"), "%s", gp);
+  free(gp);
+}
+
 /* ---- faults: incomplete figures, planted links, full disks, killed renders ---- */
 
 

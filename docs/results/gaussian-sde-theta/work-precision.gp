@@ -1,22 +1,30 @@
-# work-precision.gp: relative error against NFE + NVJP, one panel per gradient, for the study
+# work-precision.gp: relative error against cost, one panel per gradient, for the study
 # gaussian-sde-theta. Written by adeis from errors.csv and orders.csv: restyle it freely and
 # re-run it from this folder with   gnuplot work-precision.gp
 # (`adeis plot` writes it anew; keep a restyled copy under another name).
-#   errors-Q.dat  one block per series: N, error, NFE+NVJP, NFE, NVJP, seconds, used
-#   guides-Q.dat  dashed lines of the expected order through the last used point
+#   errors-Q.dat  one block per series: N, error, cost, NFE, NVJP, seconds, used, mark
+#   guides-Q.dat  the expected slope over each fitted range, offset from the data
 # Options: gnuplot -e 'formats="png"; outbase="fig"' work-precision.gp
 
 if (!exists("outbase")) outbase = 'work-precision'
 if (!exists("formats")) formats = 'png pdf'
 set encoding utf8
 
-# One style per series; its guide is the same colour, dashed.
-set style line 1 lc rgb '#0072B2' lw 2 pt 7 ps 1.3
-set style line 2 lc rgb '#D55E00' lw 2 pt 5 ps 1.3
-set style line 3 lc rgb '#009E73' lw 2 pt 9 ps 1.3
-guide = 'dt 2 lw 1.5'
+# One style per colour (the legend's entries); a colour drawn over one it coincides
+# with is thinner, dashed, has smaller marks and is shifted right by the factor
+# dodge[N] (1: not shifted). Open marks: ls N pt open_pt[N].
+array open_pt[3]
+array dodge[3]
+set style line 1 lc rgb '#0072B2' lw 2.00 dt 1 pt 7 ps 1.30
+open_pt[1] = 6; dodge[1] = 1
+set style line 2 lc rgb '#D55E00' lw 2.00 dt 1 pt 5 ps 1.30
+open_pt[2] = 4; dodge[2] = 1
+set style line 3 lc rgb '#009E73' lw 2.00 dt 1 pt 9 ps 1.30
+open_pt[3] = 8; dodge[3] = 1
+floor_pt = 2
+guide = 'dt (10,6) lw 1.5'
 
-# Series titles; titles_tex for the cairolatex variant.
+# Legend titles (by colour); _tex for the cairolatex variant.
 array titles[3]
 array titles_tex[3]
 titles[1] = 'adjdeis-1'
@@ -27,31 +35,75 @@ titles[3] = 'rk4-lambda'
 titles_tex[3] = 'rk4-lambda'
 T(i) = tex ? titles_tex[i] : titles[i]
 
+# The setting, for the caption of the cairolatex variant (\adeissetting).
+setting = ''
+setting_tex = 'problem gaussian-3d, schedule vp-linear $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 128-bit arithmetic $\cdot$ SDE adjoint $\cdot$ state cached; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$; cost $=$ NFE $+\,1\cdot{}$NVJP: model evaluations and vector-Jacobian products, counted separately, weight 1 each'
+# The lines above the panels (the first is the heading).
+array top[5]
+array top_tex[5]
+top[1] = 'gaussian-sde-theta: relative error of each gradient against cost'
+top_tex[1] = 'gaussian-sde-theta: relative error of each gradient against cost'
+top[2] = 'problem gaussian-3d, schedule vp-linear · methods: by colour · grid uniform-lambda · 128-bit arithmetic'
+top_tex[2] = 'problem gaussian-3d, schedule vp-linear $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 128-bit arithmetic'
+top[3] = 'SDE adjoint · state cached'
+top_tex[3] = 'SDE adjoint $\cdot$ state cached'
+top[4] = 'relative error ‖g − g_ref‖₂ / ‖g_ref‖₂ of the computed gradient g against its reference g_ref'
+top_tex[4] = 'relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
+top[5] = 'cost = NFE + 1·NVJP: model evaluations and vector-Jacobian products, counted separately, weight 1 each'
+top_tex[5] = 'cost $=$ NFE $+\,1\cdot{}$NVJP: model evaluations and vector-Jacobian products, counted separately, weight 1 each'
+
 do for [fmt in formats] {
   tex = (fmt eq 'tex')
-  if (fmt eq 'png') { set terminal pngcairo size 600,450 enhanced font 'Sans,12' }
-  if (fmt eq 'pdf') { set terminal pdfcairo size 4.5in,3.4in enhanced font 'Sans,9' }
-  if (fmt eq 'svg') { set terminal svg size 600,450 enhanced font 'Sans,12' background rgb 'white' }
-  if (tex) { set terminal cairolatex pdf size 3.2in,2.4in }
-  set output tex ? outbase.'-latex.tex' : outbase.'.'.fmt
-  set border; set tics; set offsets graph 0.04, graph 0.04, 0, 0
-  set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
-  set logscale x 10; set format x tex ? '$10^{%L}$' : '10^{%L}'
-  set xlabel 'NFE + NVJP'
+  if (fmt eq 'png') { set terminal pngcairo size 880,544 enhanced font 'Sans,11' }
+  if (fmt eq 'pdf') { set terminal pdfcairo size 6.62in,4.09in enhanced font 'Sans,8' }
+  if (fmt eq 'svg') { set terminal svg size 880,544 enhanced font 'Sans,11' background rgb 'white' }
+  if (tex) { set terminal cairolatex pdf size 3.22in,2.66in font ',7' pointscale 0.55 linewidth 0.7 }
+  set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \
+    (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)
+  set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
+  set logscale x 10; set xrange [15.3561:352969]; set xtics 10; set mxtics 10
+  set format x tex ? '$10^{%L}$' : '10^{%L}'
   set logscale y 10; set format y tex ? '$10^{%L}$' : '10^{%L}'
-  set ylabel 'relative error'
-  set key bottom left Left reverse samplen 2.5 box lc rgb '#bbbbbb' opaque
-  set multiplot layout 1,1
+  unset key
+  set multiplot
+  set lmargin at screen (tex ? 0.3879 : 0.3443); set rmargin at screen (tex ? 0.7241 : 0.7284)
+  set tmargin at screen (tex ? 0.9008 : 0.7298); set bmargin at screen (tex ? 0.5718 : 0.3033)
   set title tex ? '$\partial L/\partial \theta$' : '∂L/∂θ'
-  set key
+  set yrange [1e-5:1e3]; set ytics 1e-5, 1e1, 1e3; set mytics 10
+  set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
+  set ylabel 'relative error'
+  unset label
+  set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 20480, first 0.00590803 left offset 0.5,0 tc rgb '#444444' front
   plot \
-    'errors-theta.dat' index 0 using 3:2 with linespoints ls 1 title T(1) noenhanced, \
-    'guides-theta.dat' index 0 using 2:4 with lines ls 1 @guide notitle, \
-    'errors-theta.dat' index 1 using 3:2 with linespoints ls 2 title T(2) noenhanced, \
-    'guides-theta.dat' index 1 using 2:4 with lines ls 2 @guide notitle, \
-    'errors-theta.dat' index 2 using 3:2 with linespoints ls 3 title T(3) noenhanced, \
-    'guides-theta.dat' index 2 using 2:4 with lines ls 3 @guide notitle, \
-    keyentry with lines lc rgb '#555555' @guide title 'expected order'
+    'errors-theta.dat' index 0 using 3:2 with lines ls 1 notitle, \
+    '' index 0 using 3:($8==0 ? $2 : NaN) with points ls 1 notitle, \
+    '' index 0 using 3:($8==1 ? $2 : NaN) with points ls 1 pt open_pt[1] notitle, \
+    '' index 0 using 3:($8==2 ? $2 : NaN) with points ls 1 pt floor_pt ps 1.6 lw 2 notitle, \
+    'errors-theta.dat' index 1 using 3:2 with lines ls 2 notitle, \
+    '' index 1 using 3:($8==0 ? $2 : NaN) with points ls 2 notitle, \
+    '' index 1 using 3:($8==1 ? $2 : NaN) with points ls 2 pt open_pt[2] notitle, \
+    '' index 1 using 3:($8==2 ? $2 : NaN) with points ls 2 pt floor_pt ps 1.6 lw 2 notitle, \
+    'errors-theta.dat' index 2 using 3:2 with lines ls 3 notitle, \
+    '' index 2 using 3:($8==0 ? $2 : NaN) with points ls 3 notitle, \
+    '' index 2 using 3:($8==1 ? $2 : NaN) with points ls 3 pt open_pt[3] notitle, \
+    '' index 2 using 3:($8==2 ? $2 : NaN) with points ls 3 pt floor_pt ps 1.6 lw 2 notitle, \
+    'guides-theta.dat' index 0 using 2:4 with lines lc rgb '#444444' @guide notitle
+  unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border
+  unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]
+  set lmargin at screen 0.02; set rmargin at screen 0.98
+  set tmargin at screen (tex ? 0.4183 : 0.1982); set bmargin at screen 0.005
+  if (!tex) { set label 91 top[1] at screen 0.5, screen 0.9706 center front noenhanced font ',13' }
+  if (!tex) { set label 92 top[2] at screen 0.5, screen 0.9357 center front noenhanced }
+  if (!tex) { set label 93 top[3] at screen 0.5, screen 0.9007 center front noenhanced }
+  if (!tex) { set label 94 top[4] at screen 0.5, screen 0.8658 center front noenhanced }
+  if (!tex) { set label 95 top[5] at screen 0.5, screen 0.8309 center front noenhanced }
+  if (tex) { set label 99 '\gdef\adeissetting{'.setting_tex.'}' at screen 0,0 }
+  set key center center horizontal maxcols 2 Left reverse samplen 2.5 spacing 1.15 width 1 nobox noopaque noenhanced
+  plot for [i=1:3] NaN with linespoints ls i title T(i), \
+    NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order $p$, offset' : 'expected order (offset from the data)'), \
+    NaN with points pt 7 ps 1.2 lc rgb '#555555' title 'points of the order fit', \
+    NaN with points pt 6 ps 1.2 lc rgb '#555555' title (tex ? 'left out: pre-asymptotic' : 'left out: pre-asymptotic'), \
+    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: reference floor'
   unset multiplot
   set output
 }

@@ -95,7 +95,7 @@ do for [fmt in formats] {
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
   set ylabel ''
   unset label
-  set label 10 sprintf(tex ? '$p{=}4$' : 'order 4') at first 26689.8, first 6.2724e-13 left offset 0.5,0 tc rgb '#444444' front
+  set label 10 sprintf(tex ? '$p{=}4$' : 'order 4') at first 26689.8, first 6.27239e-13 left offset 0.5,0 tc rgb '#444444' front
   set label 40 (tex ? '$2^{-53}$' : '2^{-53}') at graph 0.03, first 1.110223e-16 offset 0,0.7 tc rgb '#0072B2' front
   plot \
     'errors-z.dat' index 0 using 3:2 with lines ls 1 notitle, \
@@ -119,7 +119,7 @@ do for [fmt in formats] {
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
   set ylabel ''
   unset label
-  set label 10 sprintf(tex ? '$p{=}4$' : 'order 4') at first 26689.8, first 5.1544e-13 left offset 0.5,0 tc rgb '#444444' front
+  set label 10 sprintf(tex ? '$p{=}4$' : 'order 4') at first 26689.8, first 5.15441e-13 left offset 0.5,0 tc rgb '#444444' front
   set label 40 (tex ? '$2^{-53}$' : '2^{-53}') at graph 0.03, first 1.110223e-16 offset 0,0.7 tc rgb '#0072B2' front
   plot \
     'errors-theta.dat' index 0 using 3:2 with lines ls 1 notitle, \

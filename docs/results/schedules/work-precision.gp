@@ -231,7 +231,8 @@ do for [fmt in formats] {
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
   set ylabel 'relative error'
   unset label
-  set label 10 sprintf(tex ? '$p{=}2$' : 'order 2') at first 32768, first 1.9223e-07 left offset 0.5,0 tc rgb '#444444' front
+  set label 10 sprintf(tex ? '$p{=}1.6$' : 'order 1.6') at first 32768, first 9.66928e-05 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 32768, first 1.9223e-07 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-x_T.dat' index 8 using 3:2 with lines ls 1 notitle, \
     '' index 8 using 3:($8==0 ? $2 : NaN) with points ls 1 notitle, \
@@ -249,7 +250,8 @@ do for [fmt in formats] {
     '' index 11 using ($3*dodge[4]):($8==0 ? $2 : NaN) with points ls 4 notitle, \
     '' index 11 using ($3*dodge[4]):($8==1 ? $2 : NaN) with points ls 4 pt open_pt[4] notitle, \
     '' index 11 using ($3*dodge[4]):($8==2 ? $2 : NaN) with points ls 4 pt floor_pt ps 1.6 lw 2 notitle, \
-    'guides-x_T.dat' index 2 using 2:4 with lines lc rgb '#444444' @guide notitle
+    'guides-x_T.dat' index 2 using 2:4 with lines lc rgb '#444444' @guide notitle, \
+    'guides-x_T.dat' index 3 using 2:4 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
   set tmargin at screen (tex ? 0.4275 : 0.3339); set bmargin at screen (tex ? 0.2627 : 0.1273)
   set title tex ? 've-edm' : '∂L/∂z'.'  ·  '.'problem ve-edm'
@@ -257,7 +259,8 @@ do for [fmt in formats] {
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
   set ylabel ''
   unset label
-  set label 10 sprintf(tex ? '$p{=}2$' : 'order 2') at first 32768, first 5.79734e-10 left offset 0.5,0 tc rgb '#444444' front
+  set label 10 sprintf(tex ? '$p{=}1.6$' : 'order 1.6') at first 32768, first 2.91609e-07 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 32768, first 5.79734e-10 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-z.dat' index 8 using 3:2 with lines ls 1 notitle, \
     '' index 8 using 3:($8==0 ? $2 : NaN) with points ls 1 notitle, \
@@ -275,7 +278,8 @@ do for [fmt in formats] {
     '' index 11 using ($3*dodge[4]):($8==0 ? $2 : NaN) with points ls 4 notitle, \
     '' index 11 using ($3*dodge[4]):($8==1 ? $2 : NaN) with points ls 4 pt open_pt[4] notitle, \
     '' index 11 using ($3*dodge[4]):($8==2 ? $2 : NaN) with points ls 4 pt floor_pt ps 1.6 lw 2 notitle, \
-    'guides-z.dat' index 2 using 2:4 with lines lc rgb '#444444' @guide notitle
+    'guides-z.dat' index 2 using 2:4 with lines lc rgb '#444444' @guide notitle, \
+    'guides-z.dat' index 3 using 2:4 with lines lc rgb '#444444' @guide notitle
   set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
   set tmargin at screen (tex ? 0.4275 : 0.3339); set bmargin at screen (tex ? 0.2627 : 0.1273)
   set title tex ? 've-edm' : '∂L/∂θ'.'  ·  '.'problem ve-edm'
@@ -283,7 +287,8 @@ do for [fmt in formats] {
   set xlabel (tex ? 'cost $=$ NFE $+$ NVJP' : 'cost = NFE + NVJP')
   set ylabel ''
   unset label
-  set label 10 sprintf(tex ? '$p{=}2$' : 'order 2') at first 9244.63, first 0.0536664 left offset 0.5,0 tc rgb '#444444' front
+  set label 10 sprintf(tex ? '$p{=}1.6$' : 'order 1.6') at first 32768, first 0.000125227 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 32768, first 4.41903e-09 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-theta.dat' index 8 using 3:2 with lines ls 1 notitle, \
     '' index 8 using 3:($8==0 ? $2 : NaN) with points ls 1 notitle, \
@@ -301,7 +306,8 @@ do for [fmt in formats] {
     '' index 11 using ($3*dodge[4]):($8==0 ? $2 : NaN) with points ls 4 notitle, \
     '' index 11 using ($3*dodge[4]):($8==1 ? $2 : NaN) with points ls 4 pt open_pt[4] notitle, \
     '' index 11 using ($3*dodge[4]):($8==2 ? $2 : NaN) with points ls 4 pt floor_pt ps 1.6 lw 2 notitle, \
-    'guides-theta.dat' index 2 using 2:4 with lines lc rgb '#444444' @guide notitle
+    'guides-theta.dat' index 2 using 2:4 with lines lc rgb '#444444' @guide notitle, \
+    'guides-theta.dat' index 3 using 2:4 with lines lc rgb '#444444' @guide notitle
   unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border
   unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]
   set lmargin at screen 0.02; set rmargin at screen 0.98
