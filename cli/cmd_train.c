@@ -97,7 +97,7 @@ static int set_option(train_opts *o, int c, const char *arg)
     [O_BASE - O_DATA] = "--base", [O_GROUPS - O_DATA] = "--groups", [O_EMB - O_DATA] = "--emb-dim",
     [O_HIDDEN - O_DATA] = "--hidden", [O_UNCOND - O_DATA] = "--uncond",
     [O_BATCH - O_DATA] = "--batch", [O_LR - O_DATA] = "--lr", [O_SEED - O_DATA] = "--seed"};
-  if (c >= O_DATA && c <= O_OUT && names[c - O_DATA])
+  if (c >= O_DATA && (size_t)(c - O_DATA) < sizeof names / sizeof *names && names[c - O_DATA])
     o->setting = names[c - O_DATA];
   switch (c) {
   case O_DATA: o->data = arg; return 0;

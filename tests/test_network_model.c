@@ -4,6 +4,7 @@
 #include "nets_check.h"
 #include "../core/status.h"
 #include "../nets/network_model.h"
+#include "../nets/safetensors.h"
 #include "../runs/problem.h"
 
 #include <criterion/criterion.h>
@@ -598,4 +599,39 @@ Test(network_model, shipped_gmm2d_mlp_approximates_the_mixture)
   adeis_problem_clear(&mix);
   adeis_problem_spec_clear(&net_sp);
   adeis_problem_spec_clear(&mix_sp);
+}
+
+/* nets/models/fmnist-unet.safetensors is the moving average (train.ema) of the committed
+ * checkpoint nets/models/fmnist-unet.ckpt.safetensors rounded to float, weight for weight,
+ * and problems/net-unet.ini builds it on a batch of two images */
+Test(network_model, shipped_fmnist_unet_is_its_checkpoint_average)
+{
+  char w[512], ck[512], pf[512];
+  adeis_tbe tbe;
+  adeis_tbe_init(&tbe, "float", 24);
+  adeis_net *net = NULL;
+  cr_assert_eq(adeis_net_load(&net, root_file(w, sizeof w, "nets/models/fmnist-unet.safetensors"),
+                              &tbe), 0, "%s", adeis_errmsg());
+  cr_assert(net->hp.arch == ADEIS_NET_UNET && net->hp.base == 16 && net->cond_dim == 10);
+  cr_assert(net->trained && strstr(net->trained, "adeis train"));
+  adeis_st_file *f = NULL;
+  cr_assert_eq(adeis_safetensors_open(&f, root_file(ck, sizeof ck,
+                                                    "nets/models/fmnist-unet.ckpt.safetensors")),
+               0, "%s", adeis_errmsg());
+  const adeis_st_tensor *ema = adeis_safetensors_find(f, "train.ema");
+  cr_assert(ema && ema->numel == net->ntheta);
+  const float *th = net->theta;
+  for (size_t i = 0; i < net->ntheta; i++)
+    cr_assert_eq(th[i], (float)adeis_st_get(ema, i), "weight %zu", i);
+  adeis_safetensors_close(f);
+  adeis_net_free(net);
+  adeis_problem_spec sp;
+  cr_assert_eq(adeis_problem_load(root_file(pf, sizeof pf, "problems/net-unet.ini"), &sp), 0, "%s",
+               adeis_errmsg());
+  cr_assert_eq(sp.dim, 2 * 784);
+  adeis_problem pb;
+  cr_assert_eq(adeis_problem_build(&sp, 53, &pb), 0, "%s", adeis_errmsg());
+  cr_assert_eq(pb.model.cond_dim, 20);
+  adeis_problem_clear(&pb);
+  adeis_problem_spec_clear(&sp);
 }

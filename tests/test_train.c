@@ -340,3 +340,38 @@ Test(train, cli_resume_refuses_new_settings)
   cr_assert(WIFEXITED(st));
   cr_assert_eq(WEXITSTATUS(st), 2);
 }
+
+/* adeis train, interrupted and resumed from its checkpoint, writes the weights of the
+ * uninterrupted run */
+Test(train, cli_resume_equals_an_uninterrupted_run)
+{
+  const char *bin = getenv("ADEIS_BIN"), *root = getenv("ADEIS_ROOT");
+  if (!bin || !*bin)
+    cr_skip_test("ADEIS_BIN is not set (run the tests with make check)");
+  char dir[] = "/tmp/adeis-trcli-XXXXXX", cmd[1024], p[3][128];
+  cr_assert(mkdtemp(dir));
+  const char *base = "--data %s/problems/gmm-2d.ini --batch 4 --log-every 0";
+  char data[256];
+  snprintf(data, sizeof data, base, root && *root ? root : ".");
+  snprintf(p[0], sizeof p[0], "%s/whole.safetensors", dir);
+  snprintf(p[1], sizeof p[1], "%s/ck.safetensors", dir);
+  snprintf(p[2], sizeof p[2], "%s/resumed.safetensors", dir);
+  snprintf(cmd, sizeof cmd, "%s train %s --steps 9 --out %s 2>/dev/null", bin, data, p[0]);
+  cr_assert_eq(system(cmd), 0);
+  snprintf(cmd, sizeof cmd, "%s train %s --steps 4 --checkpoint %s --out %s 2>/dev/null", bin,
+           data, p[1], p[2]);
+  cr_assert_eq(system(cmd), 0);
+  snprintf(cmd, sizeof cmd, "%s train --data %s/problems/gmm-2d.ini --resume %s --steps 9 -j 2 "
+           "--out %s 2>/dev/null", bin, root && *root ? root : ".", p[1], p[2]);
+  cr_assert_eq(system(cmd), 0);
+  adeis_tbe tbe;
+  adeis_tbe_init(&tbe, "float", 24);
+  adeis_net *a = NULL, *b = NULL;
+  cr_assert_eq(adeis_net_load(&a, p[0], &tbe), 0, "%s", adeis_errmsg());
+  cr_assert_eq(adeis_net_load(&b, p[2], &tbe), 0, "%s", adeis_errmsg());
+  cr_assert_eq(memcmp(a->theta, b->theta, a->ntheta * sizeof(float)), 0);
+  adeis_net_free(a);
+  adeis_net_free(b);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  cr_assert_eq(system(cmd), 0);
+}
