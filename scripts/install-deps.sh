@@ -3,13 +3,19 @@
 #   scripts/install-deps.sh           what make and make check need
 #   scripts/install-deps.sh cluster   only what make check-cluster adds: a local Slurm
 #                                     (slurm-wlm, munge; scripts/slurm-local.sh)
+#   scripts/install-deps.sh fuzz      only what make fuzz adds: the libFuzzer runtime
+#   scripts/install-deps.sh bench     optional packages for make bench (not needed by make,
+#                                     make check or CI): PyTorch for bench/torch_nets.py,
+#                                     valgrind for bench/instructions.sh
 # texlive-latex-recommended (booktabs, with graphicx and color from texlive-latex-base):
 # the test that compiles a paper with the LaTeX tables and figures (skipped without it).
 set -eu
 pkgs="build-essential pkg-config libgsl-dev libmpfr-dev libgmp-dev libcriterion-dev libinih-dev gnuplot-nox libopenblas-dev libjansson-dev clang texlive-latex-recommended zlib1g-dev dataset-fashion-mnist"
-if [ "${1:-}" = cluster ]; then
-  pkgs="slurm-wlm munge"
-fi
+case "${1:-}" in
+  cluster) pkgs="slurm-wlm munge" ;;
+  fuzz) pkgs="clang libclang-rt-14-dev" ;;
+  bench) pkgs="python3-torch python3-numpy valgrind" ;;
+esac
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
