@@ -414,7 +414,24 @@ static void x_range(adeis_fig_model *m)
   m->x_hi = hi + 0.06 * span;
 }
 
-#define LABEL_FRACTION 0.17 /* of the axis: the width of an "order p" label */
+#define LABEL_FRACTION 0.17 /* of the axis: the width of an "order p" label (p one digit) */
+
+/* The width of the panels' widest "order p" label as a fraction of the axis: "order 2" takes
+ * LABEL_FRACTION, each further character of p (as "%g" prints it, e.g. "1.6") a seventh more. */
+static double label_fraction(const adeis_fig_model *m)
+{
+  size_t widest = 1;
+  for (size_t i = 0; i < m->s->n_series; i++)
+    for (size_t k = 0; k < m->n_q; k++) {
+      const adeis_report_order_row *o = m->s->series[i].curve[m->q[k]].order;
+      char text[32];
+      if (o && isfinite(o->expected)) {
+        snprintf(text, sizeof text, "%g", o->expected);
+        widest = strlen(text) > widest ? strlen(text) : widest;
+      }
+    }
+  return LABEL_FRACTION * (double)(6 + widest) / 7.0;
+}
 
 /* The distinct expected orders of the panel's series, in order of first appearance. */
 static size_t panel_orders(const adeis_fig_model *m, size_t row, adeis_report_quantity q,
@@ -436,7 +453,8 @@ static size_t panel_orders(const adeis_fig_model *m, size_t row, adeis_report_qu
 
 static int place_guides(adeis_fig_model *m)
 {
-  double label_w = LABEL_FRACTION * (m->x_hi - m->x_lo) * 1.25;
+  double frac = label_fraction(m);
+  double label_w = frac * (m->x_hi - m->x_lo) * 1.25;
   double pad = 0.03 * (m->x_hi - m->x_lo);
   /* a text line is about 6 % of a panel's height, which spans the widest data range */
   double widest = 0;
@@ -468,7 +486,7 @@ static int place_guides(adeis_fig_model *m)
     }
   free(orders);
   if (any) /* room for the labels right of the last point */
-    m->x_hi += LABEL_FRACTION * (m->x_hi - m->x_lo) / (1 - LABEL_FRACTION);
+    m->x_hi += frac * (m->x_hi - m->x_lo) / (1 - frac);
   return rc;
 }
 

@@ -61,7 +61,7 @@ do for [fmt in formats] {
   set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \
     (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)
   set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
-  set logscale x 2; set xrange [5.06303:148837]; set xtics 8, (tex ? 16 : 8); set mxtics 1
+  set logscale x 2; set xrange [5.06303:282129]; set xtics 8, (tex ? 16 : 8); set mxtics 1
   set format x '%g'
   set logscale y 10; set format y tex ? '$10^{%L}$' : '10^{%L}'
   unset key

@@ -63,7 +63,7 @@ do for [fmt in formats] {
   set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \
     (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)
   set border; set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1
-  set logscale x 10; set xrange [10.1261:297674]; set xtics 10; set mxtics 10
+  set logscale x 10; set xrange [10.1261:564258]; set xtics 10; set mxtics 10
   set format x tex ? '$10^{%L}$' : '10^{%L}'
   set logscale y 10; set format y tex ? '$10^{%L}$' : '10^{%L}'
   unset key
