@@ -44,15 +44,4 @@ text=$(awk -v s1="$s1" -v f1="$f1" -v s2="$s2" -v f2="$f2" -v g1="$g1" -v g2="$g
   printf "instructions per step.\n"
 }')
 echo "$text"
-# splice the marked section into OUT (appended when absent), through a temporary file
-b='<!-- mpfr-instr:begin -->'; e='<!-- mpfr-instr:end -->'
-tmp="$OUT.tmp.$$"
-if grep -q "$b" "$OUT" 2>/dev/null; then
-  awk -v b="$b" -v e="$e" -v t="$text" '
-    $0 == b { print b; print t; skip = 1; next }
-    $0 == e { print e; skip = 0; next }
-    !skip { print }' "$OUT" > "$tmp"
-else
-  { cat "$OUT" 2>/dev/null; printf '%s\n%s\n%s\n' "$b" "$text" "$e"; } > "$tmp"
-fi
-mv "$tmp" "$OUT"
+sh "$(dirname "$0")/splice.sh" "$OUT" mpfr-instr "$text"

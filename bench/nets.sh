@@ -142,14 +142,4 @@ BEGIN {
   }
 }')
 echo "$text"
-b='<!-- nets-bench:begin -->'; e='<!-- nets-bench:end -->'
-out_tmp="$OUT.tmp.$$"
-if grep -q "$b" "$OUT" 2>/dev/null; then
-  awk -v b="$b" -v e="$e" -v t="$text" '
-    $0 == b { print b; print t; skip = 1; next }
-    $0 == e { print e; skip = 0; next }
-    !skip { print }' "$OUT" > "$out_tmp"
-else
-  { cat "$OUT" 2>/dev/null; printf '%s\n%s\n%s\n' "$b" "$text" "$e"; } > "$out_tmp"
-fi
-mv "$out_tmp" "$OUT"
+sh "$(dirname "$0")/splice.sh" "$OUT" nets-bench "$text"
