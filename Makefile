@@ -64,13 +64,22 @@ HEADERS += $(wildcard nets/*.h nets/*.inc)
 ifeq ($(origin NVCC),undefined)
 NVCC := $(shell command -v nvcc 2>/dev/null || { test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc; })
 endif
+# The toolkit's libraries are found where nvcc itself looks (its TOP, printed by --dryrun: nvcc
+# may be a wrapper script elsewhere): TOP/lib64 or TOP/targets/*/lib. An nvcc without cudart
+# and cuBLAS beside it is not usable: the build goes on without CUDA and says so.
+ifneq ($(NVCC),)
+CUDA_HOME := $(shell $(NVCC) --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | sed -n 's/^\#\$$ TOP=//p' | head -n 1)
+CUDA_LIBDIR := $(firstword $(foreach d,$(CUDA_HOME)/lib64 $(wildcard $(CUDA_HOME)/targets/*/lib),$(if $(and $(wildcard $(d)/libcudart.so),$(wildcard $(d)/libcublas.so)),$(realpath $(d)))))
+ifeq ($(CUDA_LIBDIR),)
+$(warning nvcc at $(NVCC) has no libcudart.so and libcublas.so beside it (TOP=$(CUDA_HOME)): building without CUDA)
+override NVCC :=
+endif
+endif
 # SASS for Hopper (H100/H200), PTX of compute_75 (the oldest CUDA 13 supports) for the rest
 CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_75,code=compute_75
 CUDA_STAMP := $(BUILD)/.cuda-$(if $(NVCC),on,off)
 HEADERS += $(CUDA_STAMP)
 ifneq ($(NVCC),)
-CUDA_HOME := $(patsubst %/bin/nvcc,%,$(realpath $(NVCC)))
-CUDA_LIBDIR := $(CUDA_HOME)/lib64
 CUDA_SRC := $(sort $(wildcard gpu/*.cu))
 LIB_OBJ += $(CUDA_SRC:%.cu=$(BUILD)/%.o)
 HEADERS += $(wildcard gpu/*.h gpu/*.cuh)
@@ -100,7 +109,7 @@ check-nocuda:
 	$(MAKE) --no-print-directory NVCC= BUILD=build-nocuda build-nocuda/adeis build-nocuda/adeis-tests
 	build-nocuda/adeis-tests --filter 'gpu/*'
 	build-nocuda/adeis-tests --filter 'backend/*'
-	build-nocuda/adeis list | grep -q 'not built: make found no nvcc'
+	build-nocuda/adeis list | grep -q 'not built: make found no nvcc with cudart'
 	@echo "check-nocuda: built without nvcc; CUDA backends refused and reported as not built"
 clean: clean-cuda
 clean-cuda:

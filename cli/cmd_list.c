@@ -100,7 +100,7 @@ static void list_backends(void)
   if (adeis_backend_cuda_built())
     printf("  (CUDA backends built)\n");
   else
-    printf("  (CUDA backends cuda-float, cuda-double not built: make found no nvcc)\n");
+    printf("  (CUDA backends cuda-float, cuda-double not built: make found no nvcc with cudart and cuBLAS)\n");
 }
 
 static void list_problem_types(void)

@@ -71,8 +71,8 @@ int adeis_backend_init_named(adeis_backend *be, const char *name, long prec)
 {
   const adeis_backend_type *t = adeis_backend_lookup(name);
   if (!t && name && strncmp(name, "cuda-", 5) == 0 && !adeis_backend_cuda_built()) {
-    adeis_set_error("--backend %.40s: the CUDA backends were not built (make found no nvcc; "
-                    "docs/gpu.md)", name);
+    adeis_set_error("--backend %.40s: the CUDA backends were not built (make found no nvcc "
+                    "with cudart and cuBLAS; docs/gpu.md)", name);
     return ADEIS_EINPUT;
   }
   if (!t) {

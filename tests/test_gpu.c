@@ -115,7 +115,7 @@ Test(gpu, cuda_backends_not_built)
   adeis_backend be;
   cr_assert_eq(adeis_backend_init_named(&be, "cuda-float", 0), ADEIS_EINPUT);
   cr_assert(strstr(adeis_errmsg(), "not built"), "message: %s", adeis_errmsg());
-  cr_skip_test("skipped: CUDA backends not built (make found no nvcc)");
+  cr_skip_test("skipped: CUDA backends not built (make found no nvcc with cudart and cuBLAS)");
 }
 
 #endif
