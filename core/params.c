@@ -229,10 +229,19 @@ int adeis_param_numbers(adeis_numbers *a, const adeis_param_set *ps, size_t k,
   return rc;
 }
 
-/* A double read from `@FILE` (finite: the reader checks) that a double backend can hold. */
-static int fits_backend_d(const adeis_backend *be, double x)
+/* Index of the first of n doubles (finite: the reader checks) that a double backend cannot
+ * hold (a subnormal), or n. */
+static size_t first_subnormal(const double *a, size_t n)
 {
-  return be->prec != 53 || x == 0 || fabs(x) >= DBL_MIN;
+  int bad = 0;
+  for (size_t i = 0; i < n; i++)      /* branch-free: one pass, the index only on failure */
+    bad |= a[i] != 0 && fabs(a[i]) < DBL_MIN;
+  if (!bad)
+    return n;
+  size_t i = 0;
+  while (!(a[i] != 0 && fabs(a[i]) < DBL_MIN))
+    i++;
+  return i;
 }
 
 /* The doubles data[off + i * stride], i < n, into v by bulk imports of at most IMPORT_CHUNK
@@ -249,9 +258,9 @@ static size_t import_doubles(adeis_vec *v, const double *data, size_t off, size_
       for (size_t i = 0; i < m; i++)
         buf[i] = src[i * stride];
     const double *a = stride == 1 ? src : buf;
-    for (size_t i = 0; i < m; i++)
-      if (!fits_backend_d(v->be, a[i]))
-        return i0 + i;
+    size_t bad = v->be->prec == 53 ? first_subnormal(a, m) : m;
+    if (bad < m)
+      return i0 + bad;
     adeis_vec_import_d(v, i0, a, m);
   }
   return n;
