@@ -193,6 +193,7 @@ $(BUILD)/adeis-bench-nets: $(BUILD)/bench/nets/bench_nets.o $(BUILD)/libadeis.a
 bench: $(BUILD)/adeis-bench $(BUILD)/adeis $(BUILD)/adeis-bench-nets
 	$(BUILD)/adeis-bench docs/benchmarks.md
 	sh bench/instructions.sh $(BUILD) docs/benchmarks.md
+	sh bench/large.sh $(BUILD) docs/benchmarks.md
 	sh bench/nets.sh $(BUILD) docs/benchmarks.md
 
 demo: $(BUILD)/adeis

@@ -24,7 +24,7 @@ int cli_write_vectors(const char *path, const adeis_problem *pb, const adeis_gra
  * ["1.2e+00", ...]. */
 void cli_json_numbers(FILE *out, const adeis_vec *v, int digits);
 
-/* The 2-norm of v as a double. */
+/* The 2-norm of v as a double, from adeis_vec_dot2 (for printing: not correctly rounded). */
 double cli_norm(const adeis_vec *v);
 
 #endif
