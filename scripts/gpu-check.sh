@@ -85,6 +85,15 @@ if [ -n "$debdir" ] || ! pkg-config --exists gsl mpfr inih openblas jansson zlib
   # the programs' rpath serves their own NEEDED entries only: the libraries those need in turn
   # (libgslcblas for GSL, libgfortran and libquadmath for OpenBLAS) are found through this
   ldp=$plib:$plib/openblas-pthread${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  # no pkg-config on the machine: the prefix's pkgconf, its library found through a wrapper
+  # (not through make's environment: the compiler must keep its own libraries)
+  if ! command -v pkg-config >/dev/null && [ -x "$out/prefix/usr/bin/pkgconf" ]; then
+    mkdir -p "$out/bin"
+    printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "$plib" "$out/prefix/usr/bin/pkgconf" > "$out/bin/pkg-config"
+    chmod +x "$out/bin/pkg-config"
+    export PATH=$out/bin:$PATH
+    echo "- pkg-config: the prefix's pkgconf" >> "$report"
+  fi
   echo "- libraries: $(ls "$debdir"/*.deb | wc -l) .deb files from $debdir unpacked into $out/prefix" >> "$report"
 else
   echo "- libraries: the system's (pkg-config)" >> "$report"

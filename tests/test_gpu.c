@@ -160,31 +160,77 @@ Test(gpu, shipped_mlp_gradient_adjdeis_2m_float_matches_cpu) { run(0, grad_mlp);
 Test(gpu, shipped_unet_gradient_adjdeis_2m_double_matches_cpu, .timeout = 120) { run(1, grad_unet); }
 Test(gpu, shipped_unet_gradient_adjdeis_2m_float_matches_cpu, .timeout = 120) { run(0, grad_unet); }
 
-/* `adeis grad` on a network problem with a CUDA backend: without a device, exit 2 and the
- * runtime's reason; with one, the gradient runs (exit 0) */
-Test(gpu, cli_grad_network_on_cuda_float)
+/* A problem of a tiny mlp (weights adeis_net_init_uniform(5)) on a batch of 2 in a new
+ * temporary folder dir; its path in path. */
+static void tiny_network_problem(char *dir, char *path, size_t cap)
+{
+  static const adeis_net_hyper hp = {.arch = ADEIS_NET_MLP, .dim = 3, .width = 5, .depth = 2,
+                                     .emb_dim = 4, .hidden = 6, .cond_dim = 2};
+  cr_assert(mkdtemp(dir));
+  adeis_tbe tbe;
+  adeis_net *net = NULL;
+  cr_assert_eq(adeis_tbe_init(&tbe, "double", 53), 0);
+  cr_assert_eq(adeis_net_create(&net, &hp, &tbe), 0, "%s", adeis_errmsg());
+  adeis_net_init_uniform(net, 5);
+  adeis_net_set_meta(net, "vp-linear", "test weights");
+  snprintf(path, cap, "%s/w.safetensors", dir);
+  cr_assert_eq(adeis_net_save(net, path, 0), 0, "%s", adeis_errmsg());
+  adeis_net_free(net);
+  snprintf(path, cap, "%s/p.ini", dir);
+  FILE *f = fopen(path, "w");
+  cr_assert(f);
+  fputs("[problem]\ntype = network\nweights = w.safetensors\nbatch = 2\nclass = 1\n\n"
+        "[schedule]\nname = vp-linear\n\n[loss]\ntype = quadratic\ntarget = 1 2 3 4 5 6\n\n"
+        "[start]\nseed = 4\n", f);
+  fclose(f);
+}
+
+/* `adeis grad --json` of problem on backend: its exit status, and dL/dx_T (6 numbers) when 0 */
+static int cli_grad(const char *bin, const char *problem, const char *backend, double g[6],
+                    char *out, size_t cap)
+{
+  char cmd[8400];
+  snprintf(cmd, sizeof cmd, "'%s' grad --problem '%s' --backend %s --method adjdeis-2m --steps 8 "
+           "--state backsolve --ref-max-steps 256 --json 2>&1", bin, problem, backend);
+  FILE *p = popen(cmd, "r");
+  cr_assert(p);
+  size_t len = fread(out, 1, cap - 1, p);
+  out[len] = '\0';
+  int st = pclose(p);
+  int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  const char *q = rc == 0 ? strstr(out, "\"grad\": {\"x_T\": [") : NULL;
+  for (int i = 0; i < 6; i++) {
+    q = q ? strchr(q, i ? '"' : '[') : NULL;   /* number i's opening quote (first: the list) */
+    if (q && !i)
+      q = strchr(q, '"');
+    g[i] = q ? strtod(q + 1, NULL) : NAN;
+    q = q ? strchr(q + 1, '"') : NULL;         /* its closing quote */
+    q = q ? q + 1 : NULL;
+  }
+  return rc;
+}
+
+/* `adeis grad` on a network problem with --backend cuda-float: without a device, exit 2 and
+ * the runtime's reason; with one, dL/dx_T within 1e-5 of the same run on the CPU's float */
+Test(gpu, cli_grad_network_on_cuda_float, .timeout = 120)
 {
   const char *bin = getenv("ADEIS_BIN");
   if (!bin || !*bin)
     cr_skip_test("ADEIS_BIN is not set (run the tests with make check)");
-  char path[4096], cmd[8400];
-  root_file(path, sizeof path, "problems/net-mlp.ini");
-  snprintf(cmd, sizeof cmd, "'%s' grad --problem '%s' --backend cuda-float --method adjdeis-2m "
-           "--steps 8 --state backsolve --ref-max-steps 256 --json 2>&1", bin, path);
-  FILE *p = popen(cmd, "r");
-  cr_assert(p);
-  char out[1 << 14];
-  size_t len = fread(out, 1, sizeof out - 1, p);
-  out[len] = '\0';
-  int st = pclose(p);
-  int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  char dir[64] = "/tmp/adeis-gpu-cli-XXXXXX", path[4096], out[1 << 14], cmd[128];
+  double gd[6], gc[6];
+  tiny_network_problem(dir, path, sizeof path);
+  int rd = cli_grad(bin, path, "cuda-float", gd, out, sizeof out);
   if (adeis_cuda_available()) {
-    cr_assert_eq(rc, 0, "%s", out);
-    cr_assert(strstr(out, "\"grad\""), "%s", out);
+    cr_expect_eq(rd, 0, "%s", out);
+    cr_expect_eq(cli_grad(bin, path, "float", gc, out, sizeof out), 0, "%s", out);
+    cr_expect_leq(gp_rel(gd, gc, 6), 1e-5, "cuda-float against float: %g", gp_rel(gd, gc, 6));
   } else {
-    cr_assert_eq(rc, 2, "%s", out);
-    cr_assert(strstr(out, "--backend cuda-float: not available here: no CUDA device: "), "%s", out);
+    cr_expect_eq(rd, 2, "%s", out);
+    cr_expect(strstr(out, "--backend cuda-float: not available here: no CUDA device: "), "%s", out);
   }
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_assert_eq(system(cmd), 0);
 }
 
 /* The registry lists both CUDA backends on the device with their widths; without a device
