@@ -173,33 +173,31 @@ else
   done
 fi
 
-if [ "$torch_ok" = 1 ] && [ "$status" -ne 77 ]; then
-  # the timings on the GPU: each side gets half of what is left (less 20 s for the report)
-  half=$(( (total - $(elapsed) - 20) / 2 ))
-  [ "$half" -gt 150 ] && half=150
+torch_gpu=0
+[ "$torch_ok" = 1 ] && "$py" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>> "$log" &&
+  torch_gpu=1
+if [ "$status" -ne 77 ] && [ -f "$weights" ]; then
+  # the timings on the GPU: with PyTorch, each side gets half of what is left (less 20 s for
+  # the report), at most 150 s; a budget is spent by predicted run times, `timeout` is the stop
+  budget() { local b=$(( (total - $(elapsed) - 20) / $1 )); [ "$b" -gt 150 ] && b=150; [ "$b" -lt 10 ] && b=10; echo "$b"; }
   mkdir -p "$out/bench-grad"
-  {
-    echo
-    echo "### adeis on cuda-float (adeis-gpu-parity --bench-grad)"
-    echo
-  } >> "$report"
-  timeout $(( half + 30 )) "${par[@]}" --bench-grad "$out/bench-grad" --weights "$weights" \
-    --budget "$((half > 10 ? half : 10))" >> "$report" 2>> "$log" || note "adeis gradient benchmark: exit $?"
-  {
-    echo
-    echo "### PyTorch eager, autograd through its own DPM-Solver-2M (torch_unet.py bench)"
-    echo
-  } >> "$report"
-  half=$(( total - $(elapsed) - 20 ))
-  [ "$half" -gt 150 ] && half=150
-  timeout $(( (half > 10 ? half : 10) + 30 )) "$py" "$root/bench/torch_unet.py" --weights "$weights" bench \
-    --budget "$((half > 10 ? half : 10))" --tsv "$out/bench-grad/torch.tsv" >> "$report" 2>> "$log" ||
-    { note "PyTorch benchmark failed or timed out"; echo "PyTorch benchmark failed or timed out (see gpu-check.log)." >> "$report"; }
-  {
-    echo
-    echo "### Comparison"
-    echo
-  } >> "$report"
+  printf '\n### adeis on cuda-float (adeis-gpu-parity --bench-grad)\n\n' >> "$report"
+  b=$(budget $(( torch_gpu ? 2 : 1 )))
+  timeout $(( b + 30 )) "${par[@]}" --bench-grad "$out/bench-grad" --weights "$weights" \
+    --budget "$b" >> "$report" 2>> "$log"
+  rc=$?
+  [ "$rc" -eq 0 ] || { note "adeis gradient benchmark: exit $rc"; status=$(( status == 0 ? 1 : status )); }
+  printf '\n### PyTorch eager, autograd through its own DPM-Solver-2M (torch_unet.py bench)\n\n' >> "$report"
+  if [ "$torch_gpu" = 1 ]; then
+    b=$(budget 1)
+    timeout $(( b + 30 )) "$py" "$root/bench/torch_unet.py" --weights "$weights" bench --device cuda \
+      --budget "$b" --tsv "$out/bench-grad/torch.tsv" >> "$report" 2>> "$log" ||
+      { note "PyTorch benchmark failed or timed out"; status=$(( status == 0 ? 1 : status ))
+        echo "PyTorch benchmark failed or timed out (see gpu-check.log)." >> "$report"; }
+  else
+    echo "not run: no PyTorch with CUDA (torch.cuda.is_available() is not true)" >> "$report"
+  fi
+  printf '\n### Comparison\n\n' >> "$report"
   if [ -s "$out/bench-grad/adeis.tsv" ] && [ -s "$out/bench-grad/torch.tsv" ]; then
     "$py" "$root/bench/torch_unet.py" report "$out/bench-grad/adeis.tsv" "$out/bench-grad/torch.tsv" >> "$report" 2>> "$log"
   else
