@@ -610,6 +610,11 @@ static void panel_range(const adeis_fig_model *m, size_t row, size_t k, double *
         adeis_fig_roundoff_shown(u, dlo, dhi))
       *lo = fmin(*lo, u);
   }
+  for (size_t k = 0; m->st && k < m->st->n_hlines; k++) /* hlines.csv: always in view */
+    if (m->st->hline_q[k] == q && adeis_fig_positive(m->st->hline_value[k])) {
+      *lo = fmin(*lo, log10(m->st->hline_value[k]));
+      *hi = fmax(*hi, log10(m->st->hline_value[k]));
+    }
 }
 
 static void y_ranges(adeis_fig_model *m)

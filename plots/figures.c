@@ -364,6 +364,8 @@ typedef struct layout {
 
 /* The number of legend entries and the widest one's characters (as gnuplot counts them:
  * the raw text, LaTeX markup included in the cairolatex variant). */
+static size_t hline_first(const adeis_report_study *st, size_t k);
+
 static size_t key_entries(const adeis_fig_model *m, int tex, size_t *widest)
 {
   /* "expected order (offset from the data)", the roundoff entry */
@@ -374,8 +376,14 @@ static size_t key_entries(const adeis_fig_model *m, int tex, size_t *widest)
     *widest = w > *widest ? w : *widest;
     free(v);
   }
+  size_t lines = 0; /* hlines.csv: one entry per label */
+  for (size_t k = 0; m->st && k < m->st->n_hlines; k++) {
+    lines += hline_first(m->st, k) == k;
+    *widest = text_width(m->st->hline_label[k]) > *widest ? text_width(m->st->hline_label[k])
+                                                          : *widest;
+  }
   return m->n_styles + (m->n_guides > 0) + 1 + (size_t)m->any_open + (size_t)m->any_floor +
-         (size_t)m->any_roundoff;
+         (size_t)m->any_roundoff + lines;
 }
 
 static layout make_layout(const adeis_fig_model *m, dims d, size_t top_lines)
@@ -682,6 +690,28 @@ static void gp_series(FILE *f, const adeis_fig_model *m, size_t i, adeis_report_
   *first = 0;
 }
 
+/* The lines of hlines.csv (plots/study_info.c) for gradient q: black, dashed, one dash
+ * pattern per line. */
+#define HLINE_STYLE "lc rgb '#000000' dt %zu lw 1.6"
+/* The first line with line k's label: lines of one label share a dash and a legend entry. */
+static size_t hline_first(const adeis_report_study *st, size_t k)
+{
+  size_t j = 0;
+  while (j < k && strcmp(st->hline_label[j], st->hline_label[k]) != 0)
+    j++;
+  return j;
+}
+
+static void gp_hlines(FILE *f, const adeis_fig_model *m, adeis_report_quantity q, int *first)
+{
+  for (size_t k = 0; m->st && k < m->st->n_hlines; k++)
+    if (m->st->hline_q[k] == q && adeis_fig_positive(m->st->hline_value[k])) {
+      fprintf(f, "%s \\\n    %.6e with lines " HLINE_STYLE " notitle", *first ? "" : ",",
+              m->st->hline_value[k], 2 + hline_first(m->st, k) % 4);
+      *first = 0;
+    }
+}
+
 static void gp_panel(FILE *f, const adeis_fig_model *m, layout lp, layout lt, size_t row, size_t k)
 {
   adeis_report_quantity q = m->q[k];
@@ -741,6 +771,7 @@ static void gp_panel(FILE *f, const adeis_fig_model *m, layout lp, layout lt, si
     gi++;
   }
   gp_roundoff(f, m, row, q, &first);
+  gp_hlines(f, m, q, &first);
   if (first)
     fputs(" NaN notitle", f);
   fputc('\n', f);
@@ -815,6 +846,15 @@ static void gp_legend(FILE *f, const adeis_fig_model *m, layout l, layout lt, si
     fprintf(f, ", \\\n    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: %s'",
             floor_title[m->any_floor & 3]);
   gp_roundoff_key(f, m);
+  for (size_t k = 0; m->st && k < m->st->n_hlines; k++) {
+    if (hline_first(m->st, k) != k)
+      continue;
+    fprintf(f, ", \\\n    NaN with lines " HLINE_STYLE " title (tex ? ", 2 + k % 4);
+    gp_string_tex(f, m->st->hline_label[k]);
+    fputs(" : ", f);
+    gp_string(f, m->st->hline_label[k]);
+    fputc(')', f);
+  }
   fputc('\n', f);
 }
 
