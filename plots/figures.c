@@ -300,8 +300,19 @@ static void top_text_build(top_text *t, const adeis_fig_model *m, const char *ti
   static char *const cost_tex[] = {"cost $=$ NFE $+\\,1\\cdot{}$NVJP:", "model evaluations and",
                                    "vector-Jacobian products,", "counted separately,",
                                    "weight 1 each"};
+  /* a truth study (docs/studies.md, "Model against solver"; its hlines.csv is the sign):
+   * every row is relative to the truth's gradient, whatever it is measured against */
+  static char *const truth_plain[] = {"relative error ‖g − g_row‖₂ / ‖g_truth‖₂",
+                                      "of the computed gradient g:", "g_row the row's gradient,",
+                                      "g_truth the truth problem's"};
+  static char *const truth_tex[] = {
+      "relative error $\\|g-g_{\\mathrm{row}}\\|_2/\\|g_{\\mathrm{truth}}\\|_2$",
+      "of the computed gradient $g$:", "$g_{\\mathrm{row}}$ the row's gradient,",
+      "$g_{\\mathrm{truth}}$ the truth problem's"};
+  int truth = m->st && m->st->n_hlines > 0;
   size_t first_def = t->n, first_cost;
-  top_add(t, err_plain, err_tex, 3, " ", " ", width);
+  top_add(t, truth ? truth_plain : err_plain, truth ? truth_tex : err_tex, truth ? 4 : 3, " ",
+          " ", width);
   first_cost = t->n;
   if (m->fig == ADEIS_REPORT_WORK_PRECISION)
     top_add(t, cost_plain, cost_tex, 5, " ", " ", width);

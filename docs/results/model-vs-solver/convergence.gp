@@ -42,22 +42,24 @@ T(i) = tex ? titles_tex[i] : titles[i]
 
 # The setting, for the caption of the cairolatex variant (\adeissetting).
 setting = ''
-setting_tex = 'problems: by row $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 53-bit arithmetic $\cdot$ ODE adjoint $\cdot$ state cached; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
+setting_tex = 'problems: by row $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 53-bit arithmetic $\cdot$ ODE adjoint $\cdot$ state cached; relative error $\|g-g_{\mathrm{row}}\|_2/\|g_{\mathrm{truth}}\|_2$ of the computed gradient $g$: $g_{\mathrm{row}}$ the row''s gradient, $g_{\mathrm{truth}}$ the truth problem''s'
 # The lines above the panels (the first is the heading).
-array top[3]
-array top_tex[3]
+array top[4]
+array top_tex[4]
 top[1] = 'model-vs-solver: relative error of each gradient against steps N'
 top_tex[1] = 'model-vs-solver: relative error of each gradient against steps N'
 top[2] = 'problems: by row · methods: by colour · grid uniform-lambda · 53-bit arithmetic · ODE adjoint · state cached'
 top_tex[2] = 'problems: by row $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 53-bit arithmetic $\cdot$ ODE adjoint $\cdot$ state cached'
-top[3] = 'relative error ‖g − g_ref‖₂ / ‖g_ref‖₂ of the computed gradient g against its reference g_ref'
-top_tex[3] = 'relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
+top[3] = 'relative error ‖g − g_row‖₂ / ‖g_truth‖₂ of the computed gradient g: g_row the row''s gradient,'
+top_tex[3] = 'relative error $\|g-g_{\mathrm{row}}\|_2/\|g_{\mathrm{truth}}\|_2$ of the computed gradient $g$: $g_{\mathrm{row}}$ the row''s gradient,'
+top[4] = 'g_truth the truth problem''s'
+top_tex[4] = '$g_{\mathrm{truth}}$ the truth problem''s'
 
 do for [fmt in formats] {
   tex = (fmt eq 'tex')
-  if (fmt eq 'png') { set terminal pngcairo size 880,904 enhanced font 'Sans,11' }
-  if (fmt eq 'pdf') { set terminal pdfcairo size 6.62in,6.80in enhanced font 'Sans,8' }
-  if (fmt eq 'svg') { set terminal svg size 880,904 enhanced font 'Sans,11' background rgb 'white' }
+  if (fmt eq 'png') { set terminal pngcairo size 880,923 enhanced font 'Sans,11' }
+  if (fmt eq 'pdf') { set terminal pdfcairo size 6.62in,6.94in enhanced font 'Sans,8' }
+  if (fmt eq 'svg') { set terminal svg size 880,923 enhanced font 'Sans,11' background rgb 'white' }
   if (tex) { set terminal cairolatex pdf size 3.22in,4.05in font ',7' pointscale 0.55 linewidth 0.7 }
   set output tex ? (exists('out_tex') ? out_tex : outbase.'-latex.tex') : \
     (exists('out_'.fmt) ? value('out_'.fmt) : outbase.'.'.fmt)
@@ -68,7 +70,7 @@ do for [fmt in formats] {
   unset key
   set multiplot
   set lmargin at screen (tex ? 0.3879 : 0.3443); set rmargin at screen (tex ? 0.7241 : 0.7284)
-  set tmargin at screen (tex ? 0.9348 : 0.8794); set bmargin at screen (tex ? 0.7187 : 0.6228)
+  set tmargin at screen (tex ? 0.9348 : 0.8613); set bmargin at screen (tex ? 0.7187 : 0.6100)
   set title tex ? '$\partial L/\partial x_T$: '.'solver error (against the converged network) (vp-linear)' : '∂L/∂x_T'.'  ·  '.'problem solver error (against the converged network) (vp-linear)'
   set yrange [1e-8:1e4]; set ytics 1e-8, 1e2, 1e4; set mytics 2
   set xlabel ''
@@ -97,7 +99,7 @@ do for [fmt in formats] {
     'guides-x_T.dat' index 1 using 1:3 with lines lc rgb '#444444' @guide notitle, \
     4.189373e-01 with lines lc rgb '#000000' dt 2 lw 1.6 notitle
   set lmargin at screen (tex ? 0.3879 : 0.3443); set rmargin at screen (tex ? 0.7241 : 0.7284)
-  set tmargin at screen (tex ? 0.5918 : 0.5365); set bmargin at screen (tex ? 0.3756 : 0.2799)
+  set tmargin at screen (tex ? 0.5918 : 0.5255); set bmargin at screen (tex ? 0.3756 : 0.2741)
   set title tex ? 'total error (against the mixture)' : '∂L/∂x_T'.'  ·  '.'problem total error (against the mixture)'
   set yrange [1e-8:1e4]; set ytics 1e-8, 1e2, 1e4; set mytics 2
   set xlabel (tex ? 'steps $N$' : 'steps N')
@@ -124,10 +126,11 @@ do for [fmt in formats] {
   unset label; unset title; unset xlabel; unset ylabel; unset grid; unset border
   unset tics; unset logscale; set xrange [0:1]; set yrange [0:1]
   set lmargin at screen 0.02; set rmargin at screen 0.98
-  set tmargin at screen (tex ? 0.2748 : 0.2166); set bmargin at screen 0.005
-  if (!tex) { set label 91 top[1] at screen 0.5, screen 0.9823 center front noenhanced font ',13' }
-  if (!tex) { set label 92 top[2] at screen 0.5, screen 0.9613 center front noenhanced }
-  if (!tex) { set label 93 top[3] at screen 0.5, screen 0.9403 center front noenhanced }
+  set tmargin at screen (tex ? 0.2748 : 0.2121); set bmargin at screen 0.005
+  if (!tex) { set label 91 top[1] at screen 0.5, screen 0.9827 center front noenhanced font ',13' }
+  if (!tex) { set label 92 top[2] at screen 0.5, screen 0.9621 center front noenhanced }
+  if (!tex) { set label 93 top[3] at screen 0.5, screen 0.9415 center front noenhanced }
+  if (!tex) { set label 94 top[4] at screen 0.5, screen 0.9209 center front noenhanced }
   if (tex) { set label 99 '\gdef\adeissetting{'.setting_tex.'}' at screen 0,0 }
   set key center center horizontal maxcols 1 Left reverse samplen 2.5 spacing 1.15 width 1 nobox noopaque noenhanced
   plot for [i=1:4] NaN with linespoints ls i title T(i), \
