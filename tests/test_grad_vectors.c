@@ -247,3 +247,49 @@ Test(grad_vectors, network_theta_per_parameter_tensor, .timeout = 120)
   adeis_problem_clear(&pb);
   adeis_problem_spec_clear(&sp);
 }
+
+/* Without --reference or --ref-max-steps a network run solves no reference and uses cached
+ * states (oracle states would need a converged solve too): the JSON has no reference, and its
+ * gradient is the library's with cached states, to the last bit. */
+Test(grad_vectors, network_default_is_quick_and_cached, .timeout = 60)
+{
+  char args[512], path[128];
+  snprintf(path, sizeof path, "%s/q.safetensors", dir);
+  snprintf(args, sizeof args,
+           "grad --problem problems/net-mlp.ini --method adjdeis-2m --steps 8 --precision 53 "
+           "--json --vectors %s",
+           path);
+  char *out = adeis(args);
+  cr_expect_not_null(strstr(out, "\"reference\": null"), "%s", out);
+  cr_expect_not_null(strstr(out, "\"rel_error\": {\"x_T\": null, \"z\": null, \"theta\": null}"), "%s",
+                    out);
+  cr_expect_not_null(strstr(out, "\"state\": \"cached\""), "%s", out);
+  char ini[512];
+  snprintf(ini, sizeof ini, "%s/problems/net-mlp.ini", getenv("ADEIS_ROOT"));
+  adeis_problem_spec sp;
+  adeis_problem pb;
+  adeis_grad_result lib;
+  adeis_grad_request rq;
+  cr_assert_eq(adeis_problem_load(ini, &sp), ADEIS_OK, "%s", adeis_errmsg());
+  cr_assert_eq(adeis_problem_build(&sp, 53, &pb), ADEIS_OK, "%s", adeis_errmsg());
+  adeis_grad_request_init(&rq);
+  rq.method = "adjdeis-2m";
+  rq.steps = 8;
+  rq.precision = 53;
+  rq.state = ADEIS_STATE_CACHED;
+  cr_assert_eq(adeis_grad_compute(&pb, &rq, &lib), ADEIS_OK, "%s", adeis_errmsg());
+  adeis_st_file *f;
+  cr_assert_eq(adeis_safetensors_open(&f, path), 0, "%s", adeis_errmsg());
+  cr_expect_null(adeis_safetensors_find(f, "reference.x_T"));
+  for (size_t i = 0; i < 4; i++) {
+    size_t n;
+    double got = tensor_at(f, "grad.x_T", i, &n);
+    double want = adeis_vec_get_d(lib.grad[ADEIS_Q_X_T], i);
+    cr_expect_eq(got, want, "x_T[%zu]: %.17g vs %.17g", i, got, want);
+  }
+  adeis_safetensors_close(f);
+  adeis_grad_result_clear(&lib);
+  adeis_problem_clear(&pb);
+  adeis_problem_spec_clear(&sp);
+  free(out);
+}
