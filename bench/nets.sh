@@ -7,8 +7,8 @@
 #     when Debian's python3-torch is missing: scripts/install-bench-deps.sh installs it);
 #  3. MPFR eps + VJPs at 128 and 256 bits, U-Net batch 1 and an MLP;
 #  4. peak memory (peak_bytes of adeis grad) of backsolve, store-all and checkpointing,
-#     N = 10, 100, 1000, on problems/net-unet.ini (the shipped U-Net, batch 2, double; about
-#     3 minutes of CPU, most of it at N = 1000).
+#     N = 10, 100, 1000, on problems/net-unet.ini (the shipped U-Net, batch 2, double).
+# The whole script took 2.6 minutes of CPU (9 of wall time) on the shared 2-core machine.
 # ROUNDS, REPS: rounds and repetitions per round (default 3 and 3).
 # One thread everywhere (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, torch.set_num_threads);
 # times are CPU seconds of the process; adeis and PyTorch runs interleaved in ROUNDS rounds.
@@ -106,8 +106,7 @@ BEGIN {
   printf "of the float or double table whose `gemm` times each OpenBLAS call (%d calls, %.2f G multiply-adds ", calls, madds / 1e9
   printf "per evaluation: the stride-1 convolutions are nine tap GEMMs on zero-padded planes, docs/networks.md); "
   printf "the process CPU clock is a system call, and the part of its two reads that falls inside each timed "
-  printf "call (%d ns, measured on empty intervals) is subtracted per call (without that the GEMM sums would "
-  printf "be %.0f ms too long). The total is timed in separate evaluations without the wrapper.\n\n", tick, calls * tick / 1e6
+  printf "call (%d ns, measured on empty intervals) is subtracted per call (without that the GEMM sums would be %.0f ms too long). The total is timed in separate evaluations without the wrapper.\n\n", tick, calls * tick / 1e6
   printf "| table | eps + VJPs | in OpenBLAS GEMMs | ratio | goal |\n|---|---|---|---|---|\n"
   printf "| float | %.3f s | %.3f s | %.2f | <= 1.5 |\n", val("tot.float"), val("gemm.float"), val("ratio.float")
   printf "| double | %.3f s | %.3f s | %.2f | <= 1.5 |\n\n", val("tot.double"), val("gemm.double"), val("ratio.double")
@@ -132,11 +131,11 @@ BEGIN {
   printf "of two images, double, vp-linear, uniform-lambda grid, no reference solve. The bytes are the "
   printf "state-sized vectors held at once (their number in brackets; a state is 2 x 784 numbers, 12.5 kB) "
   printf "plus the z and theta accumulators (theta: 144401 numbers, 1.16 MB, the same for every method "
-  printf "and N); the network's own weights and per-thread workspace are not counted (docs/solvers.md). "
+  printf "and N); the weights and workspace of the network are not counted (docs/solvers.md). "
   printf "`checkpoint` takes `S = ceil(log2 N)` snapshots. Backsolve stays flat in N, store-all grows "
   printf "by one state per step, checkpointing by one per doubling of N. (The resident set of the "
   printf "`adeis grad` process is no measure of the method: for `dto-*` the command also runs the "
-  printf "store-all adjoint for `rel_error_discrete`.) The nine runs take about 3 minutes of CPU.\n\n"
+  printf "store-all adjoint for `rel_error_discrete`.) The whole of `bench/nets.sh` (these nine runs included) took 2.6 minutes of CPU (9 minutes of wall time on the loaded machine).\n\n"
   printf "| method | N = 10 | N = 100 | N = 1000 |\n|---|---|---|---|\n"
   for (i = 1; i <= nm; i++) {
     k = order[i]
