@@ -190,6 +190,20 @@ static void net_clear(adeis_model *m)
   m->impl = NULL;
 }
 
+/* theta's blocks: the network's parameter tensors in canonical order */
+static size_t net_theta_blocks(const adeis_model *m, size_t k, adeis_theta_block *out)
+{
+  const adeis_net *net = NM(m)->net;
+  if (out && k < net->nparams) {
+    const adeis_net_param *p = &net->params[k];
+    out->name = p->name;
+    out->ndim = p->ndim;
+    memcpy(out->shape, p->shape, sizeof out->shape);
+    out->offset = p->offset;
+  }
+  return net->nparams;
+}
+
 const adeis_model_ops adeis_network_ops = {
   .name = "network",
   .caps = 0,                 /* no flow, no exact gradients; eps reads t (time embedding) */
@@ -198,6 +212,7 @@ const adeis_model_ops adeis_network_ops = {
   .ws_free = ws_free,
   .eval = net_eval,
   .clear = net_clear,
+  .theta_blocks = net_theta_blocks,
 };
 
 int adeis_network_model_init(adeis_model *m, const adeis_backend *be, adeis_net *net, size_t B,
