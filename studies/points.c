@@ -69,15 +69,19 @@ void adeis_point_stamp(const adeis_study *s, const adeis_point *p, uint64_t hash
            s->problems[p->problem].file, hash);
 }
 
-static void format_error(mpfr_srcptr e, char *buf, size_t n)
+static void format_double(double d, char *buf, size_t n)
 {
-  double d = mpfr_get_d(e, MPFR_RNDN);
   if (isnan(d))
     snprintf(buf, n, "nan");
   else if (isinf(d))
     snprintf(buf, n, "inf");
   else
     snprintf(buf, n, "%.17e", d);
+}
+
+static void format_error(mpfr_srcptr e, char *buf, size_t n)
+{
+  format_double(mpfr_get_d(e, MPFR_RNDN), buf, n);
 }
 
 void adeis_point_rows(const adeis_study *s, const adeis_point *p, const adeis_grad_result *res,
@@ -91,16 +95,6 @@ void adeis_point_rows(const adeis_study *s, const adeis_point *p, const adeis_gr
     adeis_sbuf_printf(b, "%s,%s,%s,%lu,%lu,%.6f\n", key, adeis_quantity_names[q], err, res->nfe,
                       res->nvjp, res->seconds);
   }
-}
-
-static void format_double(double d, char *buf, size_t n)
-{
-  if (isnan(d))
-    snprintf(buf, n, "nan");
-  else if (isinf(d))
-    snprintf(buf, n, "inf");
-  else
-    snprintf(buf, n, "%.17e", d);
 }
 
 void adeis_point_rows_truth(const adeis_study *s, const adeis_point *p,

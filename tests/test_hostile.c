@@ -8,6 +8,8 @@
 #include "../studies/files.h"
 #include "../studies/study.h"
 
+#include "scratch.h"
+
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,36 +34,9 @@ static const char study_fmt[] = "; a small study\n[study]\nname = tiny\nproblem 
 
 /* ---- a scratch folder per test ---- */
 
-static char scratch[256];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
 static void scratch_make(void)
 {
-  snprintf(scratch, sizeof scratch, "/tmp/adeis-hostile-test-XXXXXX");
-  cr_assert_not_null(mkdtemp(scratch));
-}
-
-static void scratch_remove(void)
-{
-  if (scratch[0])
-    nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-  scratch[0] = '\0';
-}
-
-/* scratch/rel (allocated). */
-static char *path_of(const char *rel)
-{
-  char *p = malloc(strlen(scratch) + strlen(rel) + 2);
-  cr_assert_not_null(p);
-  sprintf(p, "%s/%s", scratch, rel);
-  return p;
+  scratch_make_tagged("hostile");
 }
 
 /* scratch/rel written with text, folders made as needed; returns the path (allocated). */

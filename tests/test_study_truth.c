@@ -11,6 +11,8 @@
 #include "../studies/study.h"
 #include "../studies/truth.h"
 
+#include "scratch.h"
+
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -41,34 +43,9 @@ static const char gauss_2d[] = "[problem]\ntype = gaussian\ndim = 2\nmean = 0 0\
 static const char gmm_2d[] = "[problem]\ntype = gmm\ndim = 2\ncomponents = 2\nmeans = -1 0\n"
                              " 1 1\nvar = 0.3 0.2\n 0.25 0.4\nlogits = 0 0.5\n" TAIL_2D;
 
-static char scratch[256];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
 static void scratch_make(void)
 {
-  snprintf(scratch, sizeof scratch, "/tmp/adeis-truth-test-XXXXXX");
-  cr_assert_not_null(mkdtemp(scratch));
-}
-
-static void scratch_remove(void)
-{
-  if (scratch[0])
-    nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-  scratch[0] = '\0';
-}
-
-static char *path_of(const char *rel)
-{
-  char *p = malloc(strlen(scratch) + strlen(rel) + 2);
-  sprintf(p, "%s/%s", scratch, rel);
-  return p;
+  scratch_make_tagged("truth");
 }
 
 static void put(const char *rel, const char *text)
