@@ -126,7 +126,7 @@ int adeis_reference_key(const adeis_reference_request *rq, char *buf, size_t siz
                    "noise_seed %lu\nprecision %ld\nmethod %s\nrule start %d max %zu tol %.17g\n",
                    (unsigned long long)h[0], (unsigned long long)h[1], adeis_grid_name(rq->grid),
                    rq->sde ? "sde" : "ode", rq->spec->noise_seed,
-                   adeis_reference_precision(rq->precision), ADEIS_REF_METHOD,
+                   adeis_reference_request_precision(rq), ADEIS_REF_METHOD,
                    ADEIS_REF_START_STEPS, adeis_reference_max_steps(rq), adeis_reference_target(rq));
   return n > 0 && (size_t)n < size ? 0 : -1;
 }
