@@ -22,6 +22,10 @@ DEPS_LIBDIR := $(DEPS_PREFIX)/usr/lib/x86_64-linux-gnu
 export PKG_CONFIG_SYSROOT_DIR := $(DEPS_PREFIX)
 export PKG_CONFIG_LIBDIR := $(DEPS_LIBDIR)/pkgconfig:$(DEPS_LIBDIR)/openblas-pthread/pkgconfig:$(DEPS_PREFIX)/usr/share/pkgconfig
 LDFLAGS += -L$(DEPS_LIBDIR) -Wl,-rpath,$(DEPS_LIBDIR)
+# make 4.3's $(shell) does not see exported variables: pass them on the command itself
+PKG_CONFIG := env PKG_CONFIG_SYSROOT_DIR=$(PKG_CONFIG_SYSROOT_DIR) PKG_CONFIG_LIBDIR=$(PKG_CONFIG_LIBDIR) pkg-config
+else
+PKG_CONFIG := pkg-config
 endif
 
 ifeq ($(SAN),1)
@@ -35,10 +39,10 @@ OPT := -O2 -g
 endif
 
 # pkg-config is consulted lazily (=), after the deps target has installed what is missing
-DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-DEP_LIBS = $(shell pkg-config --libs $(PKGS)) -lgmp -lm
-TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
-TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
+DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+DEP_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lgmp -lm
+TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))
+TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
 # -fPIC: the same objects make the static and the shared library
 CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -Wall -Wextra -Werror -fopenmp -fPIC $(SANFLAGS) $(DEP_CFLAGS) $(CFLAGS)
@@ -193,6 +197,7 @@ $(BUILD)/adeis-bench-nets: $(BUILD)/bench/nets/bench_nets.o $(BUILD)/libadeis.a
 bench: $(BUILD)/adeis-bench $(BUILD)/adeis $(BUILD)/adeis-bench-nets
 	$(BUILD)/adeis-bench docs/benchmarks.md
 	sh bench/instructions.sh $(BUILD) docs/benchmarks.md
+	sh bench/large.sh $(BUILD) docs/benchmarks.md
 	sh bench/nets.sh $(BUILD) docs/benchmarks.md
 
 demo: $(BUILD)/adeis

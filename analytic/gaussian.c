@@ -412,49 +412,47 @@ void adeis_gaussian_sde_phi(const adeis_model *m, adeis_vec *phi, const adeis_tp
 
 /* ---- construction ---- */
 
-static adeis_vec *vec_from(const adeis_backend *be, size_t n, mpfr_srcptr const a[])
+/* A new copy of x on be (NULL when out of memory). */
+static adeis_vec *vec_copy_of(const adeis_backend *be, const adeis_vec *x)
 {
-  adeis_vec *v = adeis_vec_alloc(be, n);
-  if (v && a)
-    for (size_t i = 0; i < n; i++)
-      adeis_vec_set(v, i, a[i]);
+  adeis_vec *v = adeis_vec_alloc(be, x->n);
+  if (v)
+    adeis_vec_copy(v, x);
   return v;
 }
 
 static int build_rotation(gaussian *g, const adeis_backend *be, unsigned long seed)
 {
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-  if (!r)
-    return ADEIS_ENOMEM;
-  gsl_rng_set(r, seed);
+  double *row = malloc(g->dim * sizeof *row);
   g->u = calloc(g->dim, sizeof *g->u);
   g->beta = malloc(g->dim * sizeof *g->beta);
-  if (!g->u || !g->beta) {
-    gsl_rng_free(r);
-    return ADEIS_ENOMEM;
-  }
-  for (size_t j = 0; j < g->dim; j++) {
+  int rc = r && row && g->u && g->beta ? ADEIS_OK : ADEIS_ENOMEM;
+  if (r)
+    gsl_rng_set(r, seed);
+  for (size_t j = 0; j < g->dim && !rc; j++) {
     mpfr_init2(g->beta[j], g->sprec);
     g->n_refl = j + 1;
     g->u[j] = adeis_vec_alloc(be, g->dim);
     if (!g->u[j]) {
-      gsl_rng_free(r);
-      return ADEIS_ENOMEM;
+      rc = ADEIS_ENOMEM;
+      break;
     }
-    for (size_t i = 0; i < g->dim; i++)   /* doubles: exact in every precision */
-      adeis_vec_set_d(g->u[j], i, gsl_ran_gaussian(r, 1.0));
-    adeis_vec_dot(g->beta[j], g->u[j], g->u[j]);
+    for (size_t i = 0; i < g->dim; i++)
+      row[i] = gsl_ran_gaussian(r, 1.0);
+    adeis_vec_import_d(g->u[j], 0, row, g->dim);   /* doubles: exact in every precision */
+    adeis_vec_dot(g->beta[j], g->u[j], g->u[j]);    /* exact: Q is orthogonal at any precision */
     mpfr_ui_div(g->beta[j], 2, g->beta[j], RND);
   }
+  free(row);
   gsl_rng_free(r);
-  return ADEIS_OK;
+  return rc;
 }
 
 /* mu = m + W z */
-static void build_mean(gaussian *g, mpfr_srcptr const m[], mpfr_srcptr const z[])
+static void build_mean(gaussian *g, const adeis_vec *m, mpfr_srcptr const z[])
 {
-  for (size_t i = 0; i < g->dim; i++)
-    adeis_vec_set(g->mu, i, m[i]);
+  adeis_vec_copy(g->mu, m);
   if (!g->W_cols)
     return;
   mpfr_t one;
@@ -466,38 +464,52 @@ static void build_mean(gaussian *g, mpfr_srcptr const m[], mpfr_srcptr const z[]
   mpfr_clear(one);
 }
 
-static int build_W(gaussian *g, const adeis_backend *be, mpfr_srcptr const W[])
+static int build_W(gaussian *g, const adeis_backend *be, const adeis_vec *const W_cols[])
 {
   g->W_cols = calloc(g->cond_dim, sizeof *g->W_cols);
   if (!g->W_cols)
     return ADEIS_ENOMEM;
-  for (size_t j = 0; j < g->cond_dim; j++) {
-    g->W_cols[j] = adeis_vec_alloc(be, g->dim);
-    if (!g->W_cols[j])
+  for (size_t j = 0; j < g->cond_dim; j++)
+    if (!(g->W_cols[j] = vec_copy_of(be, W_cols[j])))
       return ADEIS_ENOMEM;
-    for (size_t i = 0; i < g->dim; i++)
-      adeis_vec_set(g->W_cols[j], i, W[i * g->cond_dim + j]);
+  return ADEIS_OK;
+}
+
+static int alloc_work(gaussian *g, const adeis_backend *be, const adeis_vec *s2)
+{
+  g->mu = adeis_vec_alloc(be, g->dim);
+  g->mu_r = adeis_vec_alloc(be, g->dim);
+  g->s2 = vec_copy_of(be, s2);
+  return g->mu && g->mu_r && g->s2 ? ADEIS_OK : ADEIS_ENOMEM;
+}
+
+/* The lengths and values init_vecs accepts. */
+static int check_input(size_t dim, size_t cond_dim, const adeis_vec *m, const adeis_vec *s2,
+                       const adeis_vec *const W_cols[])
+{
+  int bad = m->n != dim || s2->n != dim;
+  for (size_t j = 0; cond_dim && j < cond_dim; j++)
+    bad |= W_cols[j]->n != dim;
+  if (bad) {
+    adeis_set_error("gaussian: vectors of other than %zu components", dim);
+    return ADEIS_EINPUT;
+  }
+  size_t i = adeis_vec_find_nonpositive(s2);
+  if (i < dim) {
+    adeis_set_error("variance %zu must be > 0", i + 1);
+    return ADEIS_EINPUT;
   }
   return ADEIS_OK;
 }
 
-static int alloc_work(gaussian *g, const adeis_backend *be, mpfr_srcptr const s2[])
+int adeis_gaussian_init_vecs(adeis_model *model, const adeis_backend *be, size_t dim,
+                             size_t cond_dim, const adeis_vec *m, const adeis_vec *s2,
+                             const adeis_vec *const W_cols[], mpfr_srcptr const z[],
+                             unsigned long rotation_seed)
 {
-  g->mu = adeis_vec_alloc(be, g->dim);
-  g->mu_r = adeis_vec_alloc(be, g->dim);
-  g->s2 = vec_from(be, g->dim, s2);
-  return g->mu && g->mu_r && g->s2 ? ADEIS_OK : ADEIS_ENOMEM;
-}
-
-int adeis_gaussian_init(adeis_model *model, const adeis_backend *be, size_t dim, size_t cond_dim,
-                        mpfr_srcptr const m[], mpfr_srcptr const s2[], mpfr_srcptr const W[],
-                        mpfr_srcptr const z[], unsigned long rotation_seed)
-{
-  for (size_t i = 0; i < dim; i++)
-    if (mpfr_sgn(s2[i]) <= 0 || !mpfr_number_p(s2[i])) {
-      adeis_set_error("variance %zu must be > 0", i + 1);
-      return ADEIS_EINPUT;
-    }
+  int rc = check_input(dim, cond_dim, m, s2, W_cols);
+  if (rc)
+    return rc;
   double rot_bytes = (double)dim * (double)dim * adeis_backend_bytes_per_value(be);
   if (rotation_seed && rot_bytes > ADEIS_MEMORY_LIMIT_BYTES) {
     adeis_set_error("a rotation of dimension %zu needs %.3g GiB (dim^2 values), more than the "
@@ -518,9 +530,9 @@ int adeis_gaussian_init(adeis_model *model, const adeis_backend *be, size_t dim,
   mpfr_set_ui(g->one, 1, RND);
   model->dim = model->theta_dim = dim;
   model->cond_dim = g->cond_dim;
-  int rc = alloc_work(g, be, s2);
+  rc = alloc_work(g, be, s2);
   if (!rc && cond_dim)
-    rc = build_W(g, be, W);
+    rc = build_W(g, be, W_cols);
   if (!rc && rotation_seed)
     rc = build_rotation(g, be, rotation_seed);
   if (rc) {
@@ -528,9 +540,47 @@ int adeis_gaussian_init(adeis_model *model, const adeis_backend *be, size_t dim,
     adeis_set_error("out of memory building a Gaussian of dimension %zu", dim);
     return rc;
   }
-  build_mean(g, m, z);
+  build_mean(g, m, cond_dim ? z : NULL);
   adeis_gaussian_rotate_t(model, g->mu_r, g->mu);
   return ADEIS_OK;
+}
+
+/* n MPFR numbers a[off + i * stride] into a new vector (NULL when out of memory). */
+static adeis_vec *vec_from(const adeis_backend *be, size_t n, mpfr_srcptr const a[], size_t off,
+                           size_t stride)
+{
+  adeis_vec *v = adeis_vec_alloc(be, n);
+  for (size_t i = 0; v && i < n; i++)
+    adeis_vec_set(v, i, a[off + i * stride]);
+  return v;
+}
+
+static void vecs_free(adeis_vec **v, size_t n)
+{
+  for (size_t i = 0; v && i < n; i++)
+    adeis_vec_free(v[i]);
+  free(v);
+}
+
+int adeis_gaussian_init(adeis_model *model, const adeis_backend *be, size_t dim, size_t cond_dim,
+                        mpfr_srcptr const m[], mpfr_srcptr const s2[], mpfr_srcptr const W[],
+                        mpfr_srcptr const z[], unsigned long rotation_seed)
+{
+  adeis_vec *mv = vec_from(be, dim, m, 0, 1), *sv = vec_from(be, dim, s2, 0, 1);
+  adeis_vec **cols = cond_dim ? calloc(cond_dim, sizeof *cols) : NULL;
+  int rc = mv && sv && (cols || !cond_dim) ? ADEIS_OK : ADEIS_ENOMEM;
+  for (size_t j = 0; !rc && j < cond_dim; j++)
+    if (!(cols[j] = vec_from(be, dim, W, j, cond_dim)))
+      rc = ADEIS_ENOMEM;
+  if (rc)
+    adeis_set_error("out of memory building a Gaussian of dimension %zu", dim);
+  else
+    rc = adeis_gaussian_init_vecs(model, be, dim, cond_dim, mv, sv,
+                                  (const adeis_vec *const *)cols, z, rotation_seed);
+  vecs_free(cols, cond_dim);
+  adeis_vec_free(mv);
+  adeis_vec_free(sv);
+  return rc;
 }
 
 void adeis_gaussian_clear(adeis_model *model)

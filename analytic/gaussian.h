@@ -18,6 +18,14 @@ extern const adeis_model_ops adeis_gaussian_ops;
 int adeis_gaussian_init(adeis_model *model, const adeis_backend *be, size_t dim, size_t cond_dim,
                         mpfr_srcptr const m[], mpfr_srcptr const s2[], mpfr_srcptr const W[],
                         mpfr_srcptr const z[], unsigned long rotation_seed);
+/* The same from vectors on be (copied; the caller keeps them): m and s2 of dim components,
+ * W_cols the cond_dim columns of W (each of dim components; ignored when cond_dim = 0), z
+ * cond_dim numbers. Problem files build through this, so no number passes through an MPFR
+ * scalar on the way to a double vector. */
+int adeis_gaussian_init_vecs(adeis_model *model, const adeis_backend *be, size_t dim,
+                             size_t cond_dim, const adeis_vec *m, const adeis_vec *s2,
+                             const adeis_vec *const W_cols[], mpfr_srcptr const z[],
+                             unsigned long rotation_seed);
 void adeis_gaussian_clear(adeis_model *model);
 
 /* y = Q x and y = Q^T x (y may equal x). */

@@ -5,6 +5,7 @@
 #include "../core/status.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 enum { G_DIM, G_MEAN, G_VAR, G_COND_DIM, G_W, G_Z, G_ROTATION_SEED, G_COUNT };
 
@@ -41,24 +42,46 @@ static size_t gaussian_check(adeis_param_set *ps)
   return dim;
 }
 
+/* W's columns: numbers j, j + cond_dim, ... of the row-major list */
+static int build_columns(adeis_vec **cols, const adeis_param_set *ps, size_t dim,
+                         size_t cond_dim, const adeis_backend *be)
+{
+  char label[96];
+  adeis_param_label(ps, G_W, label, sizeof label);
+  int rc = ADEIS_OK;
+  for (size_t j = 0; j < cond_dim && !rc; j++)
+    rc = adeis_numlist_slice_vec(cols + j, &ps->v[G_W].list, j, cond_dim, dim, be, ps->path,
+                                 label);
+  return rc;
+}
+
+/* The vectors go in by bulk import (docs/problem-files.md, numbers); z stays MPFR scalars. */
 static int gaussian_build(adeis_model *m, const adeis_backend *be, const adeis_param_set *ps)
 {
-  size_t cond_dim = ps->v[G_COND_DIM].u;
-  adeis_numbers mean = {0}, var = {0}, W = {0}, z = {0};
-  int rc = adeis_param_numbers(&mean, ps, G_MEAN, be);
+  size_t dim = ps->v[G_DIM].u, cond_dim = ps->v[G_COND_DIM].u;
+  adeis_vec *mean = NULL, *var = NULL;
+  adeis_vec **cols = cond_dim ? calloc(cond_dim, sizeof *cols) : NULL;
+  adeis_numbers z = {0};
+  int rc = cond_dim && !cols ? ADEIS_ENOMEM : ADEIS_OK;
+  if (rc)
+    adeis_set_error("out of memory reading %zu columns of problem.W", cond_dim);
   if (!rc)
-    rc = adeis_param_numbers(&var, ps, G_VAR, be);
+    rc = adeis_param_vec(&mean, ps, G_MEAN, be);
   if (!rc)
-    rc = adeis_param_numbers(&W, ps, G_W, be);
+    rc = adeis_param_vec(&var, ps, G_VAR, be);
+  if (!rc)
+    rc = build_columns(cols, ps, dim, cond_dim, be);
   if (!rc)
     rc = adeis_param_numbers(&z, ps, G_Z, be);
   if (!rc)
-    rc = adeis_gaussian_init(m, be, ps->v[G_DIM].u, cond_dim, mean.p, var.p,
-                             cond_dim ? W.p : NULL, cond_dim ? z.p : NULL,
-                             ps->v[G_ROTATION_SEED].u);
-  adeis_numbers_clear(&mean);
-  adeis_numbers_clear(&var);
-  adeis_numbers_clear(&W);
+    rc = adeis_gaussian_init_vecs(m, be, dim, cond_dim, mean, var,
+                                  (const adeis_vec *const *)cols, cond_dim ? z.p : NULL,
+                                  ps->v[G_ROTATION_SEED].u);
+  for (size_t j = 0; cols && j < cond_dim; j++)
+    adeis_vec_free(cols[j]);
+  free(cols);
+  adeis_vec_free(mean);
+  adeis_vec_free(var);
   adeis_numbers_clear(&z);
   return rc;
 }

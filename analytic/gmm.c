@@ -339,13 +339,19 @@ const adeis_model_ops adeis_gmm_ops = {
   .clear = gmm_clear,
 };
 
-static int check_values(size_t dim, size_t K, mpfr_srcptr const var[], mpfr_srcptr const logits[])
+static int check_values(size_t dim, size_t K, const adeis_vec *means, const adeis_vec *var,
+                        mpfr_srcptr const logits[])
 {
-  for (size_t i = 0; i < K * dim; i++)
-    if (!mpfr_number_p(var[i]) || mpfr_sgn(var[i]) <= 0) {
-      adeis_set_error("gmm: variance %zu of component %zu must be > 0", i % dim + 1, i / dim + 1);
-      return ADEIS_EINPUT;
-    }
+  if (means->n != K * dim || var->n != K * dim) {
+    adeis_set_error("gmm: means and var need %zu numbers each (%zu components of dimension %zu)",
+                    K * dim, K, dim);
+    return ADEIS_EINPUT;
+  }
+  size_t i = adeis_vec_find_nonpositive(var);
+  if (i < K * dim) {
+    adeis_set_error("gmm: variance %zu of component %zu must be > 0", i % dim + 1, i / dim + 1);
+    return ADEIS_EINPUT;
+  }
   for (size_t k = 0; k < K; k++)
     if (!mpfr_number_p(logits[k])) {
       adeis_set_error("gmm: logit %zu must be finite", k + 1);
@@ -354,22 +360,23 @@ static int check_values(size_t dim, size_t K, mpfr_srcptr const var[], mpfr_srcp
   return ADEIS_OK;
 }
 
-static void set_block(adeis_vec *v, mpfr_srcptr const a[])
+/* v = block k of a (elements k*dim ..), by a view: no element loop */
+static void set_block(adeis_vec *v, const adeis_vec *a, size_t k)
 {
-  for (size_t i = 0; i < v->n; i++)
-    adeis_vec_set(v, i, a[i]);
+  adeis_vec blk;
+  adeis_vec_view_init(&blk, a, k * v->n, v->n);
+  adeis_vec_copy(v, &blk);
 }
 
-int adeis_gmm_init(adeis_model *model, const adeis_backend *be, size_t dim, size_t K,
-                   mpfr_srcptr const means[], mpfr_srcptr const var[],
-                   mpfr_srcptr const logits[])
+int adeis_gmm_init_vecs(adeis_model *model, const adeis_backend *be, size_t dim, size_t K,
+                        const adeis_vec *means, const adeis_vec *var, mpfr_srcptr const logits[])
 {
   memset(model, 0, sizeof *model);
   if (!dim || !K || (size_t)-1 / 2 / K < dim) {
     adeis_set_error("gmm: dimension %zu with %zu components is out of range", dim, K);
     return ADEIS_EINPUT;
   }
-  int rc = check_values(dim, K, var, logits);
+  int rc = check_values(dim, K, means, var, logits);
   if (rc)
     return rc;
   gmm *g = calloc(1, sizeof *g);
@@ -394,8 +401,8 @@ int adeis_gmm_init(adeis_model *model, const adeis_backend *be, size_t dim, size
     return ADEIS_ENOMEM;
   }
   for (size_t k = 0; k < K; k++) {
-    set_block(g->mu[k], means + k * dim);
-    set_block(g->s2[k], var + k * dim);
+    set_block(g->mu[k], means, k);
+    set_block(g->s2[k], var, k);
     mpfr_set(g->z[k], logits[k], RND);
   }
   mpfr_t one;
@@ -404,6 +411,33 @@ int adeis_gmm_init(adeis_model *model, const adeis_backend *be, size_t dim, size
   adeis_vec_fill(g->ones, one);
   mpfr_clear(one);
   return ADEIS_OK;
+}
+
+/* n MPFR numbers into a new vector (NULL when out of memory) */
+static adeis_vec *vec_from(const adeis_backend *be, size_t n, mpfr_srcptr const a[])
+{
+  adeis_vec *v = adeis_vec_alloc(be, n);
+  for (size_t i = 0; v && i < n; i++)
+    adeis_vec_set(v, i, a[i]);
+  return v;
+}
+
+int adeis_gmm_init(adeis_model *model, const adeis_backend *be, size_t dim, size_t K,
+                   mpfr_srcptr const means[], mpfr_srcptr const var[],
+                   mpfr_srcptr const logits[])
+{
+  memset(model, 0, sizeof *model);
+  if (!dim || !K || (size_t)-1 / 2 / K < dim) {
+    adeis_set_error("gmm: dimension %zu with %zu components is out of range", dim, K);
+    return ADEIS_EINPUT;
+  }
+  adeis_vec *mv = vec_from(be, K * dim, means), *vv = vec_from(be, K * dim, var);
+  int rc = mv && vv ? adeis_gmm_init_vecs(model, be, dim, K, mv, vv, logits) : ADEIS_ENOMEM;
+  if (!mv || !vv)
+    adeis_set_error("out of memory building a mixture of %zu components in dimension %zu", K, dim);
+  adeis_vec_free(mv);
+  adeis_vec_free(vv);
+  return rc;
 }
 
 /* ---- `type = gmm` in a problem file ---- */
@@ -441,16 +475,17 @@ static size_t gmm_check(adeis_param_set *ps)
 
 static int gmm_build(adeis_model *m, const adeis_backend *be, const adeis_param_set *ps)
 {
-  adeis_numbers means = {0}, var = {0}, logits = {0};
-  int rc = adeis_param_numbers(&means, ps, M_MEANS, be);
+  adeis_vec *means = NULL, *var = NULL;
+  adeis_numbers logits = {0};
+  int rc = adeis_param_vec(&means, ps, M_MEANS, be);
   if (!rc)
-    rc = adeis_param_numbers(&var, ps, M_VAR, be);
+    rc = adeis_param_vec(&var, ps, M_VAR, be);
   if (!rc)
     rc = adeis_param_numbers(&logits, ps, M_LOGITS, be);
   if (!rc)
-    rc = adeis_gmm_init(m, be, ps->v[M_DIM].u, ps->v[M_COMPONENTS].u, means.p, var.p, logits.p);
-  adeis_numbers_clear(&means);
-  adeis_numbers_clear(&var);
+    rc = adeis_gmm_init_vecs(m, be, ps->v[M_DIM].u, ps->v[M_COMPONENTS].u, means, var, logits.p);
+  adeis_vec_free(means);
+  adeis_vec_free(var);
   adeis_numbers_clear(&logits);
   return rc;
 }

@@ -16,5 +16,9 @@ extern const adeis_model_type adeis_gmm_type;
 int adeis_gmm_init(adeis_model *model, const adeis_backend *be, size_t dim, size_t K,
                    mpfr_srcptr const means[], mpfr_srcptr const var[],
                    mpfr_srcptr const logits[]);
+/* The same from vectors on be (copied): means and var of K*dim components, component after
+ * component. Problem files build through this (bulk import, no MPFR scalar per number). */
+int adeis_gmm_init_vecs(adeis_model *model, const adeis_backend *be, size_t dim, size_t K,
+                        const adeis_vec *means, const adeis_vec *var, mpfr_srcptr const logits[]);
 
 #endif

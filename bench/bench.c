@@ -2,7 +2,8 @@
  * between the markers <!-- core-bench:begin --> and <!-- core-bench:end -->.
  *  1. double backend, d = 10^6: one adjdeis-2m step (cached states) against a fused
  *     three-vector linear combination of the same length (the memory floor);
- *  2. MPFR 256 bits: adjdeis-2m, N = 4096, d = 16, oracle states, one gradient. */
+ *  2. MPFR 256 bits: adjdeis-2m, N = 4096, d = 16, oracle states, one gradient.
+ * `adeis-bench --large-problem DIR` writes the d = 10^6 problem of bench/large.sh instead. */
 #include "../analytic/gaussian.h"
 #include "backends.h"
 #include "../core/status.h"
@@ -13,6 +14,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_statistics_double.h>
 #include <gsl/gsl_sort.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +276,60 @@ static int floor_loop(const char *schedule, unsigned long k, int with_t)
   return 0;
 }
 
+/* ---- the large-input problem of bench/large.sh ---- */
+
+/* n doubles as raw little-endian float64 (the host's order where that is little-endian) */
+static int write_f64(const char *dir, const char *name, const double *a, size_t n)
+{
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  if (!f)
+    return -1;
+  size_t written = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t b;
+    memcpy(&b, &a[i], 8);
+    unsigned char le[8];
+    for (int k = 0; k < 8; k++)
+      le[k] = (unsigned char)(b >> (8 * k));
+    written += fwrite(le, 1, 8, f);
+  }
+  return fclose(f) == 0 && written == 8 * n ? 0 : -1;
+}
+
+/* DIR/large.ini: a diagonal Gaussian of dimension d whose mean, variances, target and x_T are
+ * seeded .f64 files beside it (vp-linear schedule, quadratic loss). */
+static int write_large_problem(const char *dir, size_t d)
+{
+  double *a = malloc(d * sizeof *a);
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  if (!a || !r)
+    return 3;
+  gsl_rng_set(r, 2026);
+  static const char *const names[4] = {"mean.f64", "var.f64", "target.f64", "x_T.f64"};
+  int rc = 0;
+  for (int k = 0; k < 4 && !rc; k++) {
+    for (size_t i = 0; i < d; i++)
+      a[i] = k == 1 ? 0.05 + 2.0 * gsl_rng_uniform(r) : gsl_ran_gaussian(r, 1.0);
+    rc = write_f64(dir, names[k], a, d);
+  }
+  free(a);
+  gsl_rng_free(r);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/large.ini", dir);
+  FILE *f = rc ? NULL : fopen(path, "w");
+  if (!f) {
+    fprintf(stderr, "bench: cannot write the large problem into %s\n", dir);
+    return 2;
+  }
+  fprintf(f, "; written by adeis-bench --large-problem (bench/large.sh)\n[problem]\ntype = gaussian\n"
+             "dim = %zu\nmean = @mean.f64\nvar = @var.f64\n\n[schedule]\nname = vp-linear\n"
+             "t_end = 1e-3\nT = 1\n\n[loss]\ntype = quadratic\ntarget = @target.f64\n\n"
+             "[start]\nx_T = @x_T.f64\n", d);
+  return fclose(f) == 0 ? 0 : 2;
+}
+
 /* Replace the marked section of path with text (append the section if absent). */
 static int write_section(const char *path, const char *text)
 {
@@ -316,6 +372,8 @@ int main(int argc, char **argv)
 {
   const char *out = argc > 1 ? argv[1] : "docs/benchmarks.md";
   const size_t d = 1000000, n = 32;
+  if (argc > 2 && strcmp(argv[1], "--large-problem") == 0)
+    return write_large_problem(argv[2], d);
   if (argc > 3 && strcmp(argv[1], "--floor") == 0)
     return floor_loop(argv[2], strtoul(argv[3], NULL, 10), !(argc > 4 && !strcmp(argv[4], "no-t")));
   lincomb_ctx lc;

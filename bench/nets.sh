@@ -7,7 +7,8 @@
 #     when Debian's python3-torch is missing: scripts/install-bench-deps.sh installs it);
 #  3. MPFR eps + VJPs at 128 and 256 bits, U-Net batch 1 and an MLP;
 #  4. peak memory (peak_bytes of adeis grad) of backsolve, store-all and checkpointing,
-#     N = 10, 100, 1000, on a Gaussian of dimension 28 x 28 x 64.
+#     N = 10, 100, 1000, on problems/net-unet.ini (the shipped U-Net, batch 2, double).
+# The whole script took 2.6 minutes of CPU (9 of wall time) on the shared 2-core machine.
 # ROUNDS, REPS: rounds and repetitions per round (default 3 and 3).
 # One thread everywhere (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, torch.set_num_threads);
 # times are CPU seconds of the process; adeis and PyTorch runs interleaved in ROUNDS rounds.
@@ -41,12 +42,11 @@ while [ $i -lt "$ROUNDS" ]; do
 done
 "$BUILD/adeis-bench-nets" mpfr > "$tmp/mpfr.txt"
 
-# memory: peak_bytes and peak_vectors from adeis grad --json
-"$BUILD/adeis-bench-nets" gaussian "$tmp" 50176
+# memory: peak_bytes and peak_vectors from adeis grad --json (and the CPU seconds of the run)
 for n in 10 100 1000; do
   for m in "adjdeis-2m --state backsolve" "dto-dpm-2m --store all" "dto-dpm-2m --store checkpoint"; do
     # shellcheck disable=SC2086
-    "$BUILD/adeis" grad --problem "$tmp/gauss.ini" \
+    "$BUILD/adeis" grad --problem problems/net-unet.ini \
       --precision 53 --steps $n --method $m --json > "$tmp/grad.json"
     pv=$(sed -n 's/.*"peak_vectors": *\([0-9]*\).*/\1/p' "$tmp/grad.json")
     pb=$(sed -n 's/.*"peak_bytes": *\([0-9]*\).*/\1/p' "$tmp/grad.json")
@@ -80,7 +80,7 @@ function val(f) { getline v < (dir "/" f); close(dir "/" f); return v }
 BEGIN {
   while ((getline l < (dir "/blas.txt")) > 0) {
     split(l, a, " ")
-    if (a[1] == "float" || a[1] == "double") { calls = a[9]; madds = a[11]; ntheta = a[15] }
+    if (a[1] == "float" || a[1] == "double") { calls = a[9]; madds = a[11]; ntheta = a[15]; tick = a[17] }
   }
   if (torch) {
     while ((getline l < (dir "/torch-check.txt")) > 0) {
@@ -105,7 +105,8 @@ BEGIN {
   printf "**Layers against their GEMMs.** The GEMM time is measured inside the same evaluations: a copy "
   printf "of the float or double table whose `gemm` times each OpenBLAS call (%d calls, %.2f G multiply-adds ", calls, madds / 1e9
   printf "per evaluation: the stride-1 convolutions are nine tap GEMMs on zero-padded planes, docs/networks.md); "
-  printf "the total is timed in separate evaluations without the wrapper.\n\n"
+  printf "the process CPU clock is a system call, and the part of its two reads that falls inside each timed "
+  printf "call (%d ns, measured on empty intervals) is subtracted per call (without that the GEMM sums would be %.0f ms too long). The total is timed in separate evaluations without the wrapper.\n\n", tick, calls * tick / 1e6
   printf "| table | eps + VJPs | in OpenBLAS GEMMs | ratio | goal |\n|---|---|---|---|---|\n"
   printf "| float | %.3f s | %.3f s | %.2f | <= 1.5 |\n", val("tot.float"), val("gemm.float"), val("ratio.float")
   printf "| double | %.3f s | %.3f s | %.2f | <= 1.5 |\n\n", val("tot.double"), val("gemm.double"), val("ratio.double")
@@ -125,14 +126,16 @@ BEGIN {
   printf "| network | 128 bits | 256 bits |\n|---|---|---|\n"
   printf "| U-Net, batch 1 | %.2f s | %.2f s |\n", mp["128 unet"], mp["256 unet"]
   printf "| MLP, batch 1 | %.2f ms | %.2f ms |\n\n", 1000 * mp["128 mlp"], 1000 * mp["256 mlp"]
-  printf "**Peak memory.** `peak_bytes` (and `peak_vectors`) that `adeis grad --json` reports: state-sized "
-  printf "vectors held at once (in brackets) plus the z and theta accumulators, in bytes; the memory "
-  printf "of the model itself is not counted (docs/solvers.md). No network model type exists yet, so this is a diagonal "
-  printf "Gaussian of dimension 28 x 28 x 64 = 50176 (the state of a U-Net batch of 64), double precision, "
-  printf "vp-linear, uniform-lambda grid; `checkpoint` takes `S = ceil(log2 N)` snapshots. (The resident set "
-  printf "of the `adeis grad` process is no measure of the method here: the command also runs the store-all "
-  printf "discrete adjoint for `rel_error_discrete`, so its maximum resident set grows linearly in N for "
-  printf "every method, about 400 MB at N = 1000.)\n\n"
+  printf "**Peak memory on a network.** `peak_bytes` (and `peak_vectors`) that `adeis grad --json` reports "
+  printf "for `problems/net-unet.ini`: the shipped U-Net (`nets/models/fmnist-unet.safetensors`) on a batch "
+  printf "of two images, double, vp-linear, uniform-lambda grid, no reference solve. The bytes are the "
+  printf "state-sized vectors held at once (their number in brackets; a state is 2 x 784 numbers, 12.5 kB) "
+  printf "plus the z and theta accumulators (theta: 144401 numbers, 1.16 MB, the same for every method "
+  printf "and N); the weights and workspace of the network are not counted (docs/solvers.md). "
+  printf "`checkpoint` takes `S = ceil(log2 N)` snapshots. Backsolve stays flat in N, store-all grows "
+  printf "by one state per step, checkpointing by one per doubling of N. (The resident set of the "
+  printf "`adeis grad` process is no measure of the method: for `dto-*` the command also runs the "
+  printf "store-all adjoint for `rel_error_discrete`.) The whole of `bench/nets.sh` (these nine runs included) took 2.6 minutes of CPU (9 minutes of wall time on the loaded machine).\n\n"
   printf "| method | N = 10 | N = 100 | N = 1000 |\n|---|---|---|---|\n"
   for (i = 1; i <= nm; i++) {
     k = order[i]

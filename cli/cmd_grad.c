@@ -25,14 +25,19 @@ static const char grad_usage[] =
   "  --backend NAME     double | float | mpfr (default: from --precision, 53 is double)\n"
   "  --precision BITS   working precision: float 24, double 53, mpfr 24..65536 (the\n"
   "                     storage precision); alone, 53 means double; default 256\n"
-  "  --state MODE       oracle (default) | cached | backsolve\n"
+  "  --state MODE       oracle (default) | cached | backsolve; a model with neither a flow\n"
+  "                     nor exact gradients (network, mixture) defaults to cached unless a\n"
+  "                     reference is asked for (--reference, --ref-max-steps)\n"
   "  --sde              gradient through the reverse SDE (default: the PF-ODE)\n"
   "  --tol TOL          tolerance of the adaptive methods, default 1e-8\n"
   "  --store POLICY     dto-* methods: all (default) | checkpoint[:S] | reversible\n"
   "                     (reversible: dto-dpm-1 and dto-dpm-2s)\n"
   "  --zeta Z           coupling constant of --store reversible, in (0, 1], default 0.999\n"
-  "  --reference        also compute the reference solve where exact values exist\n"
-  "                     (it is computed wherever they do not; docs/solvers.md)\n"
+  "  --reference        compute the reference solve (docs/solvers.md) for every quantity,\n"
+  "                     beside exact values too. Without it: references where exact\n"
+  "                     values are missing, except for a model with no exact gradients at\n"
+  "                     all (network, mixture), which gets none unless --ref-max-steps is\n"
+  "                     given (a reference solve of a network takes minutes to hours)\n"
   "  --ref-max-steps N  bound on the reference's finest level, default 16384\n"
   "                     (65536 with --sde)\n"
   "  --json             print one JSON object instead of the table\n"
@@ -527,16 +532,23 @@ static int run_grad(const grad_opts *o)
   if (!rc) {
     adeis_grad_request rq = o->rq;
     rq.spec = &spec; /* references rebuild the problem at a higher precision */
+    /* no exact gradients (a network, a mixture): the costly reference solve only on request,
+     * and without a flow no oracle states by default (they come from a converged solve too) */
+    if (!rq.want_reference && !rq.ref_max_steps && !adeis_model_has(&pb.model, ADEIS_CAP_EXACT_ODE)) {
+      rq.want_reference = -1;
+      if (!o->have_state && !adeis_model_has(&pb.model, ADEIS_CAP_FLOW))
+        rq.state = ADEIS_STATE_CACHED;
+    }
     rc = adeis_grad_compute(&pb, &rq, &res);
     if (!rc)
       rc = check_finite(&res);
     if (!rc && o->vectors)
-      rc = cli_write_vectors(o->vectors, &pb, &o->rq, &res);
+      rc = cli_write_vectors(o->vectors, &pb, &rq, &res);
     json_norms_only = o->vectors != NULL;
     if (!rc && o->json)
-      print_json(&o->rq, &res);
+      print_json(&rq, &res);
     else if (!rc)
-      print_table(&pb, &o->rq, &res);
+      print_table(&pb, &rq, &res);
     adeis_grad_result_clear(&res);
     adeis_problem_clear(&pb);
   }

@@ -13,9 +13,10 @@
 #define CLI_PRINT_COMPONENTS_MAX 16
 
 /* Write every gradient of res, and the exact and reference values where present, to path as
- * F64 tensors: grad.x_T [B, dim/B], grad.z [B, cond_dim/B], grad.theta [theta_dim] (B the
- * model's batch, 1 unless it declares one; a network's parameters will get one tensor each), the same for exact.* and reference.*, with the
- * run's setting in the metadata. Atomic (temporary file, fsync, rename). Returns 0, or a
+ * F64 tensors: grad.x_T [B, dim/B], grad.z [B, cond_dim/B] (B the model's batch, 1 unless it
+ * declares one), grad.theta [theta_dim], or for a model with parameter blocks (a network:
+ * adeis_model_ops.theta_blocks) grad.theta.NAME per block in its own shape; the same for
+ * exact.* and reference.*, with the run's setting in the metadata. Atomic (temporary file, fsync, rename). Returns 0, or a
  * status with adeis_errmsg() naming the file. */
 int cli_write_vectors(const char *path, const adeis_problem *pb, const adeis_grad_request *rq,
                       const adeis_grad_result *res);
@@ -24,7 +25,7 @@ int cli_write_vectors(const char *path, const adeis_problem *pb, const adeis_gra
  * ["1.2e+00", ...]. */
 void cli_json_numbers(FILE *out, const adeis_vec *v, int digits);
 
-/* The 2-norm of v as a double. */
+/* The 2-norm of v as a double, from adeis_vec_dot2 (for printing: not correctly rounded). */
 double cli_norm(const adeis_vec *v);
 
 #endif

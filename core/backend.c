@@ -325,6 +325,12 @@ void adeis_vec_mdot(mpfr_ptr r, const adeis_vec *x, size_t k, const adeis_vec *c
   x->be->ops->mdot(r, x, k, y);
 }
 
+void adeis_vec_dot2(mpfr_ptr r, const adeis_vec *x, const adeis_vec *y)
+{
+  const adeis_backend_ops *o = x->be->ops;
+  (o->dot2 ? o->dot2 : o->dot)(r, x, y);
+}
+
 void adeis_vec_nrm2(mpfr_ptr r, const adeis_vec *x)
 {
   x->be->ops->dot(r, x, x);
@@ -347,13 +353,18 @@ void adeis_vec_set_d(adeis_vec *x, size_t i, double d) { x->be->ops->import_d(x,
 
 int adeis_vec_isfinite(const adeis_vec *x) { return x->be->ops->isfinite(x); }
 
-/* |d|^2 / |ref|^2 (or |d|^2 when ref = 0) at precision p, square root into r */
+/* |d|^2 / |ref|^2 (or |d|^2 when ref = 0) at precision p, square root into r. The sums by
+ * dot2, except |ref|^2 when ref is stored less precisely than d: its dot (exact for double)
+ * then keeps the distance to the higher precision. */
 static void rel_dist_from(mpfr_ptr r, const adeis_vec *d, const adeis_vec *ref, mpfr_prec_t p)
 {
   mpfr_t dd, ss;
   mpfr_inits2(p, dd, ss, (mpfr_ptr)0);
-  adeis_vec_dot(dd, d, d);
-  adeis_vec_dot(ss, ref, ref);
+  adeis_vec_dot2(dd, d, d);
+  if (adeis_backend_same(ref->be, d->be))
+    adeis_vec_dot2(ss, ref, ref);
+  else
+    adeis_vec_dot(ss, ref, ref);
   if (!mpfr_zero_p(ss))
     mpfr_div(dd, dd, ss, MPFR_RNDN);
   mpfr_sqrt(r, dd, MPFR_RNDN);
@@ -385,6 +396,49 @@ int adeis_vec_rel_dist(mpfr_ptr r, const adeis_vec *x, const adeis_vec *y)
   mpfr_clears(one, mone, (mpfr_ptr)0);
   adeis_vec_free(d);
   return ADEIS_OK;
+}
+
+/* Index of the first element of a that is not a finite number > 0, or n. */
+static size_t first_nonpositive_d(const double *a, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!(a[i] > 0) || a[i] - a[i] != 0)
+      return i;
+  return n;
+}
+
+static size_t first_nonpositive_f(const float *a, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!(a[i] > 0) || a[i] - a[i] != 0)
+      return i;
+  return n;
+}
+
+#define SIGN_CHUNK 64
+
+size_t adeis_vec_find_nonpositive(const adeis_vec *x)
+{
+  const double *d = adeis_vec_double_cdata(x);
+  const float *f = adeis_vec_float_cdata(x);
+  if (d)
+    return first_nonpositive_d(d, x->n);
+  if (f)
+    return first_nonpositive_f(f, x->n);
+  __mpfr_struct a[SIGN_CHUNK];   /* other storage: exported at its precision, exactly */
+  for (size_t j = 0; j < SIGN_CHUNK; j++)
+    mpfr_init2(a + j, x->be->prec);
+  size_t found = x->n;
+  for (size_t i0 = 0; i0 < x->n && found == x->n; i0 += SIGN_CHUNK) {
+    size_t m = x->n - i0 < SIGN_CHUNK ? x->n - i0 : SIGN_CHUNK;
+    adeis_vec_export_mpfr(x, i0, a, m);
+    for (size_t j = 0; j < m && found == x->n; j++)
+      if (!mpfr_number_p(a + j) || mpfr_sgn(a + j) <= 0)
+        found = i0 + j;
+  }
+  for (size_t j = 0; j < SIGN_CHUNK; j++)
+    mpfr_clear(a + j);
+  return found;
 }
 
 const void *adeis_vec_storage(const adeis_vec *x)

@@ -221,6 +221,7 @@ const adeis_backend_ops adeis_backend_float_ops = {
   .sqrt = flt_sqrt,
   .dot = flt_dot,
   .mdot = flt_mdot,
+  .dot2 = flt_dot,          /* products exact in double, summed in double */
   .nrm_max = flt_nrm_max,
   .get = flt_get,
   .set = flt_set,

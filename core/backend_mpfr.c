@@ -384,6 +384,7 @@ const adeis_backend_ops adeis_backend_mpfr_ops = {
   .sqrt = mp_sqrt,
   .dot = mp_dot,
   .mdot = mp_mdot,
+  .dot2 = mp_dot,           /* already accumulated with guard bits over r's precision */
   .nrm_max = mp_nrm_max,
   .get = mp_get,
   .set = mp_set,

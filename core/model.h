@@ -41,6 +41,14 @@ enum adeis_model_caps {
   ADEIS_CAP_NO_T = 8u        /* eval and flow read alpha, sigma, lambda of a time point, never t */
 };
 
+/* One block of theta (a network's parameter tensor): its name, shape and first element. */
+typedef struct adeis_theta_block {
+  const char *name;             /* owned by the model */
+  int ndim;                     /* 1..4 */
+  size_t shape[4];
+  size_t offset;                /* into theta; the blocks tile theta in order */
+} adeis_theta_block;
+
 typedef struct adeis_model_ops {
   const char *name;
   unsigned caps;
@@ -61,6 +69,9 @@ typedef struct adeis_model_ops {
   int (*exact_sde)(const adeis_model *m, void *ws, const adeis_tpoint *t0, const adeis_tpoint *tT,
                    const adeis_vec *G, adeis_vec *gx, adeis_vec *gz);
   void (*clear)(adeis_model *m);
+  /* Optional (NULL: theta is one block): the number of blocks theta is made of; block k
+   * (k below that number) is written to *out when out is not NULL. */
+  size_t (*theta_blocks)(const adeis_model *m, size_t k, adeis_theta_block *out);
 } adeis_model_ops;
 
 struct adeis_model {

@@ -3,6 +3,8 @@
 #include "status.h"
 
 #include <ctype.h>
+#include <float.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,22 +229,71 @@ int adeis_param_numbers(adeis_numbers *a, const adeis_param_set *ps, size_t k,
   return rc;
 }
 
-int adeis_numlist_vec(adeis_vec **out, const adeis_numlist *nl, const adeis_backend *be,
-                      const char *path, const char *label)
+/* Index of the first of n doubles (finite: the reader checks) that a double backend cannot
+ * hold (a subnormal), or n. */
+static size_t first_subnormal(const double *a, size_t n)
 {
-  *out = adeis_vec_alloc(be, nl->n);
+  int bad = 0;
+  for (size_t i = 0; i < n; i++)      /* branch-free: one pass, the index only on failure */
+    bad |= a[i] != 0 && fabs(a[i]) < DBL_MIN;
+  if (!bad)
+    return n;
+  size_t i = 0;
+  while (!(a[i] != 0 && fabs(a[i]) < DBL_MIN))
+    i++;
+  return i;
+}
+
+/* The doubles data[off + i * stride], i < n, into v by bulk imports of at most IMPORT_CHUNK
+ * (stride 1: straight from data). Returns the index of the first number a double backend
+ * cannot hold (nothing after it imported), or n. */
+#define IMPORT_CHUNK 4096
+static size_t import_doubles(adeis_vec *v, const double *data, size_t off, size_t stride, size_t n)
+{
+  double buf[IMPORT_CHUNK];
+  for (size_t i0 = 0; i0 < n; i0 += IMPORT_CHUNK) {
+    size_t m = n - i0 < IMPORT_CHUNK ? n - i0 : IMPORT_CHUNK;
+    const double *src = data + off + i0 * stride;
+    if (stride != 1)
+      for (size_t i = 0; i < m; i++)
+        buf[i] = src[i * stride];
+    const double *a = stride == 1 ? src : buf;
+    size_t bad = v->be->prec == 53 ? first_subnormal(a, m) : m;
+    if (bad < m)
+      return i0 + bad;
+    adeis_vec_import_d(v, i0, a, m);
+  }
+  return n;
+}
+
+int adeis_numlist_slice_vec(adeis_vec **out, const adeis_numlist *nl, size_t off, size_t stride,
+                            size_t n, const adeis_backend *be, const char *path, const char *label)
+{
+  *out = adeis_vec_alloc(be, n);
   if (!*out) {
-    adeis_set_error("out of memory allocating %s (dimension %zu)", label, nl->n);
+    adeis_set_error("out of memory allocating %s (dimension %zu)", label, n);
     return ADEIS_ENOMEM;
   }
   mpfr_t r;
   mpfr_init2(r, be->prec);
   int rc = ADEIS_OK;
-  for (size_t i = 0; i < nl->n && !rc; i++)
-    if (!(rc = adeis_numlist_get(r, nl, i, be, path, label)))
-      adeis_vec_set(*out, i, r);
+  if (nl->data) {
+    size_t bad = import_doubles(*out, nl->data, off, stride, n);
+    if (bad < n) /* the message of the number that does not fit */
+      rc = adeis_numlist_get(r, nl, off + bad * stride, be, path, label);
+  } else {
+    for (size_t i = 0; i < n && !rc; i++)
+      if (!(rc = adeis_numlist_get(r, nl, off + i * stride, be, path, label)))
+        adeis_vec_set(*out, i, r);
+  }
   mpfr_clear(r);
   return rc;
+}
+
+int adeis_numlist_vec(adeis_vec **out, const adeis_numlist *nl, const adeis_backend *be,
+                      const char *path, const char *label)
+{
+  return adeis_numlist_slice_vec(out, nl, 0, 1, nl->n, be, path, label);
 }
 
 int adeis_param_vec(adeis_vec **out, const adeis_param_set *ps, size_t k, const adeis_backend *be)

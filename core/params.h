@@ -115,5 +115,13 @@ int adeis_param_vec(adeis_vec **out, const adeis_param_set *ps, size_t k, const 
 /* The same for a list that is not in a set (label: "section.key"). */
 int adeis_numlist_vec(adeis_vec **out, const adeis_numlist *nl, const adeis_backend *be,
                       const char *path, const char *label);
+/* A new vector of n numbers of list nl: numbers off, off + stride, ..., off + (n-1) stride
+ * (a column of a row-major matrix, a block of a longer list), which must exist. Numbers read
+ * from `@FILE` go in by bulk import_d (exact at 53 bits and more; rounded once to float or a
+ * lower MPFR precision); decimal text is parsed at the backend's precision, rounded once.
+ * Returns 0, ADEIS_EINPUT (a number outside double's range on a double backend) or
+ * ADEIS_ENOMEM; *out is then freed by the caller. */
+int adeis_numlist_slice_vec(adeis_vec **out, const adeis_numlist *nl, size_t off, size_t stride,
+                            size_t n, const adeis_backend *be, const char *path, const char *label);
 
 #endif

@@ -1,5 +1,6 @@
-/* Vectors from .f64 and .npy files (vecfile.h). Bytes are decoded explicitly, so the
- * result does not depend on the host's byte order. */
+/* Vectors from .f64 and .npy files (vecfile.h). Bytes are decoded explicitly (or, for float64
+ * on a little-endian host, read as they are), so the result does not depend on the host's
+ * byte order. */
 #include "vecfile.h"
 
 #include <errno.h>
@@ -37,18 +38,32 @@ static uint64_t le_bytes(const unsigned char *b, int n)
   return v;
 }
 
-/* n values of size (4 or 8) bytes each from f into a new array. */
+static int host_little_endian(void)
+{
+  const uint64_t one = 1;
+  unsigned char b;
+  memcpy(&b, &one, 1);
+  return b == 1;
+}
+
+/* n values of size (4 or 8) bytes each from f into a new array. Little-endian float64 on a
+ * little-endian host is read straight into the array (the bytes are the doubles). */
 static int read_values(FILE *f, size_t n, int size, double **out, char *what, size_t cap)
 {
   double *a = malloc((n ? n : 1) * sizeof *a);
   unsigned char buf[8 * 512];
   if (!a)
     return fail(what, cap, "out of memory for %zu numbers", n);
+  int direct = size == 8 && host_little_endian();
   for (size_t i = 0; i < n;) {
     size_t chunk = n - i < 512 ? n - i : 512;
-    if (fread(buf, (size_t)size, chunk, f) != chunk) {
+    if (fread(direct ? (void *)(a + i) : (void *)buf, (size_t)size, chunk, f) != chunk) {
       free(a);
       return fail(what, cap, "expected %zu numbers, the file ends after %zu", n, i);
+    }
+    if (direct) {
+      i += chunk;
+      continue;
     }
     for (size_t j = 0; j < chunk; j++, i++) {
       uint64_t bits = le_bytes(buf + j * (size_t)size, size);

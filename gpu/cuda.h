@@ -40,6 +40,10 @@ int adeis_cuda_describe(char *buf, size_t size);
  * cuBLAS's workspace, the context), sampled at every allocation of these backends since the
  * last reset, in bytes; 0 without a device. */
 size_t adeis_cuda_peak_bytes(void);
+/* Peak of the bytes allocated by these backends and tables and not yet freed (vectors,
+ * network weights and activations, scratch; not cuBLAS's workspace or the context) since the
+ * last reset: the figure comparable to PyTorch's torch.cuda.max_memory_allocated. */
+size_t adeis_cuda_peak_alloc_bytes(void);
 void adeis_cuda_peak_reset(void);
 
 /* Wait for every kernel launched so far (timings). */

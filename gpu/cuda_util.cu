@@ -6,6 +6,8 @@
 
 static thread_local int cu_failed;
 static std::atomic<size_t> cu_bytes_peak;
+/* bytes allocated through adeis_cu_alloc and not yet freed, and their peak */
+static std::atomic<size_t> cu_live, cu_live_peak;
 
 /* device memory in use (all of it: this process's allocations, cuBLAS, the context) */
 static size_t used_bytes(void)
@@ -49,14 +51,18 @@ void *adeis_cu_alloc(size_t bytes)
   size_t now = used_bytes(), peak = cu_bytes_peak.load();
   while (now > peak && !cu_bytes_peak.compare_exchange_weak(peak, now)) {
   }
+  size_t live = cu_live += bytes, lp = cu_live_peak.load();
+  while (live > lp && !cu_live_peak.compare_exchange_weak(lp, live)) {
+  }
   return p;
 }
 
 void adeis_cu_free(void *p, size_t bytes)
 {
-  (void)bytes;
-  if (p)
+  if (p) {
     cudaFree(p);
+    cu_live -= bytes;
+  }
 }
 
 void *adeis_cu_scratch(size_t bytes)
@@ -115,5 +121,10 @@ extern "C" size_t adeis_cuda_peak_bytes(void)
   size_t now = used_bytes(), peak = cu_bytes_peak.load();
   return now > peak ? now : peak;
 }
-extern "C" void adeis_cuda_peak_reset(void) { cu_bytes_peak.store(used_bytes()); }
+extern "C" size_t adeis_cuda_peak_alloc_bytes(void) { return cu_live_peak.load(); }
+extern "C" void adeis_cuda_peak_reset(void)
+{
+  cu_bytes_peak.store(used_bytes());
+  cu_live_peak.store(cu_live.load());
+}
 extern "C" void adeis_cuda_sync(void) { adeis_cu_check(cudaDeviceSynchronize(), "synchronize"); }

@@ -19,6 +19,8 @@
 #include "../nets/layers.h"
 #include "../nets/net.h"
 #include "../nets/tops.h"
+#include "../core/vecfile.h"
+#include "../runs/grad.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -724,6 +726,159 @@ static inline adeis_net_hyper gp_small_unet(void)
   h.hidden = 12;
   h.cond_dim = 3;
   return h;
+}
+
+/* ======================= a gradient through a sampler ======================= */
+
+#define GP_GRAD_METHOD "adjdeis-2m"
+#define GP_GRAD_STEPS 32
+
+/* The gradient of the problem of sp with adjdeis-2m, N = GP_GRAD_STEPS, backsolve, no reference
+ * solve, on backend `name` at storage precision prec (0: its default). Returns 0 with pb and res
+ * to clear, or an error status with nothing to clear. */
+static inline int gp_grad_run(const adeis_problem_spec *sp, const char *name, long prec,
+                              adeis_problem *pb, adeis_grad_result *res)
+{
+  memset(res, 0, sizeof *res);
+  int rc = adeis_problem_build_on(sp, name, prec, pb);
+  if (rc)
+    return rc;
+  adeis_grad_request rq;
+  adeis_grad_request_init(&rq);
+  rq.method = GP_GRAD_METHOD;
+  rq.steps = GP_GRAD_STEPS;
+  rq.state = ADEIS_STATE_BACKSOLVE;
+  rq.backend = name;
+  rq.precision = pb->be.prec;
+  rq.want_reference = -1;   /* and rq.spec NULL: nothing but the solve itself */
+  rc = adeis_grad_compute(pb, &rq, res);
+  if (rc) {
+    adeis_grad_result_clear(res);
+    adeis_problem_clear(pb);
+  }
+  return rc;
+}
+
+/* The whole gradient (dL/dx_T, dL/dz, dL/dtheta, and the sample x_0 the loss is taken at) of
+ * problem file `path`, adjdeis-2m with N = 32 steps and the backsolve state mode: the model's
+ * eps and VJPs, the solver's vector ops and the loss, all on the backend under test, against
+ * the same run on the CPU backend of the same precision. */
+static inline void gp_full_gradient(gp_ctx *g, const char *path, const char *label)
+{
+  adeis_problem_spec sp;
+  if (adeis_problem_load(path, &sp)) {
+    gp_say(g, 0, INFINITY, "%s: %s", label, adeis_errmsg());
+    return;
+  }
+  adeis_problem pc, pd;
+  adeis_grad_result rc, rd;
+  if (gp_grad_run(&sp, g->ref_name, 0, &pc, &rc)) {
+    gp_say(g, 0, INFINITY, "%s %s: %s", label, g->ref_name, adeis_errmsg());
+  } else {
+    if (gp_grad_run(&sp, g->test_name, g->test_prec, &pd, &rd)) {
+      gp_say(g, 0, INFINITY, "%s %s: %s", label, g->test_name, adeis_errmsg());
+    } else {
+      gp_say(g, g->tol, gp_vdiff(rd.x0, rc.x0),
+             "%s " GP_GRAD_METHOD " N=%d backsolve: x_0 (%.2f s; %s %.2f s)", label,
+             GP_GRAD_STEPS, rd.seconds, g->ref_name, rc.seconds);
+      for (int q = 0; q < ADEIS_Q_COUNT; q++)
+        if (rc.grad[q] && rc.grad[q]->n)
+          gp_say(g, g->tol, rd.grad[q] ? gp_vdiff(rd.grad[q], rc.grad[q]) : INFINITY,
+                 "%s " GP_GRAD_METHOD " N=%d backsolve: dL/d%s (%zu numbers)", label,
+                 GP_GRAD_STEPS, adeis_quantity_names[q], rc.grad[q]->n);
+      adeis_grad_result_clear(&rd);
+      adeis_problem_clear(&pd);
+    }
+    adeis_grad_result_clear(&rc);
+    adeis_problem_clear(&pc);
+  }
+  adeis_problem_spec_clear(&sp);
+}
+
+/* ======================= against PyTorch's autograd ======================= */
+
+#define GP_TORCH_TOL_DOUBLE 1e-11
+#define GP_TORCH_TOL_FLOAT 1e-5
+
+/* The discrete adjoint of DPM-Solver-2M (dto-dpm-2m, store all, N = steps) of dir/problem.ini
+ * on the CPU backend `backend` (double or float) against dir/torch-grad.f64, the gradient that
+ * PyTorch's autograd took through its own DPM-Solver-2M on the same problem
+ * (bench/torch_unet.py grad: dL/dx_T, dL/dz, dL/dtheta concatenated): one figure per quantity,
+ * "check | quantity" in `what`, tolerance GP_TORCH_TOL_DOUBLE (torch in float64) or
+ * GP_TORCH_TOL_FLOAT (torch in float32). Returns 0, or -1 when the files are missing or
+ * malformed (the reason on stderr). */
+static inline int gp_torch_grad(const char *dir, size_t steps, const char *backend,
+                                gp_report_fn *report, void *ctx)
+{
+  char path[4096], what[256];
+  snprintf(path, sizeof path, "%s/problem.ini", dir);
+  adeis_problem_spec sp;
+  if (adeis_problem_load(path, &sp)) {
+    fprintf(stderr, "%s\n", adeis_errmsg());
+    return -1;
+  }
+  snprintf(path, sizeof path, "%s/torch-grad.f64", dir);
+  double *ref = NULL;
+  size_t nref = 0;
+  if (adeis_vecfile_read(path, &ref, &nref, what, sizeof what)) {
+    fprintf(stderr, "%s: %s\n", path, what);
+    adeis_problem_spec_clear(&sp);
+    return -1;
+  }
+  adeis_problem pb;
+  adeis_grad_result res;
+  memset(&res, 0, sizeof res);
+  int rc = adeis_problem_build_on(&sp, backend, 0, &pb);
+  if (!rc) {
+    adeis_grad_request rq;
+    adeis_grad_request_init(&rq);
+    rq.method = "dto-dpm-2m";
+    rq.state = ADEIS_STATE_CACHED;
+    rq.steps = steps;
+    rq.backend = backend;
+    rq.precision = pb.be.prec;
+    rq.want_reference = -1;
+    rc = adeis_grad_compute(&pb, &rq, &res);
+    if (rc) {
+      adeis_grad_result_clear(&res);
+      adeis_problem_clear(&pb);
+    }
+  }
+  size_t total = 0;
+  for (int q = 0; !rc && q < ADEIS_Q_COUNT; q++)
+    total += res.grad[q] ? res.grad[q]->n : 0;
+  int status = -1;
+  if (rc) {
+    fprintf(stderr, "%s\n", adeis_errmsg());
+  } else if (total != nref) {
+    fprintf(stderr, "%s: %zu numbers, expected %zu (x_T, z, theta)\n", path, nref, total);
+  } else {
+    double tol = strcmp(backend, "double") == 0 ? GP_TORCH_TOL_DOUBLE : GP_TORCH_TOL_FLOAT;
+    status = 0;
+    size_t off = 0;
+    for (int q = 0; q < ADEIS_Q_COUNT; q++) {
+      size_t n = res.grad[q] ? res.grad[q]->n : 0;
+      if (!n)
+        continue;
+      double *a = malloc(n * sizeof *a), d = INFINITY;
+      if (a) {
+        adeis_vec_export_d(res.grad[q], 0, a, n);
+        d = gp_rel(a, ref + off, n);
+      }
+      free(a);
+      snprintf(what, sizeof what, "dto-dpm-2m N=%zu (%s) against PyTorch autograd | dL/d%s "
+               "(%zu numbers)", steps, backend, adeis_quantity_names[q], n);
+      report(ctx, what, d, tol);
+      off += n;
+    }
+  }
+  if (!rc) {
+    adeis_grad_result_clear(&res);
+    adeis_problem_clear(&pb);
+  }
+  free(ref);
+  adeis_problem_spec_clear(&sp);
+  return status;
 }
 
 /* everything, for one precision */

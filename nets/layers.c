@@ -61,24 +61,41 @@ static int conv3_direct(adeis_tbe_p be, conv_pad *c, size_t cin, size_t cout, si
   return c->need <= 9 * cin * h * wd;
 }
 
+/* y[r ldy + i] = x[r ldx + i] (acc: +=) for r < rows, i < cols: the table's copy2d, or row
+ * by row */
+static void block_copy(adeis_tbe_p be, void *y, size_t ldy, const void *x, size_t ldx,
+                       size_t rows, size_t cols, int acc)
+{
+  if (be->ops->copy2d) {
+    be->ops->copy2d(be, y, ldy, x, ldx, rows, cols, acc);
+    return;
+  }
+  for (size_t r = 0; r < rows; r++)
+    if (acc)
+      be->ops->axpy(be, adeis_tat(be, y, r * ldy), NULL, adeis_tcat(be, x, r * ldx), cols);
+    else
+      be->ops->copy(be, adeis_tat(be, y, r * ldy), adeis_tcat(be, x, r * ldx), cols);
+}
+
 /* wt[t][o][c] = w[o][c][t] */
 static void conv3_repack(adeis_tbe_p be, void *wt, const void *w, size_t cin, size_t cout)
 {
-  for (size_t o = 0; o < cout; o++)
-    for (size_t c = 0; c < cin; c++)
-      for (size_t t = 0; t < 9; t++)
-        be->ops->copy(be, adeis_tat(be, wt, (t * cout + o) * cin + c),
-                      adeis_tcat(be, w, (o * cin + c) * 9 + t), 1);
+  for (size_t t = 0; t < 9; t++)
+    block_copy(be, adeis_tat(be, wt, t * cout * cin), 1, adeis_tcat(be, w, t), 9, cout * cin, 1,
+               0);
 }
 
-/* rows of planes x[ch][h][wd] into y at row pitch `pitch`, plane pitch `plane`, from `off` */
+/* planes x[ch][h][wd] into y at row pitch `pitch`, plane pitch `plane`, from `off` */
 static void rows_copy(adeis_tbe_p be, void *y, size_t off, size_t pitch, size_t plane,
                       const void *x, size_t ch, size_t h, size_t wd)
 {
+  if (plane == h * pitch) {
+    block_copy(be, adeis_tat(be, y, off), pitch, x, wd, ch * h, wd, 0);
+    return;
+  }
   for (size_t c = 0; c < ch; c++)
-    for (size_t r = 0; r < h; r++)
-      be->ops->copy(be, adeis_tat(be, y, off + c * plane + r * pitch),
-                    adeis_tcat(be, x, (c * h + r) * wd), wd);
+    block_copy(be, adeis_tat(be, y, off + c * plane), pitch, adeis_tcat(be, x, c * h * wd), wd, h,
+               wd, 0);
 }
 
 static void conv3_fwd_direct(adeis_tbe_p be, const conv_pad *p, void *y, const void *x,
@@ -96,9 +113,7 @@ static void conv3_fwd_direct(adeis_tbe_p be, const conv_pad *p, void *y, const v
       be->ops->gemm(be, 0, 0, cout, p->cols, cin, NULL, adeis_tat(be, wt, t * cout * cin), cin,
                     adeis_tat(be, xp, (t / 3) * p->wp + t % 3), p->plane, t ? one : NULL, yp,
                     p->cols);
-    void *yn = adeis_tat(be, y, n * cout * h * wd);
-    for (size_t r = 0; r < cout * h; r++)
-      be->ops->copy(be, adeis_tat(be, yn, r * wd), adeis_tat(be, yp, r * p->wp), wd);
+    block_copy(be, adeis_tat(be, y, n * cout * h * wd), wd, yp, p->wp, cout * h, wd, 0);
   }
 }
 
@@ -135,17 +150,14 @@ static void conv3_vjp_direct(adeis_tbe_p be, const conv_pad *p, void *gx, void *
                       gyp, p->cols, one, adeis_tat(be, gxp, (t / 3) * p->wp + t % 3), p->plane);
       void *gxn = adeis_tat(be, gx, n * cin * hw);
       for (size_t c = 0; c < cin; c++)
-        for (size_t r = 0; r < h; r++)
-          be->ops->axpy(be, adeis_tat(be, gxn, (c * h + r) * wd), NULL,
-                        adeis_tat(be, gxp, c * p->plane + (r + 1) * p->wp + 1), wd);
+        block_copy(be, adeis_tat(be, gxn, c * hw), wd, adeis_tat(be, gxp, c * p->plane + p->wp + 1),
+                   p->wp, h, wd, 1);
     }
   }
   if (gw)
-    for (size_t o = 0; o < cout; o++)
-      for (size_t c = 0; c < cin; c++)
-        for (size_t t = 0; t < 9; t++)
-          be->ops->axpy(be, adeis_tat(be, gw, (o * cin + c) * 9 + t), NULL,
-                        adeis_tat(be, gwt, (t * cout + o) * cin + c), 1);
+    for (size_t t = 0; t < 9; t++)
+      block_copy(be, adeis_tat(be, gw, t), 9, adeis_tat(be, gwt, t * cout * cin), 1, cout * cin, 1,
+                 1);
 }
 
 void adeis_conv3_fwd(adeis_tbe_p be, void *y, const void *x, const void *w, const void *b,
@@ -229,14 +241,20 @@ void adeis_conv1_vjp(adeis_tbe_p be, void *gx, int acc, void *gw, void *gb, mpfr
   mpfr_clear(one);
 }
 
+/* the group norm's eps = 1e-5 at the table's precision (initialised here; clear after use) */
+static void gnorm_eps(adeis_tbe_p be, mpfr_ptr eps)
+{
+  mpfr_init2(eps, be->prec + ADEIS_GUARD_BITS);
+  mpfr_set_str(eps, "1e-5", 10, MPFR_RNDN);
+  mpfr_prec_round(eps, be->prec, MPFR_RNDN);
+}
+
 void adeis_gnorm_fwd(adeis_tbe_p be, void *y, void *mean, void *rstd, const void *x,
                      const void *w, const void *b, size_t batch, size_t ch, size_t hw,
                      size_t groups)
 {
   mpfr_t eps;
-  mpfr_init2(eps, be->prec + ADEIS_GUARD_BITS);
-  mpfr_set_str(eps, "1e-5", 10, MPFR_RNDN);
-  mpfr_prec_round(eps, be->prec, MPFR_RNDN);
+  gnorm_eps(be, eps);
   be->ops->gn_fwd(be, y, mean, rstd, x, w, b, batch, ch, hw, groups, eps);
   mpfr_clear(eps);
 }
@@ -245,6 +263,34 @@ void adeis_gnorm_vjp(adeis_tbe_p be, void *gx, void *gw, void *gb, mpfr_srcptr s
                      const void *x, const void *mean, const void *rstd, const void *w,
                      size_t batch, size_t ch, size_t hw, size_t groups)
 {
+  be->ops->gn_vjp(be, gx, gw, gb, s, gy, x, mean, rstd, w, batch, ch, hw, groups);
+}
+
+void adeis_gnorm_silu_fwd(adeis_tbe_p be, void *y, void *save, void *mean, void *rstd,
+                          const void *x, const void *w, const void *b, size_t batch, size_t ch,
+                          size_t hw, size_t groups)
+{
+  mpfr_t eps;
+  gnorm_eps(be, eps);
+  if (be->ops->gn_silu_fwd) {
+    be->ops->gn_silu_fwd(be, y, save, mean, rstd, x, w, b, batch, ch, hw, groups, eps);
+  } else {
+    be->ops->gn_fwd(be, save, mean, rstd, x, w, b, batch, ch, hw, groups, eps);
+    be->ops->silu(be, y, save, batch * ch * hw);
+  }
+  mpfr_clear(eps);
+}
+
+void adeis_gnorm_silu_vjp(adeis_tbe_p be, void *gx, void *gw, void *gb, mpfr_srcptr s, void *gy,
+                          const void *x, const void *save, const void *mean, const void *rstd,
+                          const void *w, const void *b, size_t batch, size_t ch, size_t hw,
+                          size_t groups)
+{
+  if (be->ops->gn_silu_vjp) {
+    be->ops->gn_silu_vjp(be, gx, gw, gb, s, gy, x, save, mean, rstd, w, b, batch, ch, hw, groups);
+    return;
+  }
+  be->ops->silu_vjp(be, gy, save, gy, batch * ch * hw, 0);
   be->ops->gn_vjp(be, gx, gw, gb, s, gy, x, mean, rstd, w, batch, ch, hw, groups);
 }
 

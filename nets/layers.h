@@ -40,6 +40,20 @@ void adeis_gnorm_vjp(adeis_tbe_p be, void *gx, void *gw, void *gb, mpfr_srcptr s
                      const void *x, const void *mean, const void *rstd, const void *w,
                      size_t batch, size_t ch, size_t hw, size_t groups);
 
+/* y = silu(group norm of x) (eps as above). `save` (batch ch hw elements), mean and rstd
+ * (batch groups) are kept for the VJP; what `save` holds depends on the table (the group
+ * norm's output, or its sigmoid where the table fuses the two: gn_silu_fwd): pass it back
+ * unchanged. */
+void adeis_gnorm_silu_fwd(adeis_tbe_p be, void *y, void *save, void *mean, void *rstd,
+                          const void *x, const void *w, const void *b, size_t batch, size_t ch,
+                          size_t hw, size_t groups);
+/* gx = d/dx (overwritten, distinct from gy), gw, gb accumulated as adeis_gnorm_vjp; gy = d/dy
+ * is scratch: it may be overwritten. */
+void adeis_gnorm_silu_vjp(adeis_tbe_p be, void *gx, void *gw, void *gb, mpfr_srcptr s, void *gy,
+                          const void *x, const void *save, const void *mean, const void *rstd,
+                          const void *w, const void *b, size_t batch, size_t ch, size_t hw,
+                          size_t groups);
+
 /* concat along channels: y[n] = (a[n], b[n]) with ca then cb channels of hw pixels */
 void adeis_concat_fwd(adeis_tbe_p be, void *y, const void *a, size_t ca, const void *b, size_t cb,
                       size_t batch, size_t hw);

@@ -10,7 +10,8 @@
 /* Saved activations of one residual block. */
 typedef struct res_save {
   const void *x;
-  void *a1, *m1, *r1, *s1, *h1, *e, *a2, *m2, *r2, *s2, *out;
+  void *a1, *m1, *r1, *s1, *h1, *e, *a2, *m2, *r2, *s2, *out; /* a1, a2: adeis_gnorm_silu_fwd's
+                                                                 `save` */
 } res_save;
 
 struct adeis_net_ws {
@@ -350,31 +351,32 @@ static void conv3_vjp(const ctx *c, size_t m, void *gx, int acc, const void *gy,
                   md->in, md->out, s, s, stride);
 }
 
-static void gnorm(const ctx *c, size_t m, void *y, void *mu, void *rs, const void *x, size_t s,
-                  size_t G)
+/* y = silu(group norm m of x); sv, mu, rs saved (adeis_gnorm_silu_fwd) */
+static void gnorm_silu(const ctx *c, size_t m, void *y, void *sv, void *mu, void *rs,
+                       const void *x, size_t s, size_t G)
 {
-  adeis_gnorm_fwd(c->be, y, mu, rs, x, W(c, m), Bi(c, m), c->B, c->net->modules[m].out, s * s, G);
+  adeis_gnorm_silu_fwd(c->be, y, sv, mu, rs, x, W(c, m), Bi(c, m), c->B, c->net->modules[m].out,
+                       s * s, G);
 }
 
-static void gnorm_vjp(const ctx *c, size_t m, void *gx, const void *gy, const void *x,
-                      const void *mu, const void *rs, size_t s, size_t G)
+/* gx from gy = d/dy (gy is overwritten) */
+static void gnorm_silu_vjp(const ctx *c, size_t m, void *gx, void *gy, const void *x,
+                           const void *sv, const void *mu, const void *rs, size_t s, size_t G)
 {
-  adeis_gnorm_vjp(c->be, gx, GW(c, m), GB(c, m), c->st, gy, x, mu, rs, W(c, m), c->B,
-                  c->net->modules[m].out, s * s, G);
+  adeis_gnorm_silu_vjp(c->be, gx, GW(c, m), GB(c, m), c->st, gy, x, sv, mu, rs, W(c, m), Bi(c, m),
+                       c->B, c->net->modules[m].out, s * s, G);
 }
 
 static void res_fwd(const ctx *c, size_t m, res_save *r, const void *x, rdims d)
 {
   adeis_tbe_p be = c->be;
-  size_t B = c->B, hw = d.s * d.s, nin = B * d.cin * hw, nout = B * d.cout * hw;
+  size_t B = c->B, hw = d.s * d.s, nout = B * d.cout * hw;
   r->x = x;
-  gnorm(c, m, r->a1, r->m1, r->r1, x, d.s, d.G);
-  be->ops->silu(be, r->s1, r->a1, nin);
+  gnorm_silu(c, m, r->s1, r->a1, r->m1, r->r1, x, d.s, d.G);
   conv3(c, m + 1, r->h1, r->s1, d.s, 1);
   linear(c, m + 2, r->e, c->ws->se, B);
   be->ops->bias_add(be, r->h1, r->e, d.cout, B, d.cout, hw);
-  gnorm(c, m + 3, r->a2, r->m2, r->r2, r->h1, d.s, d.G);
-  be->ops->silu(be, r->s2, r->a2, nout);
+  gnorm_silu(c, m + 3, r->s2, r->a2, r->m2, r->r2, r->h1, d.s, d.G);
   conv3(c, m + 4, r->out, r->s2, d.s, 1);
   if (d.cin != d.cout) {
     const adeis_net_module *md = &c->net->modules[m + 5];
@@ -391,18 +393,16 @@ static void res_vjp(const ctx *c, size_t m, const res_save *r, void *gx, const v
 {
   adeis_net_ws *ws = c->ws;
   adeis_tbe_p be = c->be;
-  size_t B = c->B, hw = d.s * d.s, nin = B * d.cin * hw, nout = B * d.cout * hw;
+  size_t B = c->B, hw = d.s * d.s, nout = B * d.cout * hw;
   conv3_vjp(c, m + 4, ws->P, 0, gout, r->s2, d.s, 1);
-  be->ops->silu_vjp(be, ws->P, r->a2, ws->P, nout, 0);
-  gnorm_vjp(c, m + 3, ws->Q, ws->P, r->h1, r->m2, r->r2, d.s, d.G);
+  gnorm_silu_vjp(c, m + 3, ws->Q, ws->P, r->h1, r->a2, r->m2, r->r2, d.s, d.G);
   if (c->emb_grad) {
     be->ops->zero(be, ws->ge, B * d.cout);
     be->ops->bias_grad(be, ws->ge, NULL, d.cout, ws->Q, B, d.cout, hw);
     linear_vjp(c, m + 2, ws->gse, 1, ws->ge, ws->se, B);
   }
   conv3_vjp(c, m + 1, ws->P, 0, ws->Q, r->s1, d.s, 1);
-  be->ops->silu_vjp(be, ws->P, r->a1, ws->P, nin, 0);
-  gnorm_vjp(c, m, gx, ws->P, r->x, r->m1, r->r1, d.s, d.G);
+  gnorm_silu_vjp(c, m, gx, ws->P, r->x, r->a1, r->m1, r->r1, d.s, d.G);
   if (d.cin != d.cout) {
     const adeis_net_module *md = &c->net->modules[m + 5];
     adeis_conv1_vjp(be, gx, 1, GW(c, m + 5), GB(c, m + 5), c->st, gout, r->x, W(c, m + 5), B,
@@ -443,8 +443,7 @@ static void unet_fwd(const ctx *c, const void *x)
   conv3(c, L->up[1], ws->cu0, ws->upu, S, 1);
   adeis_concat_fwd(be, ws->cat0, ws->cu0, 2 * C, R[0].out, C, B, S * S);
   res_fwd(c, L->res[5], &R[5], ws->cat0, res_dims(net, 5));
-  gnorm(c, L->gn_out, ws->go, ws->mo, ws->ro, R[5].out, S, G);
-  be->ops->silu(be, ws->so, ws->go, B * C * S * S);
+  gnorm_silu(c, L->gn_out, ws->so, ws->go, ws->mo, ws->ro, R[5].out, S, G);
   conv3(c, L->out, ws->y, ws->so, S, 1);
 }
 
@@ -458,8 +457,7 @@ static void unet_vjp(const ctx *c, const void *x, const void *v, void *jx)
   const res_save *R = ws->res;
   void *A = ws->A, *Bf = ws->B;
   conv3_vjp(c, L->out, A, 0, v, ws->so, S, 1);
-  be->ops->silu_vjp(be, A, ws->go, A, B * C * S * S, 0);
-  gnorm_vjp(c, L->gn_out, Bf, A, R[5].out, ws->mo, ws->ro, S, G);
+  gnorm_silu_vjp(c, L->gn_out, Bf, A, R[5].out, ws->go, ws->mo, ws->ro, S, G);
   res_vjp(c, L->res[5], &R[5], A, Bf, res_dims(net, 5));
   adeis_concat_vjp(be, Bf, 0, ws->gh1, 0, A, 2 * C, C, B, S * S);
   conv3_vjp(c, L->up[1], A, 0, Bf, ws->upu, S, 1);

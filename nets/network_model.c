@@ -8,6 +8,9 @@
 #include "network_model.h"
 #include "safetensors.h"
 #include "../core/status.h"
+#ifdef ADEIS_HAVE_CUDA
+#include "../gpu/cuda.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,17 @@ static const netmodel *NM(const adeis_model *m) { return (const netmodel *)m->im
 
 int adeis_network_tbe(adeis_tbe *tbe, const adeis_backend *be)
 {
+  if (be->type->device) {   /* cuda-float, cuda-double: the tensor ops on device arrays */
+#ifdef ADEIS_HAVE_CUDA
+    int dbl = be->type->elem == ADEIS_ELEM_F64;
+    tbe->ops = dbl ? &adeis_tops_cuda_double : &adeis_tops_cuda_float;
+    tbe->prec = dbl ? 53 : 24;
+    return ADEIS_OK;
+#else
+    adeis_set_error("network: no tensor ops for the device backend %s", be->type->name);
+    return ADEIS_EINPUT;
+#endif
+  }
   switch (be->type->elem) {
   case ADEIS_ELEM_F32: return adeis_tbe_init(tbe, "float", 24);
   case ADEIS_ELEM_F64: return adeis_tbe_init(tbe, "double", 53);
@@ -102,9 +116,20 @@ static unsigned net_want(const adeis_model *m, unsigned want)
   return w;
 }
 
-static void *raw(const adeis_vec *v) { return v ? adeis_vec_raw((adeis_vec *)v) : NULL; }
+/* the element array of a float or double vector: host memory, or device memory for the CUDA
+ * backends (whose raw() is NULL) */
+static void *raw(const adeis_vec *v)
+{
+  if (!v)
+    return NULL;
+#ifdef ADEIS_HAVE_CUDA
+  if (v->be->type->device)
+    return adeis_cuda_vec_device_ptr((adeis_vec *)v);
+#endif
+  return adeis_vec_raw((adeis_vec *)v);
+}
 
-/* float and double vectors: the network reads and writes their arrays */
+/* float and double vectors (host or device): the network reads and writes their arrays */
 static int eval_host(const adeis_model *m, netmodel_ws *w, const adeis_vec *x,
                      const adeis_tpoint *tp, const adeis_eval *io, unsigned want)
 {
@@ -165,6 +190,20 @@ static void net_clear(adeis_model *m)
   m->impl = NULL;
 }
 
+/* theta's blocks: the network's parameter tensors in canonical order */
+static size_t net_theta_blocks(const adeis_model *m, size_t k, adeis_theta_block *out)
+{
+  const adeis_net *net = NM(m)->net;
+  if (out && k < net->nparams) {
+    const adeis_net_param *p = &net->params[k];
+    out->name = p->name;
+    out->ndim = p->ndim;
+    memcpy(out->shape, p->shape, sizeof out->shape);
+    out->offset = p->offset;
+  }
+  return net->nparams;
+}
+
 const adeis_model_ops adeis_network_ops = {
   .name = "network",
   .caps = 0,                 /* no flow, no exact gradients; eps reads t (time embedding) */
@@ -173,6 +212,7 @@ const adeis_model_ops adeis_network_ops = {
   .ws_free = ws_free,
   .eval = net_eval,
   .clear = net_clear,
+  .theta_blocks = net_theta_blocks,
 };
 
 int adeis_network_model_init(adeis_model *m, const adeis_backend *be, adeis_net *net, size_t B,
@@ -332,6 +372,8 @@ static int build_z(void **out, const adeis_net *net, const adeis_backend *be,
   }
   if (be->type->elem == ADEIS_ELEM_MPFR)
     adeis_vec_export_mpfr(z, 0, a, n);
+  else if (be->type->device)
+    net->be.ops->copy(&net->be, a, raw(z), n);   /* device to device */
   else
     memcpy(a, adeis_vec_raw(z), n * net->be.ops->esize);
   adeis_vec_free(z);

@@ -42,6 +42,11 @@ struct adeis_tops {
   void (*set_mpfr)(adeis_tbe_p be, void *x, size_t i, mpfr_srcptr r);
   void (*get_mpfr)(adeis_tbe_p be, mpfr_ptr r, const void *x, size_t i);
 
+  /* Optional (NULL: row by row with copy or axpy): a strided block of rows x cols,
+   * y[r ldy + i] = x[r ldx + i], or += when acc is nonzero. */
+  void (*copy2d)(adeis_tbe_p be, void *y, size_t ldy, const void *x, size_t ldx, size_t rows,
+                 size_t cols, int acc);
+
   /* y += a x ;  x *= a */
   void (*axpy)(adeis_tbe_p be, void *y, mpfr_srcptr a, const void *x, size_t n);
   void (*scale)(adeis_tbe_p be, void *x, mpfr_srcptr a, size_t n);
@@ -75,6 +80,19 @@ struct adeis_tops {
   void (*gn_vjp)(adeis_tbe_p be, void *gx, void *gw, void *gb, mpfr_srcptr s, const void *gy,
                  const void *x, const void *mean, const void *rstd, const void *w, size_t batch,
                  size_t ch, size_t inner, size_t groups);
+
+  /* Optional, both or neither (NULL: the layers compose gn_fwd and silu): y = silu(a), a the
+   * group norm of x as in gn_fwd, in one pass after the statistics; sig = sigmoid(a) is saved
+   * with mean and rstd (a is recomputed from them in the VJP). */
+  void (*gn_silu_fwd)(adeis_tbe_p be, void *y, void *sig, void *mean, void *rstd, const void *x,
+                      const void *w, const void *b, size_t batch, size_t ch, size_t inner,
+                      size_t groups, mpfr_srcptr eps);
+  /* its VJP from gy = d/dy: gx overwritten (not NULL; may be gy), gw and gb as in gn_vjp;
+   * the same numbers as silu_vjp followed by gn_vjp. */
+  void (*gn_silu_vjp)(adeis_tbe_p be, void *gx, void *gw, void *gb, mpfr_srcptr s, const void *gy,
+                      const void *x, const void *sig, const void *mean, const void *rstd,
+                      const void *w, const void *b, size_t batch, size_t ch, size_t inner,
+                      size_t groups);
 
   /* 3x3 patches, padding 1, stride 1 or 2, of x[ch][h][w]:
    * col[(c * 9 + ky * 3 + kx)][oy * wo + ox] = x[c][stride oy + ky - 1][stride ox + kx - 1]

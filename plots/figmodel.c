@@ -126,9 +126,49 @@ static int same_row(const adeis_fig_model *m, size_t a, size_t b)
   return 1;
 }
 
-/* Colour by the method when methods vary, else by the varying field with most values;
- * every other varying field makes rows. */
-static void choose_encoding(adeis_fig_model *m)
+size_t adeis_fig_method_base(const char *method)
+{
+  const char *at = strchr(method, '@');
+  return at ? (size_t)(at - method) : strlen(method);
+}
+
+const char *adeis_fig_method_variant(const char *method)
+{
+  const char *at = strchr(method, '@');
+  return at ? at + 1 : "";
+}
+
+/* Series a and b take the same colour: the same value of the colour field, for methods
+ * the same name before '@'. */
+static int same_colour(const adeis_fig_model *m, size_t a, size_t b)
+{
+  const adeis_report_key *ka = &m->s->series[a].key, *kb = &m->s->series[b].key;
+  if (m->colour_field != ADEIS_FIG_METHOD)
+    return field_equal(ka, kb, m->colour_field);
+  size_t n = adeis_fig_method_base(ka->method);
+  return n == adeis_fig_method_base(kb->method) && strncmp(ka->method, kb->method, n) == 0;
+}
+
+/* The variant of series i: 0 for none, else 1 + the index of its VARIANT among the
+ * distinct ones so far (their representatives in reps). */
+static size_t variant_index(adeis_fig_model *m, size_t i, size_t *reps)
+{
+  const char *v = adeis_fig_method_variant(m->s->series[i].key.method);
+  if (!m->by_variant || !*v)
+    return 0;
+  size_t k = 0;
+  while (k < m->n_variants &&
+         strcmp(adeis_fig_method_variant(m->s->series[reps[k]].key.method), v) != 0)
+    k++;
+  if (k == m->n_variants)
+    reps[m->n_variants++] = i;
+  return k + 1;
+}
+
+/* Colour by the method when methods vary (by its name before '@': NAME@VARIANT takes the
+ * colour of NAME and a marker and dash of its own), else by the varying field with most
+ * values; every other varying field makes rows. */
+static void choose_encoding(adeis_fig_model *m, size_t *reps)
 {
   const adeis_report_series_set *s = m->s;
   size_t nv[ADEIS_FIG_N_FIELDS];
@@ -143,10 +183,11 @@ static void choose_encoding(adeis_fig_model *m)
         m->colour_field = f;
   for (int f = 0; f < ADEIS_FIG_N_FIELDS; f++)
     m->row_field[f] = m->varies[f] && f != m->colour_field;
+  for (size_t i = 0; i < s->n_series && m->colour_field == ADEIS_FIG_METHOD; i++)
+    m->by_variant |= strchr(s->series[i].key.method, '@') != NULL;
   for (size_t i = 0; i < s->n_series; i++) {
-    size_t c = 0, r = 0;
-    while (c < m->n_colours &&
-           !field_equal(&s->series[m->colour_rep[c]].key, &s->series[i].key, m->colour_field))
+    size_t c = 0, r = 0, st = 0;
+    while (c < m->n_colours && !same_colour(m, m->colour_rep[c], i))
       c++;
     if (c == m->n_colours)
       m->colour_rep[m->n_colours++] = i;
@@ -156,38 +197,62 @@ static void choose_encoding(adeis_fig_model *m)
       m->row_rep[m->n_rows++] = i;
     m->colour_of[i] = c;
     m->row_of[i] = r;
+    m->variant_of[i] = variant_index(m, i, reps);
+    while (st < m->n_styles && (m->colour_of[m->style_rep[st]] != c ||
+                                m->variant_of[m->style_rep[st]] != m->variant_of[i]))
+      st++;
+    if (st == m->n_styles)
+      m->style_rep[m->n_styles++] = i;
+    m->style_of[i] = st;
   }
 }
 
-/* Two curves coincide when most of their common points lie within tol decades (a few
- * pixels of the panel). */
-static int coincide(const adeis_fig_model *m, size_t a, size_t b, double tol)
+int adeis_fig_curves_coincide(const double *a, const double *b, size_t n, double tol)
+{
+  size_t common = 0, close = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(a[i]) || !isfinite(b[i]))
+      continue;
+    common++;
+    close += fabs(a[i] - b[i]) < tol;
+  }
+  return common >= 2 && 3 * close >= 2 * common;
+}
+
+/* A panel's plot area is 232 px high (plots/figures.c, png_dims); a marker about 9 px. */
+double adeis_fig_coincide_tol(double span_decades) { return span_decades * 3.5 / 232.0; }
+
+/* Two series coincide when, in some panel, their curves do (adeis_fig_curves_coincide over
+ * the step counts of a). */
+static int coincide(const adeis_fig_model *m, size_t a, size_t b, double tol, double *ya,
+                    double *yb)
 {
   for (size_t k = 0; k < m->n_q; k++) {
     const adeis_report_curve *ca = &m->s->series[a].curve[m->q[k]];
     const adeis_report_curve *cb = &m->s->series[b].curve[m->q[k]];
-    size_t common = 0, close = 0;
-    for (size_t i = 0; i < ca->n_points; i++)
+    for (size_t i = 0; i < ca->n_points; i++) {
+      const adeis_report_error_row *x = &m->r->errors[ca->points[i]];
+      ya[i] = adeis_fig_positive(x->rel_error) ? log10(x->rel_error) : NAN;
+      yb[i] = NAN;
       for (size_t j = 0; j < cb->n_points; j++) {
-        const adeis_report_error_row *x = &m->r->errors[ca->points[i]];
         const adeis_report_error_row *y = &m->r->errors[cb->points[j]];
-        if (x->steps != y->steps || !adeis_fig_positive(x->rel_error) ||
-            !adeis_fig_positive(y->rel_error))
-          continue;
-        common++;
-        close += fabs(log10(x->rel_error / y->rel_error)) < tol;
+        if (y->steps == x->steps && adeis_fig_positive(y->rel_error))
+          yb[i] = log10(y->rel_error);
       }
-    if (common >= 2 && 2 * close >= common)
+    }
+    if (adeis_fig_curves_coincide(ya, yb, ca->n_points, tol))
       return 1;
   }
   return 0;
 }
 
-/* A colour drawn over an earlier one it coincides with gets the next layer. */
-static void assign_layers(adeis_fig_model *m)
+/* A style drawn over an earlier one it coincides with (in the same row of panels) gets
+ * the next layer. */
+static int assign_layers(adeis_fig_model *m)
 {
   const adeis_report_series_set *s = m->s;
   double widest = 0;
+  size_t most = 1;
   for (size_t row = 0; row < m->n_rows; row++)
     for (size_t k = 0; k < m->n_q; k++) {
       double lo, hi;
@@ -195,14 +260,27 @@ static void assign_layers(adeis_fig_model *m)
       if (isfinite(lo))
         widest = fmax(widest, hi - lo);
     }
-  double tol = 0.012 * (widest + 2); /* about 3 px */
+  for (size_t i = 0; i < s->n_series; i++)
+    for (size_t k = 0; k < m->n_q; k++)
+      most = s->series[i].curve[m->q[k]].n_points > most ? s->series[i].curve[m->q[k]].n_points
+                                                         : most;
+  double *ya = malloc(most * sizeof *ya), *yb = malloc(most * sizeof *yb);
+  if (!ya || !yb) {
+    free(ya);
+    free(yb);
+    return ADEIS_ENOMEM;
+  }
+  double tol = adeis_fig_coincide_tol(widest + 2);
   for (size_t i = 0; i < s->n_series; i++)
     for (size_t j = 0; j < i; j++) {
-      size_t ci = m->colour_of[i], cj = m->colour_of[j];
-      if (ci != cj && m->row_of[i] == m->row_of[j] && cj < ci && coincide(m, i, j, tol) &&
-          m->layer[ci] <= m->layer[cj])
-        m->layer[ci] = m->layer[cj] + 1;
+      size_t si = m->style_of[i], sj = m->style_of[j];
+      if (si != sj && m->row_of[i] == m->row_of[j] && sj < si && m->layer[si] <= m->layer[sj] &&
+          coincide(m, i, j, tol, ya, yb))
+        m->layer[si] = m->layer[sj] + 1;
     }
+  free(ya);
+  free(yb);
+  return 0;
 }
 
 /* log10 of the unit roundoff 2^-bits. */
@@ -264,7 +342,7 @@ static int panel_obstacles(const adeis_fig_model *m, size_t row, adeis_report_qu
         px = NAN;
         continue;
       }
-      double x = log10(xval(m, row_j)) + m->layer[m->colour_of[i]] * log10(ADEIS_FIG_DODGE);
+      double x = log10(xval(m, row_j)) + m->layer[m->style_of[i]] * log10(ADEIS_FIG_DODGE);
       double y = log10(row_j->rel_error);
       *dlo = fmin(*dlo, y);
       *dhi = fmax(*dhi, y);
@@ -532,6 +610,11 @@ static void panel_range(const adeis_fig_model *m, size_t row, size_t k, double *
         adeis_fig_roundoff_shown(u, dlo, dhi))
       *lo = fmin(*lo, u);
   }
+  for (size_t k = 0; m->st && k < m->st->n_hlines; k++) /* hlines.csv: always in view */
+    if (m->st->hline_q[k] == q && adeis_fig_positive(m->st->hline_value[k])) {
+      *lo = fmin(*lo, log10(m->st->hline_value[k]));
+      *hi = fmax(*hi, log10(m->st->hline_value[k]));
+    }
 }
 
 static void y_ranges(adeis_fig_model *m)
@@ -589,6 +672,9 @@ void adeis_fig_model_free(adeis_fig_model *m)
   free(m->colour_rep);
   free(m->row_rep);
   free(m->layer);
+  free(m->variant_of);
+  free(m->style_of);
+  free(m->style_rep);
   free(m->y_lo);
   free(m->y_hi);
   free(m->guides);
@@ -625,20 +711,28 @@ int adeis_fig_model_build(adeis_fig_model *m, adeis_report_figure fig,
   m->colour_rep = calloc(n, sizeof *m->colour_rep);
   m->row_rep = calloc(n, sizeof *m->row_rep);
   m->layer = calloc(n, sizeof *m->layer);
+  m->variant_of = calloc(n, sizeof *m->variant_of);
+  m->style_of = calloc(n, sizeof *m->style_of);
+  m->style_rep = calloc(n, sizeof *m->style_rep);
+  size_t *reps = calloc(n, sizeof *reps);
   for (int q = 0; q < ADEIS_REPORT_N_QUANTITIES; q++)
     if (s->has[q])
       m->q[m->n_q++] = (adeis_report_quantity)q;
-  if (!m->colour_of || !m->row_of || !m->colour_rep || !m->row_rep || !m->layer)
+  if (!m->colour_of || !m->row_of || !m->colour_rep || !m->row_rep || !m->layer ||
+      !m->variant_of || !m->style_of || !m->style_rep || !reps) {
+    free(reps);
     return ADEIS_ENOMEM;
-  choose_encoding(m);
+  }
+  choose_encoding(m, reps);
+  free(reps);
   if (!m->n_rows)
     m->n_rows = 1;
   if (!m->n_q)
     m->n_q = 1; /* no data at all: one empty panel */
-  assign_layers(m);
+  int rc = assign_layers(m);
   find_marks(m);
   x_range(m);
-  int rc = place_guides(m);
+  rc = rc ? rc : place_guides(m);
   m->y_lo = calloc(m->n_rows * m->n_q, sizeof *m->y_lo);
   m->y_hi = calloc(m->n_rows * m->n_q, sizeof *m->y_hi);
   if (rc || !m->y_lo || !m->y_hi)

@@ -40,7 +40,14 @@ typedef struct adeis_fig_model {
   int colour_field, row_field[ADEIS_FIG_N_FIELDS];
   size_t n_colours, n_rows;
   size_t *colour_of, *row_of, *colour_rep, *row_rep; /* per series; representatives */
-  int *layer;                                        /* per colour */
+  /* Method variants NAME@VARIANT (colour by the method NAME): by_variant when the methods
+   * colour the series and some has a variant; variant_of per series (0: none, else the
+   * k-th distinct VARIANT), drawn as marker shape and dash. */
+  int by_variant;
+  size_t n_variants, *variant_of;
+  /* One style per (colour, variant): the legend's entries, in order of first series. */
+  size_t n_styles, *style_of, *style_rep;
+  int *layer; /* per style: 0, or drawn shifted right by ADEIS_FIG_DODGE^layer */
   size_t n_q;
   adeis_report_quantity q[ADEIS_REPORT_N_QUANTITIES];
   double x_lo, x_hi; /* log10 of the axis range */
@@ -59,6 +66,17 @@ int adeis_fig_model_build(adeis_fig_model *m, adeis_report_figure fig,
                           const adeis_report_results *r, const adeis_report_series_set *s,
                           const adeis_report_study *st);
 void adeis_fig_model_free(adeis_fig_model *m);
+
+/* The length of the method name before '@' (its base: the colour), and its variant after
+ * the '@' ("" without one). */
+size_t adeis_fig_method_base(const char *method);
+const char *adeis_fig_method_variant(const char *method);
+/* Whether curves a and b (log10 errors at common x, n points; NaN: no point) coincide:
+ * at two common points or more, and at half of them or more within tol decades. */
+int adeis_fig_curves_coincide(const double *a, const double *b, size_t n, double tol);
+/* The tolerance of coinciding curves in decades: markers closer than about 6 px of a panel
+ * whose axis spans span_decades (the widest data range plus its padding) hide each other. */
+double adeis_fig_coincide_tol(double span_decades);
 
 /* The value of field f of k as shown (display names from [labels]). */
 void adeis_fig_field_text(FILE *out, const adeis_report_key *k, int f,

@@ -4,10 +4,11 @@
  * there.
  *
  * The rules the figures follow (docs/figures.md, "What a figure shows"):
- * - colour encodes the method (or, with one method, the field with most values); the other
+ * - colour encodes the method (or, with one method, the field with most values); method
+ *   variants NAME@VARIANT take NAME's colour and a marker and dash of their own; the other
  *   varying fields (state, schedule, grid, ...) get one row of panels each; columns are
- *   the gradients. Curves that coincide are drawn thinner, dashed and with smaller marks
- *   on top of the earlier ones, so both stay visible.
+ *   the gradients. Curves that coincide are drawn thinner, with smaller marks and shifted
+ *   right on top of the earlier ones, so both stay visible.
  * - filled marks: points of the order fit; open marks: points left out as pre-asymptotic;
  *   a cross: points left out at a precision floor or a reference floor. Lines of the unit
  *   roundoff 2^-bits.
@@ -178,7 +179,8 @@ static size_t setting_parts(const adeis_fig_model *m, int tex, char **parts)
     if (!mem)
       break;
     if (m->varies[f])
-      fprintf(mem, "%s: %s", plural[f], f == m->colour_field ? "by colour" : "by row");
+      fprintf(mem, "%s: %s%s", plural[f], f == m->colour_field ? "by colour" : "by row",
+              f == m->colour_field && m->by_variant ? ", NAME@VARIANT by marker and dash" : "");
     else if (f == ADEIS_FIG_SDE)
       fprintf(mem, "%s adjoint", key->sde ? "SDE" : "ODE");
     else if (f == ADEIS_FIG_PRECISION)
@@ -298,8 +300,19 @@ static void top_text_build(top_text *t, const adeis_fig_model *m, const char *ti
   static char *const cost_tex[] = {"cost $=$ NFE $+\\,1\\cdot{}$NVJP:", "model evaluations and",
                                    "vector-Jacobian products,", "counted separately,",
                                    "weight 1 each"};
+  /* a truth study (docs/studies.md, "Model against solver"; its hlines.csv is the sign):
+   * every row is relative to the truth's gradient, whatever it is measured against */
+  static char *const truth_plain[] = {"relative error ‖g − g_row‖₂ / ‖g_truth‖₂",
+                                      "of the computed gradient g:", "g_row the row's gradient,",
+                                      "g_truth the truth problem's"};
+  static char *const truth_tex[] = {
+      "relative error $\\|g-g_{\\mathrm{row}}\\|_2/\\|g_{\\mathrm{truth}}\\|_2$",
+      "of the computed gradient $g$:", "$g_{\\mathrm{row}}$ the row's gradient,",
+      "$g_{\\mathrm{truth}}$ the truth problem's"};
+  int truth = m->st && m->st->n_hlines > 0;
   size_t first_def = t->n, first_cost;
-  top_add(t, err_plain, err_tex, 3, " ", " ", width);
+  top_add(t, truth ? truth_plain : err_plain, truth ? truth_tex : err_tex, truth ? 4 : 3, " ",
+          " ", width);
   first_cost = t->n;
   if (m->fig == ADEIS_REPORT_WORK_PRECISION)
     top_add(t, cost_plain, cost_tex, 5, " ", " ", width);
@@ -362,18 +375,26 @@ typedef struct layout {
 
 /* The number of legend entries and the widest one's characters (as gnuplot counts them:
  * the raw text, LaTeX markup included in the cairolatex variant). */
+static size_t hline_first(const adeis_report_study *st, size_t k);
+
 static size_t key_entries(const adeis_fig_model *m, int tex, size_t *widest)
 {
   /* "expected order (offset from the data)", the roundoff entry */
   *widest = tex ? (m->any_roundoff ? 48 : 26) : (m->any_roundoff ? 52 : 40);
-  for (size_t c = 0; c < m->n_colours; c++) {
-    char *v = field_string(m, m->colour_rep[c], m->colour_field);
+  for (size_t c = 0; c < m->n_styles; c++) {
+    char *v = field_string(m, m->style_rep[c], m->colour_field);
     size_t w = (v ? text_width(v) : 0) + (m->layer[c] ? 28 : 0);
     *widest = w > *widest ? w : *widest;
     free(v);
   }
-  return m->n_colours + (m->n_guides > 0) + 1 + (size_t)m->any_open + (size_t)m->any_floor +
-         (size_t)m->any_roundoff;
+  size_t lines = 0; /* hlines.csv: one entry per label */
+  for (size_t k = 0; m->st && k < m->st->n_hlines; k++) {
+    lines += hline_first(m->st, k) == k;
+    *widest = text_width(m->st->hline_label[k]) > *widest ? text_width(m->st->hline_label[k])
+                                                          : *widest;
+  }
+  return m->n_styles + (m->n_guides > 0) + 1 + (size_t)m->any_open + (size_t)m->any_floor +
+         (size_t)m->any_roundoff + lines;
 }
 
 static layout make_layout(const adeis_fig_model *m, dims d, size_t top_lines)
@@ -421,32 +442,52 @@ static void gp_intro(FILE *f, const adeis_fig_model *m, const char *title, int l
   fputs("set encoding utf8\n\n", f);
 }
 
+/* The marker shape of style k (an index into filled_pt/open_pt) and its dash type: with
+ * method variants the shape and dash encode the variant (none: solid), else the shape
+ * follows the colour and a layered style is dashed. */
+static size_t style_shape(const adeis_fig_model *m, size_t k)
+{
+  size_t i = m->style_rep[k];
+  return (m->by_variant ? m->variant_of[i] : m->colour_of[i]) % N_SHAPES;
+}
+
+static int style_dash(const adeis_fig_model *m, size_t k)
+{
+  if (m->by_variant)
+    return 1 + (int)(m->variant_of[m->style_rep[k]] % 5);
+  return m->layer[k] ? 2 : 1;
+}
+
 static void gp_styles(FILE *f, const adeis_fig_model *m)
 {
-  fputs("# One style per colour (the legend's entries); a colour drawn over one it coincides\n"
-        "# with is thinner, dashed, has smaller marks and is shifted right by the factor\n"
-        "# dodge[N] (1: not shifted). Open marks: ls N pt open_pt[N].\n",
-        f);
-  fprintf(f, "array open_pt[%zu]\narray dodge[%zu]\n", m->n_colours ? m->n_colours : 1,
-          m->n_colours ? m->n_colours : 1);
+  fprintf(f,
+          "# One style per legend entry: colour by %s%s; a style drawn over one it\n"
+          "# coincides with is thinner (dashed, unless dashes mark variants), has smaller marks\n"
+          "# and is shifted right by the factor dodge[N] (1: not shifted). Open marks: ls N pt\n"
+          "# open_pt[N].\n",
+          adeis_fig_field_names[m->colour_field],
+          m->by_variant ? " (the name before '@'), marker and dash by its variant" : "");
+  size_t n = m->n_styles ? m->n_styles : 1;
+  fprintf(f, "array open_pt[%zu]\narray dodge[%zu]\n", n, n);
   int layered = 0;
-  for (size_t c = 0; c < m->n_colours; c++)
+  for (size_t c = 0; c < m->n_styles; c++)
     layered |= m->layer[c] > 0;
-  for (size_t c = 0; c < m->n_colours; c++) {
+  for (size_t c = 0; c < m->n_styles; c++) {
     int layer = m->layer[c];
-    double lw = 2.0 * pow(0.7, layer);
-    double ps = (layered ? 1.5 : 1.3) * pow(0.8, layer);
+    double lw = 2.0 * pow(0.8, layer);
+    double ps = (layered ? 1.5 : 1.3) * pow(0.85, layer);
+    size_t shape = style_shape(m, c);
     fprintf(f, "set style line %zu lc rgb '%s' lw %.2f dt %d pt %d ps %.2f\n", c + 1,
-            colours[c % N_COLOURS], lw, layer ? 2 : 1, filled_pt[c % N_SHAPES], ps);
-    fprintf(f, "open_pt[%zu] = %d; dodge[%zu] = %.4g\n", c + 1, open_pt[c % N_SHAPES], c + 1,
+            colours[m->colour_of[m->style_rep[c]] % N_COLOURS], lw, style_dash(m, c),
+            filled_pt[shape], ps);
+    fprintf(f, "open_pt[%zu] = %d; dodge[%zu] = %.4g\n", c + 1, open_pt[shape], c + 1,
             pow(ADEIS_FIG_DODGE, layer));
   }
   fprintf(f, "floor_pt = %d\nguide = 'dt (10,6) lw 1.5'\n\n", FLOOR_PT);
-  fputs("# Legend titles (by colour); _tex for the cairolatex variant.\n", f);
-  fprintf(f, "array titles[%zu]\narray titles_tex[%zu]\n", m->n_colours ? m->n_colours : 1,
-          m->n_colours ? m->n_colours : 1);
-  for (size_t c = 0; c < m->n_colours; c++) {
-    char *v = field_string(m, m->colour_rep[c], m->colour_field), t[256];
+  fputs("# Legend titles (by style); _tex for the cairolatex variant.\n", f);
+  fprintf(f, "array titles[%zu]\narray titles_tex[%zu]\n", n, n);
+  for (size_t c = 0; c < m->n_styles; c++) {
+    char *v = field_string(m, m->style_rep[c], m->colour_field), t[256];
     if (m->layer[c])
       snprintf(t, sizeof t, "%s (drawn shifted right %.0f %%)", v ? v : "",
                (pow(ADEIS_FIG_DODGE, m->layer[c]) - 1) * 100);
@@ -643,7 +684,7 @@ static void gp_series(FILE *f, const adeis_fig_model *m, size_t i, adeis_report_
 {
   const char *qn = adeis_report_quantity_name(q);
   int col = m->fig == ADEIS_REPORT_CONVERGENCE ? 1 : 3;
-  size_t c = m->colour_of[i] + 1, k = dat_index(m, i, q);
+  size_t c = m->style_of[i] + 1, k = dat_index(m, i, q);
   char x[48]; /* a curve over one it coincides with is drawn shifted right by dodge[c] */
   if (m->layer[c - 1])
     snprintf(x, sizeof x, "($%d*dodge[%zu])", col, c);
@@ -658,6 +699,28 @@ static void gp_series(FILE *f, const adeis_fig_model *m, size_t i, adeis_report_
           "lw 2 notitle",
           *first ? "" : ",", qn, k, x, c, k, x, c, k, x, c, c, k, x, c);
   *first = 0;
+}
+
+/* The lines of hlines.csv (plots/study_info.c) for gradient q: black, dashed, one dash
+ * pattern per line. */
+#define HLINE_STYLE "lc rgb '#000000' dt %zu lw 1.6"
+/* The first line with line k's label: lines of one label share a dash and a legend entry. */
+static size_t hline_first(const adeis_report_study *st, size_t k)
+{
+  size_t j = 0;
+  while (j < k && strcmp(st->hline_label[j], st->hline_label[k]) != 0)
+    j++;
+  return j;
+}
+
+static void gp_hlines(FILE *f, const adeis_fig_model *m, adeis_report_quantity q, int *first)
+{
+  for (size_t k = 0; m->st && k < m->st->n_hlines; k++)
+    if (m->st->hline_q[k] == q && adeis_fig_positive(m->st->hline_value[k])) {
+      fprintf(f, "%s \\\n    %.6e with lines " HLINE_STYLE " notitle", *first ? "" : ",",
+              m->st->hline_value[k], 2 + hline_first(m->st, k) % 4);
+      *first = 0;
+    }
 }
 
 static void gp_panel(FILE *f, const adeis_fig_model *m, layout lp, layout lt, size_t row, size_t k)
@@ -719,6 +782,7 @@ static void gp_panel(FILE *f, const adeis_fig_model *m, layout lp, layout lt, si
     gi++;
   }
   gp_roundoff(f, m, row, q, &first);
+  gp_hlines(f, m, q, &first);
   if (first)
     fputs(" NaN notitle", f);
   fputc('\n', f);
@@ -775,7 +839,7 @@ static void gp_legend(FILE *f, const adeis_fig_model *m, layout l, layout lt, si
           "  set key center center horizontal maxcols %zu Left reverse "
           "samplen 2.5 spacing 1.15 width 1 nobox noopaque noenhanced\n",
           l.key_cols);
-  fprintf(f, "  plot for [i=1:%zu] NaN with linespoints ls i title T(i)", m->n_colours);
+  fprintf(f, "  plot for [i=1:%zu] NaN with linespoints ls i title T(i)", m->n_styles);
   if (m->n_guides)
     fputs(", \\\n    NaN with lines lc rgb '#555555' @guide title (tex ? 'expected order $p$, "
           "offset' "
@@ -793,6 +857,15 @@ static void gp_legend(FILE *f, const adeis_fig_model *m, layout l, layout lt, si
     fprintf(f, ", \\\n    NaN with points pt 2 ps 1.6 lw 2 lc rgb '#555555' title 'left out: %s'",
             floor_title[m->any_floor & 3]);
   gp_roundoff_key(f, m);
+  for (size_t k = 0; m->st && k < m->st->n_hlines; k++) {
+    if (hline_first(m->st, k) != k)
+      continue;
+    fprintf(f, ", \\\n    NaN with lines " HLINE_STYLE " title (tex ? ", 2 + k % 4);
+    gp_string_tex(f, m->st->hline_label[k]);
+    fputs(" : ", f);
+    gp_string(f, m->st->hline_label[k]);
+    fputc(')', f);
+  }
   fputc('\n', f);
 }
 

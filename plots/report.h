@@ -111,9 +111,16 @@ typedef struct adeis_report_study {
   char **label_key, **label_text;
   size_t n_schedules; /* problem -> schedule name, from DIR/PROBLEM.ini */
   char **schedule_problem, **schedule_name;
+  /* DIR/hlines.csv (optional; "quantity,value,label" rows, e.g. a truth study's model error,
+   * docs/studies.md): a horizontal line at value in every panel of that gradient */
+  size_t n_hlines;
+  adeis_report_quantity *hline_q;
+  double *hline_value;
+  char **hline_label;
 } adeis_report_study;
 
-/* Read DIR/study.ini (name, [labels]; absent: all NULL/0, not an error) and the schedules
+/* Read DIR/study.ini (name, [labels]; absent: all NULL/0, not an error), DIR/hlines.csv
+ * (absent: no lines) and the schedules
  * of s's problems from their copies DIR/PROBLEM.ini (left out when absent). Returns 0,
  * ADEIS_EINPUT ("FILE:LINE: key: what") or ADEIS_ENOMEM; st is always safe to free. */
 int adeis_report_study_read(adeis_report_study *st, const char *dir,

@@ -165,12 +165,88 @@ static int add_schedule(adeis_report_study *st, const char *dir, const char *pro
   return rc;
 }
 
+/* One row "Q,VALUE,LABEL" of hlines.csv; 0, or a message in err. */
+static int add_hline(adeis_report_study *st, char *row, char *err, size_t n)
+{
+  char *c1 = strchr(row, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+  if (!c2) {
+    snprintf(err, n, "row: expected 'quantity,value,label'");
+    return -1;
+  }
+  *c1 = *c2 = '\0';
+  int q = -1;
+  for (int k = 0; k < ADEIS_REPORT_N_QUANTITIES; k++)
+    if (strcmp(row, adeis_report_quantity_name((adeis_report_quantity)k)) == 0)
+      q = k;
+  char *end;
+  double v = strtod(c1 + 1, &end);
+  if (q < 0 || end == c1 + 1 || *end) {
+    snprintf(err, n, q < 0 ? "quantity: expected x_T, z or theta" : "value: expected a number");
+    return -1;
+  }
+  size_t k = st->n_hlines;
+  adeis_report_quantity *pq = realloc(st->hline_q, (k + 1) * sizeof *pq);
+  if (pq)
+    st->hline_q = pq;
+  double *pv = pq ? realloc(st->hline_value, (k + 1) * sizeof *pv) : NULL;
+  if (pv)
+    st->hline_value = pv;
+  char **pl = pv ? realloc(st->hline_label, (k + 1) * sizeof *pl) : NULL;
+  if (pl)
+    st->hline_label = pl;
+  char *label = pl ? strdup(c2 + 1) : NULL;
+  if (!label)
+    return ADEIS_ENOMEM;
+  st->hline_q[k] = (adeis_report_quantity)q;
+  st->hline_value[k] = v;
+  st->hline_label[k] = label;
+  st->n_hlines = k + 1;
+  return 0;
+}
+
+static int read_hlines(adeis_report_study *st, const char *dir)
+{
+  char *path = adeis_publish_concat(dir, "/", "hlines.csv");
+  if (!path)
+    return ADEIS_ENOMEM;
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    int rc = errno == ENOENT ? 0 : ADEIS_EINPUT;
+    if (rc)
+      adeis_set_error("%s: cannot open: %s", path, strerror(errno));
+    free(path);
+    return rc;
+  }
+  char line[512], err[128] = "";
+  long lineno = 0;
+  int rc = 0;
+  while (!rc && fgets(line, sizeof line, f)) {
+    lineno++;
+    line[strcspn(line, "\r\n")] = '\0';
+    if (lineno == 1)
+      rc = strcmp(line, "quantity,value,label") ? -1 : 0;
+    else
+      rc = add_hline(st, line, err, sizeof err);
+    if (rc < 0 && lineno == 1)
+      snprintf(err, sizeof err, "header: expected 'quantity,value,label'");
+  }
+  if (rc < 0) {
+    adeis_set_error("%s:%ld: %s", path, lineno, err);
+    rc = ADEIS_EINPUT;
+  }
+  fclose(f);
+  free(path);
+  return rc;
+}
+
 int adeis_report_study_read(adeis_report_study *st, const char *dir,
                             const adeis_report_series_set *s)
 {
   memset(st, 0, sizeof *st);
   char *path = adeis_publish_concat(dir, "/", "study.ini");
   int rc = path ? read_study_ini(st, path) : ADEIS_ENOMEM;
+  if (!rc)
+    rc = read_hlines(st, dir);
   for (size_t i = 0; !rc && i < s->n_series; i++)
     rc = add_schedule(st, dir, s->series[i].key.problem);
   if (rc == ADEIS_ENOMEM)
@@ -189,6 +265,11 @@ void adeis_report_study_free(adeis_report_study *st)
     free(st->schedule_problem[i]);
     free(st->schedule_name[i]);
   }
+  for (size_t i = 0; i < st->n_hlines; i++)
+    free(st->hline_label[i]);
+  free(st->hline_q);
+  free(st->hline_value);
+  free(st->hline_label);
   free(st->label_key);
   free(st->label_text);
   free(st->schedule_problem);

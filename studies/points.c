@@ -30,13 +30,20 @@ adeis_point adeis_point_at(const adeis_study *s, size_t i)
   return p;
 }
 
-/* The key fields "problem,method,grid,state,precision,sde,steps" (no trailing comma). */
-static void key_fields(const adeis_study *s, const adeis_point *p, char sep, char *buf, size_t n)
+/* The key fields "problem,method,grid,state,precision,sde,steps" (no trailing comma), with
+ * problem name (NULL: the point's problem). */
+static void key_fields_as(const adeis_study *s, const adeis_point *p, const char *name, char sep,
+                          char *buf, size_t n)
 {
-  snprintf(buf, n, "%s%c%s%c%s%c%s%c%ld%c%s%c%zu", s->problems[p->problem].name, sep,
+  snprintf(buf, n, "%s%c%s%c%s%c%s%c%ld%c%s%c%zu", name ? name : s->problems[p->problem].name, sep,
            s->methods[p->method].label, sep, adeis_grid_name(s->grids[p->grid]), sep,
            adeis_state_name(adeis_study_state(s, p->method, p->state)), sep, s->precisions[p->precision], sep,
            sep == ',' ? (s->sde ? "1" : "0") : (s->sde ? "sde" : "ode"), sep, s->steps[p->steps]);
+}
+
+static void key_fields(const adeis_study *s, const adeis_point *p, char sep, char *buf, size_t n)
+{
+  key_fields_as(s, p, NULL, sep, buf, n);
 }
 
 void adeis_point_file_name(const adeis_study *s, const adeis_point *p, char *buf, size_t n)
@@ -83,6 +90,31 @@ void adeis_point_rows(const adeis_study *s, const adeis_point *p, const adeis_gr
     format_error(res->rel_error[q], err, sizeof err);
     adeis_sbuf_printf(b, "%s,%s,%s,%lu,%lu,%.6f\n", key, adeis_quantity_names[q], err, res->nfe,
                       res->nvjp, res->seconds);
+  }
+}
+
+static void format_double(double d, char *buf, size_t n)
+{
+  if (isnan(d))
+    snprintf(buf, n, "nan");
+  else if (isinf(d))
+    snprintf(buf, n, "inf");
+  else
+    snprintf(buf, n, "%.17e", d);
+}
+
+void adeis_point_rows_truth(const adeis_study *s, const adeis_point *p,
+                            const adeis_grad_result *res, const double *solver,
+                            const double *total, adeis_sbuf *b)
+{
+  char key[512], err[64];
+  for (int part = 0; part < 2; part++) {
+    key_fields_as(s, p, part ? s->truth_name : NULL, ',', key, sizeof key);
+    for (size_t i = 0; i < s->n_quantities; i++) {
+      format_double(part ? total[i] : solver[i], err, sizeof err);
+      adeis_sbuf_printf(b, "%s,%s,%s,%lu,%lu,%.6f\n", key, adeis_quantity_names[s->quantities[i]],
+                        err, res->nfe, res->nvjp, res->seconds);
+    }
   }
 }
 
@@ -149,7 +181,7 @@ static int take_row(const char **t, const char *prefix, double *err)
 }
 
 int adeis_point_parse(const adeis_study *s, const adeis_point *p, const char *stamp,
-                      const char *text, const char **rows, double *err)
+                      const char *text, const char **rows, double *err, double *total)
 {
   const char *t = text;
   if (take_line(&t, stamp) || take_line(&t, ADEIS_ERRORS_HEADER))
@@ -161,6 +193,17 @@ int adeis_point_parse(const adeis_study *s, const adeis_point *p, const char *st
     snprintf(prefix, sizeof prefix, "%s,%s,", key, adeis_quantity_names[s->quantities[i]]);
     if (take_row(&t, prefix, &err[i]))
       return -1;
+  }
+  if (s->truth) { /* the truth's rows: the total errors */
+    key_fields_as(s, p, s->truth_name, ',', key, sizeof key);
+    for (size_t i = 0; i < s->n_quantities; i++) {
+      snprintf(prefix, sizeof prefix, "%s,%s,", key, adeis_quantity_names[s->quantities[i]]);
+      double e;
+      if (take_row(&t, prefix, &e))
+        return -1;
+      if (total)
+        total[i] = e;
+    }
   }
   return *t == '\0' ? 0 : -1;
 }

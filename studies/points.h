@@ -39,10 +39,19 @@ void adeis_point_stamp(const adeis_study *s, const adeis_point *p, uint64_t hash
 void adeis_point_rows(const adeis_study *s, const adeis_point *p, const adeis_grad_result *res,
                       adeis_sbuf *b);
 
+/* A truth study's rows (docs/studies.md, "Model against solver"): one per study quantity
+ * with the point's problem and the solver error solver[i], then one per quantity with the
+ * problem name s->truth_name and the total error total[i] (i in the study's quantity order). */
+void adeis_point_rows_truth(const adeis_study *s, const adeis_point *p,
+                            const adeis_grad_result *res, const double *solver,
+                            const double *total, adeis_sbuf *b);
+
 /* Check a point file's text: stamp, header, one well-formed row per quantity with this point's
- * key fields, nothing else. On success returns 0, *rows points at the first row inside text
- * and err[q] holds the relative errors in the study's quantity order. -1 when invalid. */
+ * key fields (a truth study: then one per quantity with the truth's name), nothing else. On
+ * success returns 0, *rows points at the first row inside text and err[q] holds the relative
+ * errors in the study's quantity order (a truth study: the solver errors, and total[q], when
+ * not NULL, the total errors). -1 when invalid. */
 int adeis_point_parse(const adeis_study *s, const adeis_point *p, const char *stamp,
-                      const char *text, const char **rows, double *err);
+                      const char *text, const char **rows, double *err, double *total);
 
 #endif

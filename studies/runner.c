@@ -4,6 +4,7 @@
 #include "../plots/report.h"
 #include "files.h"
 #include "points.h"
+#include "truth.h"
 
 #include <errno.h>
 #include <math.h>
@@ -21,7 +22,11 @@ typedef struct run_ctx {
   size_t n;                   /* points */
   char **text;                /* per point: its file's text */
   const char **rows;          /* per point: its rows, inside text */
-  double *err;                /* n x n_quantities relative errors */
+  double *err;                /* n x n_quantities relative errors (truth: the solver's) */
+  double *total;              /* truth studies: n x n_quantities total errors */
+  adeis_truth_data truth;     /* truth studies: the two converged gradients */
+  char *truth_input;          /* truth studies: the truth file's bytes */
+  size_t truth_len;
   char **input;               /* per problem: the file's bytes */
   size_t *input_len;
   uint64_t *hash;
@@ -72,6 +77,12 @@ static int read_inputs(run_ctx *c)
     if (adeis_file_read(s->problems[i].path, &c->input[i], &c->input_len[i]))
       return io_error("cannot read the problem file", s->problems[i].path);
     c->hash[i] = adeis_fnv1a64(c->input[i], c->input_len[i]);
+  }
+  if (s->truth) { /* a point's errors depend on both files: the stamp fingerprints both */
+    if (adeis_file_read(s->truth->path, &c->truth_input, &c->truth_len))
+      return io_error("cannot read the truth's problem file", s->truth->path);
+    uint64_t h = adeis_fnv1a64(c->truth_input, c->truth_len);
+    c->hash[0] ^= (h << 1 | h >> 63) * 0x9E3779B97F4A7C15ULL;
   }
   /* the study's bytes as the loader read them (a pipe is read once) */
   c->study_len = s->text_len;
@@ -198,6 +209,8 @@ static int alloc_points(run_ctx *c)
   c->err = calloc(c->n * c->s->n_quantities, sizeof *c->err);
   if (!c->text || !c->rows || !c->err)
     return ADEIS_ENOMEM;
+  if (c->s->truth && !(c->total = calloc(c->n * c->s->n_quantities, sizeof *c->total)))
+    return ADEIS_ENOMEM;
   if (!c->o->n_shards)
     return ADEIS_OK;
   if (!(c->shard_of = malloc(c->n * sizeof *c->shard_of)))
@@ -217,7 +230,8 @@ static int adopt(run_ctx *c, size_t i, char *text)
   adeis_point p = adeis_point_at(c->s, i);
   char stamp[256];
   adeis_point_stamp(c->s, &p, c->hash[p.problem], stamp, sizeof stamp);
-  if (adeis_point_parse(c->s, &p, stamp, text, &c->rows[i], &c->err[i * c->s->n_quantities])) {
+  if (adeis_point_parse(c->s, &p, stamp, text, &c->rows[i], &c->err[i * c->s->n_quantities],
+                        c->total ? &c->total[i * c->s->n_quantities] : NULL)) {
     free(text);
     return 0;
   }
@@ -306,13 +320,23 @@ static int compute_text(run_ctx *c, const adeis_point *p, adeis_sbuf *b)
   for (size_t i = 0; i < s->n_quantities; i++) /* only what the study measures is computed */
     rq.quantities |= 1u << s->quantities[i];
   rq.spec = &s->problems[p->problem].spec; /* references for quantities without exact values */
+  if (s->truth) { /* measured against the converged gradients solved once (truth.h) */
+    rq.want_reference = -1;
+    rq.ref_max_steps = s->reference_steps;
+  }
   adeis_grad_result res;
   rc = adeis_grad_compute(&pb, &rq, &res);
   if (!rc) {
     char stamp[256];
     adeis_point_stamp(s, p, c->hash[p->problem], stamp, sizeof stamp);
     adeis_sbuf_printf(b, "%s\n%s\n", stamp, ADEIS_ERRORS_HEADER);
-    adeis_point_rows(s, p, &res, b);
+    if (s->truth) {
+      double solver[ADEIS_Q_COUNT], total[ADEIS_Q_COUNT];
+      adeis_truth_errors(s, &c->truth, &res, solver, total);
+      adeis_point_rows_truth(s, p, &res, solver, total, b);
+    } else {
+      adeis_point_rows(s, p, &res, b);
+    }
     if (b->oom)
       rc = ADEIS_ENOMEM;
   }
@@ -458,11 +482,12 @@ static int fit_row(run_ctx *c, adeis_order_row *r, size_t qi, double *N, double 
     N[k] = (double)s->steps[k];
     e[k] = c->err[(first + k) * s->n_quantities + qi];
   }
-  double ref_floor;
-  int rc = adeis_grad_reference_floor(&s->problems[r->problem].spec, s->grids[r->grid],
-                                      s->precisions[r->precision], s->sde,
-                                      adeis_study_state(s, r->method, r->state), r->quantity,
-                                      &ref_floor);
+  double ref_floor = s->truth ? c->truth.floor[r->quantity] : 0;
+  int rc = s->truth ? ADEIS_OK
+                    : adeis_grad_reference_floor(&s->problems[r->problem].spec, s->grids[r->grid],
+                                                 s->precisions[r->precision], s->sde,
+                                                 adeis_study_state(s, r->method, r->state),
+                                                 r->quantity, &ref_floor);
   if (!rc)
     rc = adeis_order_estimate_ref(N, e, s->n_steps, s->precisions[r->precision], 1.0,
                                   ADEIS_ORDER_PRE_TOL, ref_floor, &r->fit);
@@ -564,6 +589,30 @@ static int copy_inputs(run_ctx *c)
     adeis_sbuf pb = {.s = c->input[i], .len = c->input_len[i]};
     rc = write_file(c, c->s->problems[i].file, &pb);
   }
+  const adeis_study *s = c->s;
+  if (!rc && s->truth && strcmp(s->truth->path, s->problems[0].path) != 0) {
+    adeis_sbuf pb = {.s = c->truth_input, .len = c->truth_len};
+    rc = write_file(c, s->truth->file, &pb);
+  }
+  return rc;
+}
+
+/* A truth study's split.csv, split.md and hlines.csv (truth.h). */
+static int write_truth(run_ctx *c)
+{
+  const adeis_study *s = c->s;
+  adeis_sbuf csv = {0}, md = {0}, lines = {0};
+  adeis_truth_split_csv(s, &c->truth, c->err, c->total, &csv);
+  adeis_truth_split_md(s, &c->truth, c->err, c->total, &md);
+  adeis_truth_hlines(s, &c->truth, &lines);
+  int rc = write_file(c, "split.csv", &csv);
+  if (!rc)
+    rc = write_file(c, "split.md", &md);
+  if (!rc)
+    rc = write_file(c, "hlines.csv", &lines);
+  adeis_sbuf_free(&csv);
+  adeis_sbuf_free(&md);
+  adeis_sbuf_free(&lines);
   return rc;
 }
 
@@ -580,6 +629,9 @@ static void ctx_clear(run_ctx *c)
   free(c->text);
   free(c->rows);
   free(c->err);
+  free(c->total);
+  free(c->truth_input);
+  adeis_truth_clear(&c->truth);
   free(c->input);
   free(c->input_len);
   free(c->hash);
@@ -624,6 +676,20 @@ static int find_missing(run_ctx *c, adeis_study_outcome *out)
   return out->n_missing ? ADEIS_OK : assemble(c, out);
 }
 
+/* The converged gradients of a truth study, before any point (their reference solves are
+ * then in the disk cache for every later run). */
+static int truth_solve(run_ctx *c)
+{
+  int rc = adeis_truth_solve(c->s, &c->truth);
+  if (rc && rc != ADEIS_ENOMEM) {
+    char msg[ADEIS_ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "%s", adeis_errmsg());
+    adeis_set_error("%s: the converged gradients of the problem and the truth: %s",
+                    c->s->path, msg);
+  }
+  return rc;
+}
+
 static int run(run_ctx *c, adeis_study_outcome *out)
 {
   int rc = read_inputs(c);
@@ -633,6 +699,8 @@ static int run(run_ctx *c, adeis_study_outcome *out)
     rc = ADEIS_ENOMEM;
   if (!rc)
     rc = alloc_points(c);
+  if (!rc && c->s->truth)
+    rc = truth_solve(c);
   if (rc)
     return rc;
   load_finished(c);
@@ -657,6 +725,8 @@ static int assemble(run_ctx *c, adeis_study_outcome *out)
     rc = write_orders(c, out);
   if (!rc)
     rc = copy_inputs(c);
+  if (!rc && c->s->truth)
+    rc = write_truth(c);
   if (!rc && c->o->render) {
     /* the renderer runs its gnuplot scripts side by side only when -j allows threads */
     int saved = omp_get_max_threads();

@@ -9,6 +9,7 @@
 #include "study.h"
 #include "../core/inifile.h"
 #include "../core/status.h"
+#include "../runs/reference.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -26,7 +27,7 @@ static const char *const section_names[SEC_COUNT] = {"study", "methods", "check"
 
 enum key_id {
   K_NAME, K_PROBLEM, K_PRECISION, K_GRID, K_STATE, K_SDE, K_QUANTITIES, K_STEPS, K_TOLERANCE,
-  K_BACKEND, KEY_COUNT
+  K_BACKEND, K_TRUTH, K_REFERENCE_STEPS, KEY_COUNT
 };
 
 static const struct {
@@ -38,6 +39,7 @@ static const struct {
   [K_STATE] = {SEC_STUDY, "state"},         [K_SDE] = {SEC_STUDY, "sde"},
   [K_QUANTITIES] = {SEC_STUDY, "quantities"}, [K_STEPS] = {SEC_STUDY, "steps"},
   [K_TOLERANCE] = {SEC_CHECK, "tolerance"}, [K_BACKEND] = {SEC_STUDY, "backend"},
+  [K_TRUTH] = {SEC_STUDY, "truth"},         [K_REFERENCE_STEPS] = {SEC_STUDY, "reference_steps"},
 };
 
 typedef struct raw {
@@ -158,8 +160,8 @@ static raw *new_key(parse_ctx *c, int sec, const char *name)
   char where[64];
   snprintf(where, sizeof where, "%s.%.40s", section_names[sec], name);
   adeis_ini_fail(&c->ini, c->ini.lineno, where, sec == SEC_STUDY
-                 ? "unknown key; expected name, problem, precision, grid, state, sde, quantities "
-                   "or steps"
+                 ? "unknown key; expected name, problem, precision, grid, state, sde, quantities, "
+                   "steps, backend, truth or reference_steps"
                  : "unknown key; expected tolerance or 'expect SERIES = ORDER [TOLERANCE]'");
   return NULL;
 }
@@ -431,9 +433,9 @@ static char *resolve(const char *study_path, const char *p)
   return r;
 }
 
-static int load_problem(parse_ctx *c, const char *word, adeis_study_problem *p)
+static int load_problem(parse_ctx *c, enum key_id k, const char *word, adeis_study_problem *p)
 {
-  int line = c->val[K_PROBLEM].line;
+  int line = c->val[k].line;
   p->path = resolve(c->base, word);
   const char *b = p->path ? strrchr(p->path, '/') : NULL;
   p->file = p->path ? strdup(b ? b + 1 : p->path) : NULL;
@@ -447,7 +449,7 @@ static int load_problem(parse_ctx *c, const char *word, adeis_study_problem *p)
   size_t fl = strlen(p->file);
   int ini = fl > 4 && strcmp(p->file + fl - 4, ".ini") == 0;
   if (!name_ok(p->name) || !ini || strcmp(p->file, "study.ini") == 0) {
-    adeis_ini_fail(&c->ini, line, LABEL(K_PROBLEM),
+    adeis_ini_fail(&c->ini, line, LABEL(k),
                    "'%.60s': expected a file named NAME.ini, NAME of letters, digits, '.', '_', "
                    "'-' (and not study.ini, the name of the study's own copy)", word);
     return -1;
@@ -456,7 +458,7 @@ static int load_problem(parse_ctx *c, const char *word, adeis_study_problem *p)
   if (rc == ADEIS_ENOMEM)
     adeis_ini_fail_oom(&c->ini);
   else if (rc)
-    adeis_ini_fail(&c->ini, line, LABEL(K_PROBLEM), "cannot use '%s' (%s): %s", word,
+    adeis_ini_fail(&c->ini, line, LABEL(k), "cannot use '%s' (%s): %s", word,
                    !c->base ? "the study file is a pipe or device: relative paths are read "
                               "from the current folder"
                    : word[0] == '/' ? "an absolute path"
@@ -484,7 +486,7 @@ static void check_problems(parse_ctx *c)
   for (size_t i = 0; i < n; i++) {
     next_word(&t, word, sizeof word);
     s->n_problems = i + 1;
-    if (load_problem(c, word, &s->problems[i]))
+    if (load_problem(c, K_PROBLEM, word, &s->problems[i]))
       return;
     for (size_t j = 0; j < i; j++)
       if (strcmp(s->problems[j].name, s->problems[i].name) == 0) {
@@ -494,6 +496,173 @@ static void check_problems(parse_ctx *c)
         return;
       }
   }
+}
+
+/* ---- the truth (docs/studies.md, "Model against solver") ---- */
+
+/* Whether two vectors hold the same numbers (as built at one precision). */
+static int same_vec(const adeis_vec *a, const adeis_vec *b)
+{
+  if (!a || !b)
+    return !a && !b;
+  if (a->n != b->n)
+    return 0;
+  mpfr_t x, y;
+  mpfr_inits2(ADEIS_PREC_MAX, x, y, (mpfr_ptr)0);   /* any stored element exactly */
+  int same = 1;
+  for (size_t i = 0; i < a->n && same; i++) {
+    adeis_vec_get(x, a, i);
+    adeis_vec_get(y, b, i);
+    same = mpfr_equal_p(x, y);
+  }
+  mpfr_clears(x, y, (mpfr_ptr)0);
+  return same;
+}
+
+/* What differs between the problem and the truth as built (NULL: nothing the comparison
+ * needs). */
+static const char *truth_mismatch(const adeis_study *s, const adeis_problem *a,
+                                  const adeis_problem *b)
+{
+  if (a->model.dim != b->model.dim)
+    return "state dimension";
+  if (a->sched.type != b->sched.type || !mpfr_equal_p(a->sched.T, b->sched.T) ||
+      !mpfr_equal_p(a->sched.t_end, b->sched.t_end))
+    return "schedule (name, T and t_end)";
+  if (a->loss != b->loss || !same_vec(a->target, b->target))
+    return "loss (type and target)";
+  if (!same_vec(a->x_T, b->x_T))
+    return "x_T";
+  if (s->sde && a->noise_seed != b->noise_seed)
+    return "noise_seed (the SDE's Brownian path)";
+  return NULL;
+}
+
+/* z and theta are compared only between models of one type with the same dimensions: a
+ * network's inputs and weights are not a mixture's logits, means and variances. */
+static void check_truth_quantities(parse_ctx *c, const adeis_problem *a, const adeis_problem *b)
+{
+  const adeis_study *s = c->s;
+  const adeis_study_problem *p = &s->problems[0], *t = s->truth;
+  size_t da[ADEIS_Q_COUNT] = {a->model.dim, a->model.cond_dim, a->model.theta_dim};
+  size_t db[ADEIS_Q_COUNT] = {b->model.dim, b->model.cond_dim, b->model.theta_dim};
+  for (size_t i = 0; i < s->n_quantities; i++) {
+    int q = s->quantities[i];
+    if (q == ADEIS_Q_X_T || (p->spec.type == t->spec.type && da[q] == db[q]))
+      continue;
+    adeis_ini_fail(&c->ini, c->val[K_QUANTITIES].line ? c->val[K_QUANTITIES].line
+                                                       : c->val[K_TRUTH].line,
+                   LABEL(K_QUANTITIES), "%s is not comparable between %s (a %s model, %zu "
+                   "numbers) and the truth %s (a %s model, %zu numbers); expected x_T only",
+                   adeis_quantity_names[q], p->file, p->spec.type->name, da[q], t->file,
+                   t->spec.type->name, db[q]);
+    return;
+  }
+}
+
+/* Build both at the study's precision and compare what the gradients depend on. */
+static void check_truth_match(parse_ctx *c)
+{
+  adeis_study *s = c->s;
+  adeis_problem a, b;
+  int rc = adeis_problem_build_on(&s->problems[0].spec, s->backend, s->precisions[0], &a);
+  if (rc == 0 && (rc = adeis_problem_build_on(&s->truth->spec, s->backend, s->precisions[0], &b)))
+    adeis_problem_clear(&a);
+  if (rc) {
+    if (rc == ADEIS_ENOMEM)
+      adeis_ini_fail_oom(&c->ini);
+    else
+      adeis_ini_fail(&c->ini, c->val[K_TRUTH].line, LABEL(K_TRUTH), "cannot build the problems "
+                     "at %ld bits: %s", s->precisions[0], adeis_errmsg());
+    return;
+  }
+  const char *what = truth_mismatch(s, &a, &b);
+  if (what && a.model.dim != b.model.dim)
+    adeis_ini_fail(&c->ini, c->val[K_TRUTH].line, LABEL(K_TRUTH), "%s has state dimension %zu, "
+                   "the problem %s %zu; expected the same dimension", s->truth->file,
+                   b.model.dim, s->problems[0].file, a.model.dim);
+  else if (what)
+    adeis_ini_fail(&c->ini, c->val[K_TRUTH].line, LABEL(K_TRUTH), "%s and the problem %s differ "
+                   "in their %s; expected the same", s->truth->file, s->problems[0].file, what);
+  else
+    check_truth_quantities(c, &a, &b);
+  adeis_problem_clear(&a);
+  adeis_problem_clear(&b);
+}
+
+/* One problem, one grid, one precision: the two converged gradients are computed once. */
+static void check_truth_sweep(parse_ctx *c)
+{
+  const adeis_study *s = c->s;
+  const char *what = s->n_problems != 1 ? "problem" : s->n_grids != 1 ? "grid" : "precision";
+  size_t n = s->n_problems != 1 ? s->n_problems : s->n_grids != 1 ? s->n_grids : s->n_precisions;
+  enum key_id k = s->n_problems != 1 ? K_PROBLEM : s->n_grids != 1 ? K_GRID : K_PRECISION;
+  if (n != 1)
+    adeis_ini_fail(&c->ini, c->val[k].line, LABEL(k), "a study with a truth measures one %s, "
+                   "got %zu; expected one", what, n);
+}
+
+static void check_reference_steps(parse_ctx *c)
+{
+  const char *t = c->val[K_REFERENCE_STEPS].text;
+  long v;
+  if (!t)
+    return;
+  if (!c->val[K_TRUTH].text)
+    adeis_ini_fail(&c->ini, c->val[K_REFERENCE_STEPS].line, LABEL(K_REFERENCE_STEPS),
+                   "only with study.truth (the order fits of other studies read the default "
+                   "reference); remove it or add truth");
+  else if (parse_long(t, 4 * ADEIS_REF_START_STEPS, (long)ADEIS_STEPS_MAX, &v))
+    adeis_ini_fail(&c->ini, c->val[K_REFERENCE_STEPS].line, LABEL(K_REFERENCE_STEPS),
+                   "expected the bound on the reference's finest level, an integer in %d..%lu, "
+                   "got '%.40s'", 4 * ADEIS_REF_START_STEPS, ADEIS_STEPS_MAX, t);
+  else
+    c->s->reference_steps = (size_t)v;
+}
+
+static void check_truth(parse_ctx *c)
+{
+  adeis_study *s = c->s;
+  const char *text = c->val[K_TRUTH].text;
+  check_reference_steps(c);
+  if (!text || c->ini.has_error)
+    return;
+  char word[4096];
+  const char *t = text;
+  if (count_words(text) != 1) {
+    adeis_ini_fail(&c->ini, c->val[K_TRUTH].line, LABEL(K_TRUTH), "expected one problem file, "
+                   "got '%.60s'", text);
+    return;
+  }
+  next_word(&t, word, sizeof word);
+  check_truth_sweep(c);
+  if (c->ini.has_error)
+    return;
+  if (!(s->truth = calloc(1, sizeof *s->truth))) {
+    adeis_ini_fail_oom(&c->ini);
+    return;
+  }
+  if (load_problem(c, K_TRUTH, word, s->truth))
+    return;
+  const adeis_study_problem *p = &s->problems[0];
+  if (strcmp(p->file, s->truth->file) == 0 && strcmp(p->path, s->truth->path) != 0) {
+    adeis_ini_fail(&c->ini, c->val[K_TRUTH].line, LABEL(K_TRUTH), "'%s' is another file of the "
+                   "problem's name %s: both are copied into the output folder by name; rename "
+                   "one", s->truth->path, p->file);
+    return;
+  }
+  size_t n = strlen(s->truth->name) + 4;
+  if (!(s->truth_name = malloc(n))) {
+    adeis_ini_fail_oom(&c->ini);
+    return;
+  }
+  snprintf(s->truth_name, n, "vs-%s", s->truth->name);
+  if (strcmp(s->truth_name, p->name) == 0) {
+    adeis_ini_fail(&c->ini, c->val[K_PROBLEM].line, LABEL(K_PROBLEM), "the name %s is taken by "
+                   "the truth's error rows; rename the problem file", p->name);
+    return;
+  }
+  check_truth_match(c);
 }
 
 /* ---- methods ---- */
@@ -825,6 +994,8 @@ static void check_all(parse_ctx *c)
   if (!c->ini.has_error)
     check_problems(c);
   if (!c->ini.has_error)
+    check_truth(c);
+  if (!c->ini.has_error)
     check_expects(c);
 }
 
@@ -952,6 +1123,15 @@ void adeis_study_clear(adeis_study *s)
     if (p->spec.path)
       adeis_problem_spec_clear(&p->spec);
   }
+  if (s->truth) {
+    free(s->truth->path);
+    free(s->truth->file);
+    free(s->truth->name);
+    if (s->truth->spec.path)
+      adeis_problem_spec_clear(&s->truth->spec);
+  }
+  free(s->truth);
+  free(s->truth_name);
   free(s->problems);
   free(s->methods);
   free(s->expects);

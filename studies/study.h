@@ -70,6 +70,13 @@ typedef struct adeis_study {
   int sde;
   const char *backend;        /* [study] backend (a registry name), NULL: by precision */
   double tolerance;           /* [check] tolerance on |fitted - expected| */
+  /* [study] truth = FILE (docs/studies.md, "Model against solver"): a second problem whose
+   * exact (or reference) gradient is the truth the study's one problem is measured against;
+   * NULL: none. Its error rows carry the problem name truth_name ("vs-" + its name). */
+  adeis_study_problem *truth;
+  char *truth_name;
+  size_t reference_steps;     /* [study] reference_steps: bound on the references' finest
+                               * level (truth studies only); 0: the default */
   size_t n_expects;
   adeis_study_expect *expects;  /* [check] expect lines, in file order */
 } adeis_study;

@@ -1,6 +1,9 @@
 /* adeis grad's vector output: --vectors FILE.safetensors holds exactly the gradients the JSON
  * prints, --json then prints their norms, and long vectors print as norms in the table. */
 #include "../nets/safetensors.h"
+#include "../runs/grad.h"
+#include "../runs/problem.h"
+#include "../core/status.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -157,4 +160,136 @@ Test(grad_vectors, long_vectors_print_as_norms)
   cr_expect(fabs(norm - sqrt(sum)) <= 1e-14 * norm, "norm %.17g vs %.17g", norm, sqrt(sum));
   free(json);
   free(text);
+}
+
+/* A network (problems/net-mlp.ini, double): theta is written as one tensor per parameter,
+ * grad.theta.NAME, with the names and shapes of the weights file's tensors, and the tensors
+ * laid end to end in the weights' order are the library's single theta gradient. */
+Test(grad_vectors, network_theta_per_parameter_tensor, .timeout = 120)
+{
+  char path[128], args[512], root_ini[512], weights[512];
+  const char *root = getenv("ADEIS_ROOT");
+  cr_assert_not_null(root);
+  snprintf(path, sizeof path, "%s/net.safetensors", dir);
+  snprintf(args, sizeof args,
+           "grad --problem problems/net-mlp.ini --method adjdeis-2m --steps 8 --state backsolve "
+           "--precision 53 --json --vectors %s",
+           path);
+  free(adeis(args));
+  snprintf(root_ini, sizeof root_ini, "%s/problems/net-mlp.ini", root);
+  snprintf(weights, sizeof weights, "%s/nets/models/gmm2d-mlp.safetensors", root);
+
+  adeis_problem_spec sp;
+  adeis_problem pb;
+  adeis_grad_result lib;
+  adeis_grad_request rq;
+  cr_assert_eq(adeis_problem_load(root_ini, &sp), ADEIS_OK, "%s", adeis_errmsg());
+  cr_assert_eq(adeis_problem_build(&sp, 53, &pb), ADEIS_OK, "%s", adeis_errmsg());
+  adeis_grad_request_init(&rq);
+  rq.method = "adjdeis-2m";
+  rq.steps = 8;
+  rq.precision = 53;
+  rq.state = ADEIS_STATE_BACKSOLVE;
+  cr_assert_eq(adeis_grad_compute(&pb, &rq, &lib), ADEIS_OK, "%s", adeis_errmsg());
+  const adeis_vec *gt = lib.grad[ADEIS_Q_THETA];
+
+  adeis_st_file *f, *w;
+  cr_assert_eq(adeis_safetensors_open(&f, path), 0, "%s", adeis_errmsg());
+  cr_assert_eq(adeis_safetensors_open(&w, weights), 0, "%s", adeis_errmsg());
+  cr_expect_null(adeis_safetensors_find(f, "grad.theta"));
+  size_t off = 0, nt = 0;
+  double gmax = 0, dmax = 0;
+  for (size_t k = 0; k < w->ntensors; k++) {
+    const adeis_st_tensor *p = &w->tensors[k];
+    char name[160];
+    snprintf(name, sizeof name, "grad.theta.%s", p->name);
+    const adeis_st_tensor *g = adeis_safetensors_find(f, name);
+    cr_assert_not_null(g, "%s missing", name);
+    cr_expect_eq(g->dtype, ADEIS_ST_F64, "%s", name);
+    cr_assert_eq(g->ndim, p->ndim, "%s", name);
+    for (int i = 0; i < p->ndim; i++)
+      cr_expect_eq(g->shape[i], p->shape[i], "%s dim %d", name, i);
+    nt++;
+  }
+  /* the weights file's tensors in the order of their data are theta's blocks in order */
+  size_t prev_end = 0;
+  for (size_t k = 0; k < w->ntensors; k++) {
+    const adeis_st_tensor *p = NULL;
+    for (size_t j = 0; j < w->ntensors; j++)
+      if (w->tensors[j].begin >= prev_end && (!p || w->tensors[j].begin < p->begin))
+        p = &w->tensors[j];
+    cr_assert_not_null(p);
+    prev_end = p->end;
+    char name[160];
+    snprintf(name, sizeof name, "grad.theta.%s", p->name);
+    const adeis_st_tensor *g = adeis_safetensors_find(f, name);
+    cr_assert_leq(off + g->numel, gt->n, "%s runs past theta", name);
+    for (size_t i = 0; i < g->numel; i++) {
+      double a = adeis_st_get(g, i), b = adeis_vec_get_d(gt, off + i);
+      dmax = fmax(dmax, fabs(a - b));
+      gmax = fmax(gmax, fabs(b));
+    }
+    off += g->numel;
+  }
+  cr_expect_eq(off, gt->n, "the blocks cover %zu of %zu components", off, gt->n);
+  cr_expect_gt(gmax, 0.0);
+  cr_expect_eq(dmax, 0.0, "largest difference %g (largest component %g)", dmax, gmax);
+  for (size_t t = 0; t < f->ntensors; t++)
+    nt -= strncmp(f->tensors[t].name, "grad.theta.", 11) == 0;
+  cr_expect_eq(nt, 0, "grad.theta.* tensors that the weights file does not have");
+  /* x_T and z keep their [B, dim] shapes */
+  const adeis_st_tensor *gx = adeis_safetensors_find(f, "grad.x_T");
+  cr_assert_not_null(gx);
+  cr_expect(gx->ndim == 2 && gx->shape[0] == 2 && gx->shape[1] == 2);
+  adeis_safetensors_close(w);
+  adeis_safetensors_close(f);
+  adeis_grad_result_clear(&lib);
+  adeis_problem_clear(&pb);
+  adeis_problem_spec_clear(&sp);
+}
+
+/* Without --reference or --ref-max-steps a network run solves no reference and uses cached
+ * states (oracle states would need a converged solve too): the JSON has no reference, and its
+ * gradient is the library's with cached states, to the last bit. */
+Test(grad_vectors, network_default_is_quick_and_cached, .timeout = 60)
+{
+  char args[512], path[128];
+  snprintf(path, sizeof path, "%s/q.safetensors", dir);
+  snprintf(args, sizeof args,
+           "grad --problem problems/net-mlp.ini --method adjdeis-2m --steps 8 --precision 53 "
+           "--json --vectors %s",
+           path);
+  char *out = adeis(args);
+  cr_expect_not_null(strstr(out, "\"reference\": null"), "%s", out);
+  cr_expect_not_null(strstr(out, "\"rel_error\": {\"x_T\": null, \"z\": null, \"theta\": null}"), "%s",
+                    out);
+  cr_expect_not_null(strstr(out, "\"state\": \"cached\""), "%s", out);
+  char ini[512];
+  snprintf(ini, sizeof ini, "%s/problems/net-mlp.ini", getenv("ADEIS_ROOT"));
+  adeis_problem_spec sp;
+  adeis_problem pb;
+  adeis_grad_result lib;
+  adeis_grad_request rq;
+  cr_assert_eq(adeis_problem_load(ini, &sp), ADEIS_OK, "%s", adeis_errmsg());
+  cr_assert_eq(adeis_problem_build(&sp, 53, &pb), ADEIS_OK, "%s", adeis_errmsg());
+  adeis_grad_request_init(&rq);
+  rq.method = "adjdeis-2m";
+  rq.steps = 8;
+  rq.precision = 53;
+  rq.state = ADEIS_STATE_CACHED;
+  cr_assert_eq(adeis_grad_compute(&pb, &rq, &lib), ADEIS_OK, "%s", adeis_errmsg());
+  adeis_st_file *f;
+  cr_assert_eq(adeis_safetensors_open(&f, path), 0, "%s", adeis_errmsg());
+  cr_expect_null(adeis_safetensors_find(f, "reference.x_T"));
+  for (size_t i = 0; i < 4; i++) {
+    size_t n;
+    double got = tensor_at(f, "grad.x_T", i, &n);
+    double want = adeis_vec_get_d(lib.grad[ADEIS_Q_X_T], i);
+    cr_expect_eq(got, want, "x_T[%zu]: %.17g vs %.17g", i, got, want);
+  }
+  adeis_safetensors_close(f);
+  adeis_grad_result_clear(&lib);
+  adeis_problem_clear(&pb);
+  adeis_problem_spec_clear(&sp);
+  free(out);
 }

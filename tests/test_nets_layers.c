@@ -7,6 +7,8 @@
 #include <criterion/criterion.h>
 
 #include "../nets/layers.h"
+
+#include <string.h>
 #include "nets_check.h"
 
 #define MAXARG 3
@@ -82,6 +84,23 @@ static void gn_v(adeis_tbe_p be, void *const g[], mpfr_srcptr s, const void *gy,
   adeis_gnorm_vjp(be, g[0], g[1], g[2], s, gy, a[0], ws, adeis_tat(be, ws, 6), a[1], 2, 6, 5, 3);
 }
 
+/* silu(group norm): batch 2, 6 channels in 3 groups, 5 pixels (scratch: mean, rstd, save, y,
+ * a copy of gy, which the VJP may overwrite) */
+static void gns_f(adeis_tbe_p be, void *y, void *const a[], void *ws)
+{
+  adeis_gnorm_silu_fwd(be, y, adeis_tat(be, ws, 12), ws, adeis_tat(be, ws, 6), a[0], a[1], a[2], 2,
+                       6, 5, 3);
+}
+static void gns_v(adeis_tbe_p be, void *const g[], mpfr_srcptr s, const void *gy, void *const a[],
+                  void *ws)
+{
+  void *gyc = adeis_tat(be, ws, 132);
+  gns_f(be, adeis_tat(be, ws, 72), a, ws);
+  be->ops->copy(be, gyc, gy, 60);
+  adeis_gnorm_silu_vjp(be, g[0], g[1], g[2], s, gyc, a[0], adeis_tat(be, ws, 12), ws,
+                       adeis_tat(be, ws, 6), a[1], a[2], 2, 6, 5, 3);
+}
+
 /* silu on 9 numbers */
 static void silu_f(adeis_tbe_p be, void *y, void *const a[], void *ws)
 {
@@ -133,6 +152,7 @@ static const layer_case cases[] = {
     {"conv1", 3, 1, {42, 6, 2}, 28, 4, c1_f, c1_v},
     {"groupnorm", 3, 1, {60, 6, 6}, 60, 30, gn_f, gn_v},
     {"silu", 1, 1, {9}, 9, 2, silu_f, silu_v},
+    {"groupnorm-silu", 3, 1, {60, 6, 6}, 60, 30, gns_f, gns_v},
     {"up2", 1, 1, {18}, 72, 1, up_f, up_v},
     {"concat", 2, 2, {16, 24}, 40, 1, cat_f, cat_v},
 };
@@ -282,6 +302,83 @@ Test(nets_layers, float_double_mpfr_forward_agree)
     }
     ref.ops->free(&ref, yr, lc->out);
   }
+}
+
+/* ---- the fused group norm + silu of the float and double tables against the composition of
+ * gn_fwd, silu, silu_vjp and gn_vjp: the same bits (groups of up to 64 channels in one sweep,
+ * larger ones through gn_vjp in place) ---- */
+
+typedef struct gns_out {
+  double *y, *mean, *rstd, *gx, *gw, *gb;
+} gns_out;
+
+static double *gns_host(adeis_tbe_p be, const void *x, size_t n)
+{
+  double *h = malloc(n * sizeof *h);
+  be->ops->to_double(be, h, x, n);
+  return h;
+}
+
+static gns_out gns_run(adeis_tbe_p be, size_t batch, size_t ch, size_t hw, size_t groups)
+{
+  size_t n = batch * ch * hw, ng = batch * groups;
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 77);
+  void *x = be->ops->alloc(be, n), *w = be->ops->alloc(be, ch), *b = be->ops->alloc(be, ch);
+  void *y = be->ops->alloc(be, n), *sv = be->ops->alloc(be, n), *gy = be->ops->alloc(be, n);
+  void *gx = be->ops->alloc(be, n), *gw = be->ops->alloc(be, ch), *gb = be->ops->alloc(be, ch);
+  void *mu = be->ops->alloc(be, ng), *rs = be->ops->alloc(be, ng);
+  nc_fill(be, x, n, r, -2, 3);
+  nc_fill(be, w, ch, r, -1.5, 1.5);
+  nc_fill(be, b, ch, r, -1, 1);
+  nc_fill(be, gy, n, r, -1, 1);
+  nc_fill(be, gw, ch, r, -1, 1);
+  nc_fill(be, gb, ch, r, -1, 1);
+  mpfr_t s;
+  mpfr_init2(s, 53);
+  mpfr_set_d(s, 0.625, MPFR_RNDN);
+  adeis_gnorm_silu_fwd(be, y, sv, mu, rs, x, w, b, batch, ch, hw, groups);
+  adeis_gnorm_silu_vjp(be, gx, gw, gb, s, gy, x, sv, mu, rs, w, b, batch, ch, hw, groups);
+  gns_out o = {gns_host(be, y, n), gns_host(be, mu, ng), gns_host(be, rs, ng), gns_host(be, gx, n),
+               gns_host(be, gw, ch), gns_host(be, gb, ch)};
+  void *all[] = {x, w, b, y, sv, gy, gx, gw, gb, mu, rs};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    be->ops->free(be, all[i], 0);
+  mpfr_clear(s);
+  gsl_rng_free(r);
+  return o;
+}
+
+static void gns_free(gns_out *o)
+{
+  free(o->y), free(o->mean), free(o->rstd), free(o->gx), free(o->gw), free(o->gb);
+}
+
+Test(nets_layers, fused_groupnorm_silu_equals_composition)
+{
+  static const size_t dims[3][4] = {{3, 12, 7, 4}, {2, 140, 3, 2}, {1, 8, 5, 8}};
+  const char *types[2] = {"float", "double"};
+  for (int k = 0; k < 2; k++)
+    for (int d = 0; d < 3; d++) {
+      adeis_tbe fused, plain;
+      adeis_tbe_init(&fused, types[k], 0);
+      cr_assert(fused.ops->gn_silu_fwd && fused.ops->gn_silu_vjp, "%s: no fused op", types[k]);
+      adeis_tops unfused = *fused.ops;
+      unfused.gn_silu_fwd = NULL;
+      unfused.gn_silu_vjp = NULL;
+      plain = (adeis_tbe){.ops = &unfused, .prec = fused.prec};
+      size_t B = dims[d][0], C = dims[d][1], hw = dims[d][2], G = dims[d][3];
+      gns_out a = gns_run(&fused, B, C, hw, G), b = gns_run(&plain, B, C, hw, G);
+      size_t n = B * C * hw;
+      cr_expect(!memcmp(a.y, b.y, n * sizeof(double)), "%s %zu ch: y differs", types[k], C);
+      cr_expect(!memcmp(a.mean, b.mean, B * G * sizeof(double)), "%s: mean differs", types[k]);
+      cr_expect(!memcmp(a.rstd, b.rstd, B * G * sizeof(double)), "%s: rstd differs", types[k]);
+      cr_expect(!memcmp(a.gx, b.gx, n * sizeof(double)), "%s %zu ch: gx differs", types[k], C);
+      cr_expect(!memcmp(a.gw, b.gw, C * sizeof(double)), "%s %zu ch: gw differs", types[k], C);
+      cr_expect(!memcmp(a.gb, b.gb, C * sizeof(double)), "%s %zu ch: gb differs", types[k], C);
+      gns_free(&a);
+      gns_free(&b);
+    }
 }
 
 Test(nets_layers, time_embedding_matches_formula)

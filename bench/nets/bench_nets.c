@@ -4,9 +4,6 @@
  *   adeis-bench-nets blas REPS       eps + VJPs (x, z, theta) of the U-Net, batch 64, float and
  *                                    double, against the time OpenBLAS spends in its GEMMs
  *   adeis-bench-nets mpfr            MPFR eps + VJPs at 128 and 256 bits: U-Net batch 1, MLP
- *   adeis-bench-nets gaussian DIR D  DIR/gauss.ini: a diagonal Gaussian of dimension D (the
- *                                    size of a U-Net batch) for the memory table, its vectors
- *                                    in DIR/{mean,var,target}.f64
  *   adeis-bench-nets export DIR B    DIR/unet.safetensors (the weights) and DIR/check.safetensors
  *                                    (inputs and adeis' float and double outputs, batch B) for
  *                                    bench/torch_nets.py
@@ -191,6 +188,23 @@ static double eval_all(netcase *c)
 
 /* ---- blas: the layers' overhead over OpenBLAS ---- */
 
+/* CPU time an empty timed interval reports (the parts of the two clock reads that fall inside
+ * it: CLOCK_PROCESS_CPUTIME_ID is a system call, about 0.5 us each), median of 15 batches of
+ * 1000; subtracted once per timed GEMM call. */
+static double timer_overhead(void)
+{
+  double v[15];
+  for (int r = 0; r < 15; r++) {
+    double sum = 0;
+    for (int i = 0; i < 1000; i++) {
+      double t0 = cpu_now();
+      sum += cpu_now() - t0;
+    }
+    v[r] = sum / 1000;
+  }
+  return median(v, 15);
+}
+
 /* Interleaved repetitions: float plain, float gemm-timed, double plain, double gemm-timed.
  * Prints per table: median eps+VJP time, median GEMM time (in the timed runs), their ratio,
  * GEMM calls and multiply-adds per evaluation, and the timed runs' own totals. */
@@ -213,6 +227,7 @@ static int cmd_blas(int reps)
     tg[k] = calloc((size_t)reps, sizeof(double));
     tt[k] = calloc((size_t)reps, sizeof(double));
   }
+  double tick = timer_overhead();
   for (int k = 0; k < 2; k++) { /* warm-up: page faults of the workspaces, OpenBLAS buffers */
     gemm_inner = k ? &adeis_tops_double : &adeis_tops_float;
     eval_all(&plain[k]), eval_all(&timed[k]);
@@ -223,7 +238,7 @@ static int cmd_blas(int reps)
       gemm_inner = k ? &adeis_tops_double : &adeis_tops_float;
       gemm_seconds = 0, gemm_calls = 0, gemm_madds = 0;
       tt[k][r] = eval_all(&timed[k]);
-      tg[k][r] = gemm_seconds;
+      tg[k][r] = gemm_seconds - (double)gemm_calls * tick;
       calls[k] = gemm_calls, madds[k] = gemm_madds;
     }
   double *tp_all[2], *tg_all[2];
@@ -240,8 +255,8 @@ static int cmd_blas(int reps)
     double mp = median(tp[k], (size_t)reps), mg = median(tg[k], (size_t)reps);
     double mt = median(tt[k], (size_t)reps), mr = median(ratio, (size_t)reps);
     printf("%s total %.4f gemm %.4f ratio %.3f calls %lu madds %.4g timed_total %.4f "
-           "ntheta %zu\n",
-           types[k], mp, mg, mr, calls[k], madds[k], mt, plain[k].net->ntheta);
+           "ntheta %zu timer_ns %.0f\n",
+           types[k], mp, mg, mr, calls[k], madds[k], mt, plain[k].net->ntheta, 1e9 * tick);
     for (int r = 0; r < reps; r++) /* unsorted pairs, for medians over several runs */
       printf("rep %s %.5f %.5f\n", types[k], tp_all[k][r], tg_all[k][r]);
     free(ratio), free(tp[k]), free(tg[k]), free(tt[k]), free(tp_all[k]), free(tg_all[k]);
@@ -379,56 +394,9 @@ static int cmd_export(const char *dir, size_t B)
   return 0;
 }
 
-/* ---- gaussian: a large problem file for the memory table ---- */
-
-static int write_f64(const char *dir, const char *name, const double *v, size_t n)
-{
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s.f64", dir, name);
-  FILE *f = fopen(path, "wb");
-  if (!f || fwrite(v, sizeof *v, n, f) != n || fclose(f)) {
-    fprintf(stderr, "adeis-bench-nets: cannot write %s\n", path);
-    exit(3);
-  }
-  return 0;
-}
-
-static int cmd_gaussian(const char *dir, size_t d)
-{
-  double *m = malloc(d * sizeof *m), *s2 = malloc(d * sizeof *s2), *tg = malloc(d * sizeof *tg);
-  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-  gsl_rng_set(r, INPUT_SEED);
-  for (size_t i = 0; i < d; i++) {
-    m[i] = 2.0 * gsl_rng_uniform(r) - 1.0;
-    s2[i] = 0.05 + gsl_rng_uniform(r);
-    tg[i] = 2.0 * gsl_rng_uniform(r) - 1.0;
-  }
-  gsl_rng_free(r);
-  write_f64(dir, "mean", m, d);
-  write_f64(dir, "var", s2, d);
-  write_f64(dir, "target", tg, d);
-  free(m), free(s2), free(tg);
-  char path[4096];
-  snprintf(path, sizeof path, "%s/gauss.ini", dir);
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    fprintf(stderr, "adeis-bench-nets: cannot write %s\n", path);
-    exit(3);
-  }
-  fprintf(f, "[problem]\ntype = gaussian\ndim = %zu\nmean = @mean.f64\nvar = @var.f64\n\n"
-             "[schedule]\nname = vp-linear\nt_end = 1e-3\nT = 1\n\n"
-             "[loss]\ntype = quadratic\ntarget = @target.f64\n\n[start]\nseed = 5\n",
-          d);
-  if (fclose(f)) {
-    fprintf(stderr, "adeis-bench-nets: cannot write %s\n", path);
-    exit(3);
-  }
-  return 0;
-}
-
 static void usage(void)
 {
-  fprintf(stderr, "usage: adeis-bench-nets blas REPS | mpfr | gaussian DIR D | export DIR BATCH\n");
+  fprintf(stderr, "usage: adeis-bench-nets blas REPS | mpfr | export DIR BATCH\n");
   exit(2);
 }
 
@@ -444,12 +412,6 @@ int main(int argc, char **argv)
   }
   if (argc == 2 && !strcmp(argv[1], "mpfr"))
     return cmd_mpfr();
-  if (argc == 4 && !strcmp(argv[1], "gaussian")) {
-    long d = atol(argv[3]);
-    if (d < 1 || d > 100000000)
-      usage();
-    return cmd_gaussian(argv[2], (size_t)d);
-  }
   if (argc == 4 && !strcmp(argv[1], "export")) {
     long B = atol(argv[3]);
     if (B < 1 || B > 4096)

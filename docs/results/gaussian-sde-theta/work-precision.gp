@@ -10,9 +10,10 @@ if (!exists("outbase")) outbase = 'work-precision'
 if (!exists("formats")) formats = 'png pdf'
 set encoding utf8
 
-# One style per colour (the legend's entries); a colour drawn over one it coincides
-# with is thinner, dashed, has smaller marks and is shifted right by the factor
-# dodge[N] (1: not shifted). Open marks: ls N pt open_pt[N].
+# One style per legend entry: colour by method; a style drawn over one it
+# coincides with is thinner (dashed, unless dashes mark variants), has smaller marks
+# and is shifted right by the factor dodge[N] (1: not shifted). Open marks: ls N pt
+# open_pt[N].
 array open_pt[3]
 array dodge[3]
 set style line 1 lc rgb '#0072B2' lw 2.00 dt 1 pt 7 ps 1.30
@@ -24,7 +25,7 @@ open_pt[3] = 8; dodge[3] = 1
 floor_pt = 2
 guide = 'dt (10,6) lw 1.5'
 
-# Legend titles (by colour); _tex for the cairolatex variant.
+# Legend titles (by style); _tex for the cairolatex variant.
 array titles[3]
 array titles_tex[3]
 titles[1] = 'adjdeis-1'

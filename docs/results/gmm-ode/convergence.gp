@@ -10,31 +10,32 @@ if (!exists("outbase")) outbase = 'convergence'
 if (!exists("formats")) formats = 'png pdf svg'
 set encoding utf8
 
-# One style per colour (the legend's entries); a colour drawn over one it coincides
-# with is thinner, dashed, has smaller marks and is shifted right by the factor
-# dodge[N] (1: not shifted). Open marks: ls N pt open_pt[N].
+# One style per legend entry: colour by method (the name before '@'), marker and dash by its variant; a style drawn over one it
+# coincides with is thinner (dashed, unless dashes mark variants), has smaller marks
+# and is shifted right by the factor dodge[N] (1: not shifted). Open marks: ls N pt
+# open_pt[N].
 array open_pt[8]
 array dodge[8]
-set style line 1 lc rgb '#0072B2' lw 2.00 dt 1 pt 7 ps 1.30
+set style line 1 lc rgb '#0072B2' lw 2.00 dt 1 pt 7 ps 1.50
 open_pt[1] = 6; dodge[1] = 1
-set style line 2 lc rgb '#D55E00' lw 2.00 dt 1 pt 5 ps 1.30
+set style line 2 lc rgb '#0072B2' lw 2.00 dt 2 pt 5 ps 1.50
 open_pt[2] = 4; dodge[2] = 1
-set style line 3 lc rgb '#009E73' lw 2.00 dt 1 pt 9 ps 1.30
-open_pt[3] = 8; dodge[3] = 1
-set style line 4 lc rgb '#CC79A7' lw 2.00 dt 1 pt 11 ps 1.30
-open_pt[4] = 10; dodge[4] = 1
-set style line 5 lc rgb '#E69F00' lw 2.00 dt 1 pt 13 ps 1.30
-open_pt[5] = 12; dodge[5] = 1
-set style line 6 lc rgb '#56B4E9' lw 2.00 dt 1 pt 15 ps 1.30
-open_pt[6] = 14; dodge[6] = 1
-set style line 7 lc rgb '#000000' lw 2.00 dt 1 pt 7 ps 1.30
+set style line 3 lc rgb '#D55E00' lw 2.00 dt 1 pt 7 ps 1.50
+open_pt[3] = 6; dodge[3] = 1
+set style line 4 lc rgb '#D55E00' lw 2.00 dt 2 pt 5 ps 1.50
+open_pt[4] = 4; dodge[4] = 1
+set style line 5 lc rgb '#009E73' lw 2.00 dt 1 pt 7 ps 1.50
+open_pt[5] = 6; dodge[5] = 1
+set style line 6 lc rgb '#CC79A7' lw 2.00 dt 1 pt 7 ps 1.50
+open_pt[6] = 6; dodge[6] = 1
+set style line 7 lc rgb '#E69F00' lw 2.00 dt 1 pt 7 ps 1.50
 open_pt[7] = 6; dodge[7] = 1
-set style line 8 lc rgb '#999933' lw 2.00 dt 1 pt 5 ps 1.30
-open_pt[8] = 4; dodge[8] = 1
+set style line 8 lc rgb '#56B4E9' lw 1.60 dt 1 pt 7 ps 1.27
+open_pt[8] = 6; dodge[8] = 1.2
 floor_pt = 2
 guide = 'dt (10,6) lw 1.5'
 
-# Legend titles (by colour); _tex for the cairolatex variant.
+# Legend titles (by style); _tex for the cairolatex variant.
 array titles[8]
 array titles_tex[8]
 titles[1] = 'adjdeis-1'
@@ -51,20 +52,20 @@ titles[6] = 'euler-t'
 titles_tex[6] = 'euler-t'
 titles[7] = 'rk4-t'
 titles_tex[7] = 'rk4-t'
-titles[8] = 'rk4-lambda'
-titles_tex[8] = 'rk4-lambda'
+titles[8] = 'rk4-lambda (drawn shifted right 20 %)'
+titles_tex[8] = 'rk4-lambda (drawn shifted right 20 \%)'
 T(i) = tex ? titles_tex[i] : titles[i]
 
 # The setting, for the caption of the cairolatex variant (\adeissetting).
 setting = ''
-setting_tex = 'problem gmm-2d, schedule vp-linear $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 128-bit arithmetic $\cdot$ ODE adjoint $\cdot$ states: by row; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
+setting_tex = 'problem gmm-2d, schedule vp-linear $\cdot$ methods: by colour, NAME@VARIANT by marker and dash $\cdot$ grid uniform-lambda $\cdot$ 128-bit arithmetic $\cdot$ ODE adjoint $\cdot$ states: by row; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
 # The lines above the panels (the first is the heading).
 array top[3]
 array top_tex[3]
 top[1] = 'gmm-ode: relative error of each gradient against steps N'
 top_tex[1] = 'gmm-ode: relative error of each gradient against steps N'
-top[2] = 'problem gmm-2d, schedule vp-linear · methods: by colour · grid uniform-lambda · 128-bit arithmetic · ODE adjoint · states: by row'
-top_tex[2] = 'problem gmm-2d, schedule vp-linear $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 128-bit arithmetic $\cdot$ ODE adjoint $\cdot$ states: by row'
+top[2] = 'problem gmm-2d, schedule vp-linear · methods: by colour, NAME@VARIANT by marker and dash · grid uniform-lambda · 128-bit arithmetic · ODE adjoint · states: by row'
+top_tex[2] = 'problem gmm-2d, schedule vp-linear $\cdot$ methods: by colour, NAME@VARIANT by marker and dash $\cdot$ grid uniform-lambda $\cdot$ 128-bit arithmetic $\cdot$ ODE adjoint $\cdot$ states: by row'
 top[3] = 'relative error ‖g − g_ref‖₂ / ‖g_ref‖₂ of the computed gradient g against its reference g_ref'
 top_tex[3] = 'relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
 
@@ -113,10 +114,10 @@ do for [fmt in formats] {
     '' index 6 using 1:($8==0 ? $2 : NaN) with points ls 7 notitle, \
     '' index 6 using 1:($8==1 ? $2 : NaN) with points ls 7 pt open_pt[7] notitle, \
     '' index 6 using 1:($8==2 ? $2 : NaN) with points ls 7 pt floor_pt ps 1.6 lw 2 notitle, \
-    'errors-x_T.dat' index 7 using 1:2 with lines ls 8 notitle, \
-    '' index 7 using 1:($8==0 ? $2 : NaN) with points ls 8 notitle, \
-    '' index 7 using 1:($8==1 ? $2 : NaN) with points ls 8 pt open_pt[8] notitle, \
-    '' index 7 using 1:($8==2 ? $2 : NaN) with points ls 8 pt floor_pt ps 1.6 lw 2 notitle, \
+    'errors-x_T.dat' index 7 using ($1*dodge[8]):2 with lines ls 8 notitle, \
+    '' index 7 using ($1*dodge[8]):($8==0 ? $2 : NaN) with points ls 8 notitle, \
+    '' index 7 using ($1*dodge[8]):($8==1 ? $2 : NaN) with points ls 8 pt open_pt[8] notitle, \
+    '' index 7 using ($1*dodge[8]):($8==2 ? $2 : NaN) with points ls 8 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-x_T.dat' index 0 using 1:3 with lines lc rgb '#444444' @guide notitle, \
     'guides-x_T.dat' index 1 using 1:3 with lines lc rgb '#444444' @guide notitle, \
     'guides-x_T.dat' index 2 using 1:3 with lines lc rgb '#444444' @guide notitle
@@ -151,10 +152,10 @@ do for [fmt in formats] {
     '' index 6 using 1:($8==0 ? $2 : NaN) with points ls 7 notitle, \
     '' index 6 using 1:($8==1 ? $2 : NaN) with points ls 7 pt open_pt[7] notitle, \
     '' index 6 using 1:($8==2 ? $2 : NaN) with points ls 7 pt floor_pt ps 1.6 lw 2 notitle, \
-    'errors-z.dat' index 7 using 1:2 with lines ls 8 notitle, \
-    '' index 7 using 1:($8==0 ? $2 : NaN) with points ls 8 notitle, \
-    '' index 7 using 1:($8==1 ? $2 : NaN) with points ls 8 pt open_pt[8] notitle, \
-    '' index 7 using 1:($8==2 ? $2 : NaN) with points ls 8 pt floor_pt ps 1.6 lw 2 notitle, \
+    'errors-z.dat' index 7 using ($1*dodge[8]):2 with lines ls 8 notitle, \
+    '' index 7 using ($1*dodge[8]):($8==0 ? $2 : NaN) with points ls 8 notitle, \
+    '' index 7 using ($1*dodge[8]):($8==1 ? $2 : NaN) with points ls 8 pt open_pt[8] notitle, \
+    '' index 7 using ($1*dodge[8]):($8==2 ? $2 : NaN) with points ls 8 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-z.dat' index 0 using 1:3 with lines lc rgb '#444444' @guide notitle, \
     'guides-z.dat' index 1 using 1:3 with lines lc rgb '#444444' @guide notitle, \
     'guides-z.dat' index 2 using 1:3 with lines lc rgb '#444444' @guide notitle
@@ -189,10 +190,10 @@ do for [fmt in formats] {
     '' index 6 using 1:($8==0 ? $2 : NaN) with points ls 7 notitle, \
     '' index 6 using 1:($8==1 ? $2 : NaN) with points ls 7 pt open_pt[7] notitle, \
     '' index 6 using 1:($8==2 ? $2 : NaN) with points ls 7 pt floor_pt ps 1.6 lw 2 notitle, \
-    'errors-theta.dat' index 7 using 1:2 with lines ls 8 notitle, \
-    '' index 7 using 1:($8==0 ? $2 : NaN) with points ls 8 notitle, \
-    '' index 7 using 1:($8==1 ? $2 : NaN) with points ls 8 pt open_pt[8] notitle, \
-    '' index 7 using 1:($8==2 ? $2 : NaN) with points ls 8 pt floor_pt ps 1.6 lw 2 notitle, \
+    'errors-theta.dat' index 7 using ($1*dodge[8]):2 with lines ls 8 notitle, \
+    '' index 7 using ($1*dodge[8]):($8==0 ? $2 : NaN) with points ls 8 notitle, \
+    '' index 7 using ($1*dodge[8]):($8==1 ? $2 : NaN) with points ls 8 pt open_pt[8] notitle, \
+    '' index 7 using ($1*dodge[8]):($8==2 ? $2 : NaN) with points ls 8 pt floor_pt ps 1.6 lw 2 notitle, \
     'guides-theta.dat' index 0 using 1:3 with lines lc rgb '#444444' @guide notitle, \
     'guides-theta.dat' index 1 using 1:3 with lines lc rgb '#444444' @guide notitle, \
     'guides-theta.dat' index 2 using 1:3 with lines lc rgb '#444444' @guide notitle

@@ -10,45 +10,46 @@ if (!exists("outbase")) outbase = 'convergence'
 if (!exists("formats")) formats = 'png pdf svg'
 set encoding utf8
 
-# One style per colour (the legend's entries); a colour drawn over one it coincides
-# with is thinner, dashed, has smaller marks and is shifted right by the factor
-# dodge[N] (1: not shifted). Open marks: ls N pt open_pt[N].
+# One style per legend entry: colour by method (the name before '@'), marker and dash by its variant; a style drawn over one it
+# coincides with is thinner (dashed, unless dashes mark variants), has smaller marks
+# and is shifted right by the factor dodge[N] (1: not shifted). Open marks: ls N pt
+# open_pt[N].
 array open_pt[15]
 array dodge[15]
 set style line 1 lc rgb '#0072B2' lw 2.00 dt 1 pt 7 ps 1.50
 open_pt[1] = 6; dodge[1] = 1
-set style line 2 lc rgb '#D55E00' lw 2.00 dt 1 pt 5 ps 1.50
+set style line 2 lc rgb '#0072B2' lw 2.00 dt 2 pt 5 ps 1.50
 open_pt[2] = 4; dodge[2] = 1
-set style line 3 lc rgb '#009E73' lw 2.00 dt 1 pt 9 ps 1.50
-open_pt[3] = 8; dodge[3] = 1
-set style line 4 lc rgb '#CC79A7' lw 2.00 dt 1 pt 11 ps 1.50
-open_pt[4] = 10; dodge[4] = 1
-set style line 5 lc rgb '#E69F00' lw 2.00 dt 1 pt 13 ps 1.50
-open_pt[5] = 12; dodge[5] = 1
-set style line 6 lc rgb '#56B4E9' lw 2.00 dt 1 pt 15 ps 1.50
-open_pt[6] = 14; dodge[6] = 1
-set style line 7 lc rgb '#000000' lw 1.40 dt 2 pt 7 ps 1.20
+set style line 3 lc rgb '#D55E00' lw 2.00 dt 1 pt 7 ps 1.50
+open_pt[3] = 6; dodge[3] = 1
+set style line 4 lc rgb '#D55E00' lw 2.00 dt 2 pt 5 ps 1.50
+open_pt[4] = 4; dodge[4] = 1
+set style line 5 lc rgb '#009E73' lw 2.00 dt 3 pt 9 ps 1.50
+open_pt[5] = 8; dodge[5] = 1
+set style line 6 lc rgb '#009E73' lw 2.00 dt 2 pt 5 ps 1.50
+open_pt[6] = 4; dodge[6] = 1
+set style line 7 lc rgb '#CC79A7' lw 1.60 dt 1 pt 7 ps 1.27
 open_pt[7] = 6; dodge[7] = 1.2
-set style line 8 lc rgb '#999933' lw 0.98 dt 2 pt 5 ps 0.96
-open_pt[8] = 4; dodge[8] = 1.44
-set style line 9 lc rgb '#0072B2' lw 2.00 dt 1 pt 9 ps 1.50
-open_pt[9] = 8; dodge[9] = 1
-set style line 10 lc rgb '#D55E00' lw 2.00 dt 1 pt 11 ps 1.50
-open_pt[10] = 10; dodge[10] = 1
-set style line 11 lc rgb '#009E73' lw 1.40 dt 2 pt 13 ps 1.20
-open_pt[11] = 12; dodge[11] = 1.2
-set style line 12 lc rgb '#CC79A7' lw 0.98 dt 2 pt 15 ps 0.96
-open_pt[12] = 14; dodge[12] = 1.44
-set style line 13 lc rgb '#E69F00' lw 0.69 dt 2 pt 7 ps 0.77
-open_pt[13] = 6; dodge[13] = 1.728
-set style line 14 lc rgb '#56B4E9' lw 2.00 dt 1 pt 5 ps 1.50
-open_pt[14] = 4; dodge[14] = 1
-set style line 15 lc rgb '#000000' lw 1.40 dt 2 pt 9 ps 1.20
-open_pt[15] = 8; dodge[15] = 1.2
+set style line 8 lc rgb '#CC79A7' lw 1.28 dt 4 pt 11 ps 1.08
+open_pt[8] = 10; dodge[8] = 1.44
+set style line 9 lc rgb '#CC79A7' lw 2.00 dt 5 pt 13 ps 1.50
+open_pt[9] = 12; dodge[9] = 1
+set style line 10 lc rgb '#E69F00' lw 2.00 dt 1 pt 7 ps 1.50
+open_pt[10] = 6; dodge[10] = 1
+set style line 11 lc rgb '#E69F00' lw 1.60 dt 4 pt 11 ps 1.27
+open_pt[11] = 10; dodge[11] = 1.2
+set style line 12 lc rgb '#56B4E9' lw 1.28 dt 1 pt 7 ps 1.08
+open_pt[12] = 6; dodge[12] = 1.44
+set style line 13 lc rgb '#56B4E9' lw 1.02 dt 5 pt 13 ps 0.92
+open_pt[13] = 12; dodge[13] = 1.728
+set style line 14 lc rgb '#000000' lw 2.00 dt 1 pt 7 ps 1.50
+open_pt[14] = 6; dodge[14] = 1
+set style line 15 lc rgb '#000000' lw 1.60 dt 4 pt 11 ps 1.27
+open_pt[15] = 10; dodge[15] = 1.2
 floor_pt = 2
 guide = 'dt (10,6) lw 1.5'
 
-# Legend titles (by colour); _tex for the cairolatex variant.
+# Legend titles (by style); _tex for the cairolatex variant.
 array titles[15]
 array titles_tex[15]
 titles[1] = 'adjdeis-1'
@@ -85,14 +86,14 @@ T(i) = tex ? titles_tex[i] : titles[i]
 
 # The setting, for the caption of the cairolatex variant (\adeissetting).
 setting = ''
-setting_tex = 'problem gaussian-3d, schedule vp-linear $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ ODE adjoint $\cdot$ states: by row; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
+setting_tex = 'problem gaussian-3d, schedule vp-linear $\cdot$ methods: by colour, NAME@VARIANT by marker and dash $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ ODE adjoint $\cdot$ states: by row; relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
 # The lines above the panels (the first is the heading).
 array top[3]
 array top_tex[3]
 top[1] = 'otd-vs-dto: relative error of each gradient against steps N'
 top_tex[1] = 'otd-vs-dto: relative error of each gradient against steps N'
-top[2] = 'problem gaussian-3d, schedule vp-linear · methods: by colour · grid uniform-lambda · 256-bit arithmetic · ODE adjoint · states: by row'
-top_tex[2] = 'problem gaussian-3d, schedule vp-linear $\cdot$ methods: by colour $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ ODE adjoint $\cdot$ states: by row'
+top[2] = 'problem gaussian-3d, schedule vp-linear · methods: by colour, NAME@VARIANT by marker and dash · grid uniform-lambda · 256-bit arithmetic · ODE adjoint · states: by row'
+top_tex[2] = 'problem gaussian-3d, schedule vp-linear $\cdot$ methods: by colour, NAME@VARIANT by marker and dash $\cdot$ grid uniform-lambda $\cdot$ 256-bit arithmetic $\cdot$ ODE adjoint $\cdot$ states: by row'
 top[3] = 'relative error ‖g − g_ref‖₂ / ‖g_ref‖₂ of the computed gradient g against its reference g_ref'
 top_tex[3] = 'relative error $\|g-g_{\mathrm{ref}}\|_2/\|g_{\mathrm{ref}}\|_2$ of the computed gradient $g$ against its reference $g_{\mathrm{ref}}$'
 

@@ -10,21 +10,22 @@ if (!exists("outbase")) outbase = 'work-precision'
 if (!exists("formats")) formats = 'png pdf'
 set encoding utf8
 
-# One style per colour (the legend's entries); a colour drawn over one it coincides
-# with is thinner, dashed, has smaller marks and is shifted right by the factor
-# dodge[N] (1: not shifted). Open marks: ls N pt open_pt[N].
+# One style per legend entry: colour by precision; a style drawn over one it
+# coincides with is thinner (dashed, unless dashes mark variants), has smaller marks
+# and is shifted right by the factor dodge[N] (1: not shifted). Open marks: ls N pt
+# open_pt[N].
 array open_pt[3]
 array dodge[3]
 set style line 1 lc rgb '#0072B2' lw 2.00 dt 1 pt 7 ps 1.50
 open_pt[1] = 6; dodge[1] = 1
-set style line 2 lc rgb '#D55E00' lw 1.40 dt 2 pt 5 ps 1.20
+set style line 2 lc rgb '#D55E00' lw 1.60 dt 2 pt 5 ps 1.27
 open_pt[2] = 4; dodge[2] = 1.2
-set style line 3 lc rgb '#009E73' lw 0.98 dt 2 pt 9 ps 0.96
+set style line 3 lc rgb '#009E73' lw 1.28 dt 2 pt 9 ps 1.08
 open_pt[3] = 8; dodge[3] = 1.44
 floor_pt = 2
 guide = 'dt (10,6) lw 1.5'
 
-# Legend titles (by colour); _tex for the cairolatex variant.
+# Legend titles (by style); _tex for the cairolatex variant.
 array titles[3]
 array titles_tex[3]
 titles[1] = '53 bits'

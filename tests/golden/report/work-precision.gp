@@ -10,9 +10,10 @@ if (!exists("outbase")) outbase = 'work-precision'
 if (!exists("formats")) formats = 'png pdf tex'
 set encoding utf8
 
-# One style per colour (the legend's entries); a colour drawn over one it coincides
-# with is thinner, dashed, has smaller marks and is shifted right by the factor
-# dodge[N] (1: not shifted). Open marks: ls N pt open_pt[N].
+# One style per legend entry: colour by method; a style drawn over one it
+# coincides with is thinner (dashed, unless dashes mark variants), has smaller marks
+# and is shifted right by the factor dodge[N] (1: not shifted). Open marks: ls N pt
+# open_pt[N].
 array open_pt[2]
 array dodge[2]
 set style line 1 lc rgb '#0072B2' lw 2.00 dt 1 pt 7 ps 1.30
@@ -22,7 +23,7 @@ open_pt[2] = 4; dodge[2] = 1
 floor_pt = 2
 guide = 'dt (10,6) lw 1.5'
 
-# Legend titles (by colour); _tex for the cairolatex variant.
+# Legend titles (by style); _tex for the cairolatex variant.
 array titles[2]
 array titles_tex[2]
 titles[1] = 'adjdeis-1'
