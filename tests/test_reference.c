@@ -522,3 +522,41 @@ Test(reference, problem_file_sets_double_reference_and_bound)
   adeis_problem_spec_clear(&spec);
   adeis_problem_spec_clear(&plain);
 }
+
+/* The cache key covers the files the model's [problem] keys name (a network's `weights`):
+ * other weights under the same file name are another entry, never the old weights' reference. */
+Test(reference, cache_key_covers_weights_files)
+{
+  char problem[512], weights[512], a[2200], b[2200];
+  snprintf(problem, sizeof problem, "%s/net.ini", tmpdir);
+  snprintf(weights, sizeof weights, "%s/w.safetensors", tmpdir);
+  FILE *fp = fopen(problem, "w");
+  cr_assert_not_null(fp);
+  fputs("[problem]\ntype = network\nweights = w.safetensors\n", fp);
+  fclose(fp);
+  static const adeis_key keys[] = {{"weights", ADEIS_KEY_PATH, 0, NULL}};
+  adeis_param v[1];
+  memset(v, 0, sizeof v);
+  v[0].word = weights;
+  v[0].line = 3;
+  adeis_problem_spec spec;
+  memset(&spec, 0, sizeof spec);
+  spec.path = problem;
+  spec.model.keys = keys;
+  spec.model.n_keys = 1;
+  spec.model.v = v;
+  adeis_reference_request q;
+  memset(&q, 0, sizeof q);
+  q.spec = &spec;
+  q.precision = PREC;
+  for (int k = 0; k < 2; k++) {
+    fp = fopen(weights, "wb");
+    cr_assert_not_null(fp);
+    fputs(k ? "weights, trained further" : "weights as first shipped", fp);
+    fclose(fp);
+    cr_assert_eq(adeis_reference_cache_path(&q, k ? b : a, sizeof a), 0);
+  }
+  cr_expect_str_neq(a, b, "the weights file's bytes are not in the key");
+  cr_assert_eq(remove(weights), 0);
+  cr_expect_eq(adeis_reference_cache_path(&q, a, sizeof a), -1, "unreadable weights: no cache");
+}
