@@ -36,8 +36,9 @@
 
 /* ---- the sections and their keys ---- */
 
-enum section_id { SEC_PROBLEM, SEC_SCHEDULE, SEC_LOSS, SEC_START, SEC_COUNT };
-static const char *const section_names[SEC_COUNT] = {"problem", "schedule", "loss", "start"};
+enum section_id { SEC_PROBLEM, SEC_SCHEDULE, SEC_LOSS, SEC_START, SEC_REFERENCE, SEC_COUNT };
+static const char *const section_names[SEC_COUNT] = {"problem", "schedule", "loss", "start",
+                                                     "reference"};
 
 enum { S_NAME, S_T, S_T_END, S_COUNT };
 static const adeis_key schedule_keys[S_COUNT] = {
@@ -57,6 +58,14 @@ static const adeis_key start_keys[X_COUNT] = {
   [X_T] = {"x_T", ADEIS_KEY_LIST, 0, NULL},
   [X_SEED] = {"seed", ADEIS_KEY_SEED, 0, NULL},
   [X_NOISE_SEED] = {"noise_seed", ADEIS_KEY_SEED, 0, NULL},
+};
+
+/* The reference solve where there is no exact value (runs/reference.h): its bound and the
+ * bits it adds to the run's precision. */
+enum { R_MAX_STEPS, R_GUARD_BITS, R_COUNT };
+static const adeis_key reference_keys[R_COUNT] = {
+  [R_MAX_STEPS] = {"max_steps", ADEIS_KEY_COUNT, 64, NULL},
+  [R_GUARD_BITS] = {"guard_bits", ADEIS_KEY_COUNT, 0, NULL},
 };
 
 static const adeis_key type_key = {"type", ADEIS_KEY_WORD, 0, NULL};
@@ -777,6 +786,10 @@ static void take_values(parse_ctx *c)
   sp->has_x_T_seed = start[X_SEED].line != 0;
   sp->x_T_seed = start[X_SEED].u;
   sp->noise_seed = start[X_NOISE_SEED].u;
+  const adeis_param *ref = c->sets[SEC_REFERENCE].v;
+  sp->ref_max_steps = ref[R_MAX_STEPS].line ? ref[R_MAX_STEPS].u : 0;
+  sp->has_ref_guard_bits = ref[R_GUARD_BITS].line != 0;
+  sp->ref_guard_bits = (long)ref[R_GUARD_BITS].u;
   sp->model = c->sets[SEC_PROBLEM];
   memset(&c->sets[SEC_PROBLEM], 0, sizeof c->sets[SEC_PROBLEM]);
 }
@@ -824,6 +837,7 @@ static int init_sets(parse_ctx *c, const char *path)
     [SEC_SCHEDULE] = {schedule_keys, S_COUNT},
     [SEC_LOSS] = {loss_keys, L_COUNT},
     [SEC_START] = {start_keys, X_COUNT},
+    [SEC_REFERENCE] = {reference_keys, R_COUNT},
   };
   int rc = ADEIS_OK;
   for (int s = SEC_SCHEDULE; s < SEC_COUNT; s++)

@@ -27,6 +27,9 @@ typedef struct adeis_problem_spec {
   unsigned long x_T_seed;
   int has_x_T_seed;
   unsigned long noise_seed;
+  size_t ref_max_steps;           /* [reference] max_steps, 0 when absent */
+  long ref_guard_bits;            /* [reference] guard_bits (when has_ref_guard_bits) */
+  int has_ref_guard_bits;
 } adeis_problem_spec;
 
 /* Parse and validate a problem file. Returns 0, or ADEIS_EINPUT with

@@ -17,6 +17,14 @@ long adeis_reference_precision(long precision)
   return p > ADEIS_PREC_MAX ? ADEIS_PREC_MAX : p;
 }
 
+long adeis_reference_request_precision(const adeis_reference_request *rq)
+{
+  if (!rq->spec || !rq->spec->has_ref_guard_bits)
+    return adeis_reference_precision(rq->precision);
+  long p = rq->precision + rq->spec->ref_guard_bits;
+  return p > ADEIS_PREC_MAX ? ADEIS_PREC_MAX : p;
+}
+
 double adeis_reference_target(const adeis_reference_request *rq)
 {
   if (rq->tol > 0)
@@ -29,6 +37,8 @@ size_t adeis_reference_max_steps(const adeis_reference_request *rq)
 {
   if (rq->max_steps)
     return rq->max_steps;
+  if (rq->spec && rq->spec->ref_max_steps)
+    return rq->spec->ref_max_steps;
   return rq->sde ? ADEIS_REF_MAX_STEPS_SDE : ADEIS_REF_MAX_STEPS;
 }
 
@@ -409,7 +419,7 @@ static int reference_init(adeis_reference *ref, const adeis_reference_request *r
 {
   memset(ref, 0, sizeof *ref);
   ref->initialised = 1;
-  ref->prec = (mpfr_prec_t)adeis_reference_precision(rq->precision);
+  ref->prec = (mpfr_prec_t)adeis_reference_request_precision(rq);
   memcpy(ref->n, rq->dims, sizeof ref->n);
   for (int q = 0; q < ADEIS_Q_COUNT; q++) {
     mpfr_init2(ref->error[q], 64);
@@ -564,7 +574,7 @@ static int solution_build(const adeis_reference_request *rq, const char *key,
   if (!sol)
     return ADEIS_ENOMEM;
   snprintf(sol->key, sizeof sol->key, "%s", key);
-  int rc = adeis_problem_build(rq->spec, adeis_reference_precision(rq->precision), &sol->pb);
+  int rc = adeis_problem_build(rq->spec, adeis_reference_request_precision(rq), &sol->pb);
   if (rc) {
     free(sol);
     return rc;

@@ -52,9 +52,14 @@ typedef struct adeis_reference {
   int initialised;
 } adeis_reference;
 
-/* The reference precision for a run precision. */
+/* The reference precision for a run precision (the default guard bits). */
 long adeis_reference_precision(long precision);
-/* The bound a request resolves to: max_steps, or the default of its equation when 0. */
+/* The precision a request resolves to: the run's precision plus the problem file's
+ * [reference] guard_bits, or plus ADEIS_REF_GUARD_BITS when the file gives none (53 is the
+ * double backend: guard_bits = 0 in a double run solves the reference in double). */
+long adeis_reference_request_precision(const adeis_reference_request *rq);
+/* The bound a request resolves to: max_steps, else the problem file's [reference]
+ * max_steps, else the default of its equation. */
 size_t adeis_reference_max_steps(const adeis_reference_request *rq);
 /* The target a request resolves to: tol, or max(ADEIS_REF_TOL, 2^-precision) when 0. */
 double adeis_reference_target(const adeis_reference_request *rq);

@@ -108,8 +108,18 @@ static int hash_vector_files(const char *problem, const char *text, uint64_t h[2
   return 0;
 }
 
+/* Fold the bytes of every file a [problem] key of the model type names (a network's
+ * `weights`) into h: other weights are another reference. */
+static int hash_model_files(const adeis_param_set *ps, uint64_t h[2])
+{
+  for (size_t i = 0; i < ps->n_keys; i++)
+    if (ps->keys[i].kind == ADEIS_KEY_PATH && ps->v[i].word && hash_file(ps->v[i].word, h))
+      return -1;
+  return 0;
+}
+
 /* Everything the reference depends on, as text (the cache key): the problem file's bytes and
- * those of the vector files it names, grid, equation, noise seed, precision, method, rule. */
+ * those of the vector and weights files it names, grid, equation, noise seed, precision, method, rule. */
 int adeis_reference_key(const adeis_reference_request *rq, char *buf, size_t size)
 {
   size_t len;
@@ -118,6 +128,8 @@ int adeis_reference_key(const adeis_reference_request *rq, char *buf, size_t siz
     return -1;
   uint64_t h[2] = {fnv1a(bytes, len, FNV_BASIS), fnv1a(bytes, len, FNV_BASIS2)};
   int rc = hash_vector_files(rq->spec->path, bytes, h);
+  if (!rc)
+    rc = hash_model_files(&rq->spec->model, h);
   free(bytes);
   if (rc)
     return -1;
@@ -126,7 +138,7 @@ int adeis_reference_key(const adeis_reference_request *rq, char *buf, size_t siz
                    "noise_seed %lu\nprecision %ld\nmethod %s\nrule start %d max %zu tol %.17g\n",
                    (unsigned long long)h[0], (unsigned long long)h[1], adeis_grid_name(rq->grid),
                    rq->sde ? "sde" : "ode", rq->spec->noise_seed,
-                   adeis_reference_precision(rq->precision), ADEIS_REF_METHOD,
+                   adeis_reference_request_precision(rq), ADEIS_REF_METHOD,
                    ADEIS_REF_START_STEPS, adeis_reference_max_steps(rq), adeis_reference_target(rq));
   return n > 0 && (size_t)n < size ? 0 : -1;
 }

@@ -311,6 +311,12 @@ static const bad_case bad_cases[] = {
   {2, "type = gaussian\n  extra", 0, NULL, "3: problem.type: expected one value on one line"},
   {7, "name = vp-linear vp-cosine", 0, NULL, "7: schedule.name: expected a schedule name"},
   {10, "", 0, NULL, "11: schedule.type: unknown key"},
+  {15, "noise_seed = 7\n[reference]\nmax_steps = 32", 0, NULL,
+   "17: reference.max_steps: expected an integer in 64..100000000, got '32'"},
+  {15, "noise_seed = 7\n[reference]\nguard_bits = -1", 0, NULL,
+   "17: reference.guard_bits: expected an integer in 0.."},
+  {15, "noise_seed = 7\n[reference]\nprecision = 53", 0, NULL,
+   "17: reference.precision: unknown key; expected one of max_steps, guard_bits"},
 };
 
 Test(problem, bad_inputs)
@@ -329,6 +335,26 @@ Test(problem, bad_inputs)
     adeis_problem_spec_clear(&sp);
     free(text);
   }
+}
+
+/* [reference]: absent, the defaults (no bound of its own, guard bits not given); given, the
+ * values as written. */
+Test(problem, reference_section)
+{
+  adeis_problem_spec sp;
+  char *text = worked_with(0, NULL, 0, NULL);
+  cr_assert_eq(load_text(text, &sp), 0, "%s", adeis_errmsg());
+  cr_expect_eq(sp.ref_max_steps, 0);
+  cr_expect_eq(sp.has_ref_guard_bits, 0);
+  adeis_problem_spec_clear(&sp);
+  free(text);
+  text = worked_with(15, "noise_seed = 7\n[reference]\nmax_steps = 2048\nguard_bits = 0", 0, NULL);
+  cr_assert_eq(load_text(text, &sp), 0, "%s", adeis_errmsg());
+  cr_expect_eq(sp.ref_max_steps, 2048);
+  cr_expect_eq(sp.has_ref_guard_bits, 1);
+  cr_expect_eq(sp.ref_guard_bits, 0);
+  adeis_problem_spec_clear(&sp);
+  free(text);
 }
 
 Test(problem, missing_section_reported_at_last_line)

@@ -462,3 +462,101 @@ Test(reference, solved_states_serve_every_method)
     adeis_problem_spec_clear(&spec);
   }
 }
+
+/* The problem file's [reference] section: guard_bits = 0 in a double run solves the reference
+ * in double (53-bit values, the double backend), max_steps bounds its finest level; the double
+ * reference agrees with the closed form within its own estimate. Without the section the
+ * reference of a double run is at 53 + 64 bits. */
+Test(reference, problem_file_sets_double_reference_and_bound)
+{
+  char path[512];
+  snprintf(path, sizeof path, "%s/double-ref.ini", tmpdir);
+  FILE *fp = fopen(path, "w");
+  cr_assert_not_null(fp);
+  fputs("[problem]\ntype = gaussian\ndim = 3\nmean = 0.5 -1 2\nvar = 0.04 1 0.25\n"
+        "[schedule]\nname = vp-linear\nt_end = 1e-3\nT = 1\n"
+        "[loss]\ntype = quadratic\ntarget = 0.3 0.1 -0.2\n"
+        "[start]\nx_T = 0.7 -0.4 1.1\n"
+        "[reference]\nguard_bits = 0\nmax_steps = 256\n", fp);
+  fclose(fp);
+  adeis_problem_spec spec, plain;
+  adeis_problem pb;
+  cr_assert_eq(adeis_problem_load(path, &spec), 0, "%s", adeis_errmsg());
+  cr_assert_eq(adeis_problem_build(&spec, 53, &pb), 0, "%s", adeis_errmsg());
+  adeis_reference_request q = {.spec = &spec, .precision = 53, .grid = ADEIS_GRID_UNIFORM_LAMBDA};
+  cr_expect_eq(adeis_reference_request_precision(&q), 53);
+  cr_expect_eq(adeis_reference_max_steps(&q), 256);
+  snprintf(path, sizeof path, "%s/worked.ini", tmpdir);
+  cr_assert_eq(adeis_problem_load(path, &plain), 0, "%s", adeis_errmsg());
+  q.spec = &plain;
+  cr_expect_eq(adeis_reference_request_precision(&q), 53 + ADEIS_REF_GUARD_BITS);
+  cr_expect_eq(adeis_reference_max_steps(&q), ADEIS_REF_MAX_STEPS);
+  adeis_grad_request rq;
+  request(&rq, &spec, "adjdeis-2m", 16);
+  rq.precision = 53;
+  rq.ref_tol = 1e-30; /* unreachable in double: the bound stops the levels */
+  rq.want_reference = 1;
+  adeis_grad_result res;
+  cr_assert_eq(adeis_grad_compute(&pb, &rq, &res), 0, "%s", adeis_errmsg());
+  cr_expect_eq(res.reference_steps, 256);
+  for (int q2 = 0; q2 < ADEIS_Q_COUNT; q2++) {
+    cr_assert_not_null(res.reference[q2]);
+    double actual = rel_dist(res.reference[q2], res.exact[q2]);
+    double est = mpfr_get_d(res.reference_error[q2], RND);
+    cr_log_info("%s: double reference vs closed form %g, estimate %g", adeis_quantity_names[q2],
+                actual, est);
+    cr_expect_leq(actual, est, "%s: actual %g > estimate %g", adeis_quantity_names[q2], actual,
+                  est);
+    cr_expect_leq(est, 1e-6, "%s: estimate %g: not converged", adeis_quantity_names[q2], est);
+  }
+  adeis_grad_result_clear(&res);
+  adeis_reference ref;
+  q.spec = &spec;
+  q.tol = 1e-30;
+  q.dims[0] = q.dims[1] = q.dims[2] = 3;
+  cr_assert_eq(adeis_reference_compute(&q, &ref), 0, "%s", adeis_errmsg());
+  cr_expect_eq(ref.prec, 53);
+  cr_expect_eq(mpfr_get_prec(ref.value[ADEIS_Q_X_T][0]), 53);
+  adeis_reference_clear(&ref);
+  adeis_problem_clear(&pb);
+  adeis_problem_spec_clear(&spec);
+  adeis_problem_spec_clear(&plain);
+}
+
+/* The cache key covers the files the model's [problem] keys name (a network's `weights`):
+ * other weights under the same file name are another entry, never the old weights' reference. */
+Test(reference, cache_key_covers_weights_files)
+{
+  char problem[512], weights[512], a[2200], b[2200];
+  snprintf(problem, sizeof problem, "%s/net.ini", tmpdir);
+  snprintf(weights, sizeof weights, "%s/w.safetensors", tmpdir);
+  FILE *fp = fopen(problem, "w");
+  cr_assert_not_null(fp);
+  fputs("[problem]\ntype = network\nweights = w.safetensors\n", fp);
+  fclose(fp);
+  static const adeis_key keys[] = {{"weights", ADEIS_KEY_PATH, 0, NULL}};
+  adeis_param v[1];
+  memset(v, 0, sizeof v);
+  v[0].word = weights;
+  v[0].line = 3;
+  adeis_problem_spec spec;
+  memset(&spec, 0, sizeof spec);
+  spec.path = problem;
+  spec.model.keys = keys;
+  spec.model.n_keys = 1;
+  spec.model.v = v;
+  adeis_reference_request q;
+  memset(&q, 0, sizeof q);
+  q.spec = &spec;
+  q.precision = PREC;
+  for (int k = 0; k < 2; k++) {
+    fp = fopen(weights, "wb");
+    cr_assert_not_null(fp);
+    fputs(k ? "weights, trained further" : "weights as first shipped", fp);
+    fclose(fp);
+    cr_assert_eq(adeis_reference_cache_path(&q, k ? b : a, sizeof a), 0);
+  }
+  cr_expect_str_neq(a, b, "the weights file's bytes are not in the key");
+  cr_assert_eq(remove(weights), 0);
+  cr_expect_eq(adeis_reference_cache_path(&q, a, sizeof a), -1, "unreadable weights: no cache");
+}
