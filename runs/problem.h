@@ -10,6 +10,7 @@
 #include "../core/model_type.h"
 #include "../core/schedule.h"
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct adeis_loss_type adeis_loss_type;
 
@@ -36,6 +37,13 @@ typedef struct adeis_problem_spec {
  * adeis_errmsg() = "FILE:LINE: KEY: what was expected". */
 int adeis_problem_load(const char *path, adeis_problem_spec *spec);
 void adeis_problem_spec_clear(adeis_problem_spec *spec);
+
+/* Fold into h the bytes of every file the problem file (its text, NUL-terminated) names: the
+ * vector files of `key = @FILE` lines and the files of the model type's path keys (a
+ * network's weights). A problem naming no file leaves h as it was. 0, or -1 when one of them
+ * cannot be read. Caches and study points fingerprint a problem by its bytes and these. */
+int adeis_problem_named_files_hash(const adeis_problem_spec *spec, const char *text,
+                                   uint64_t h[2]);
 
 /* The value of the model key name ([problem] section), NULL when the type has no such key. */
 const adeis_param *adeis_problem_param(const adeis_problem_spec *spec, const char *name);

@@ -118,8 +118,18 @@ static int hash_model_files(const adeis_param_set *ps, uint64_t h[2])
   return 0;
 }
 
+/* problem.h: the files a problem file names, folded into h (0 files: h untouched) */
+int adeis_problem_named_files_hash(const adeis_problem_spec *spec, const char *text,
+                                   uint64_t h[2])
+{
+  if (hash_vector_files(spec->path, text, h) || hash_model_files(&spec->model, h))
+    return -1;
+  return 0;
+}
+
 /* Everything the reference depends on, as text (the cache key): the problem file's bytes and
- * those of the vector and weights files it names, grid, equation, noise seed, precision, method, rule. */
+ * those of the vector and weights files it names, grid, equation, noise seed, precision,
+ * method, rule. */
 int adeis_reference_key(const adeis_reference_request *rq, char *buf, size_t size)
 {
   size_t len;
@@ -127,9 +137,7 @@ int adeis_reference_key(const adeis_reference_request *rq, char *buf, size_t siz
   if (!bytes)
     return -1;
   uint64_t h[2] = {fnv1a(bytes, len, FNV_BASIS), fnv1a(bytes, len, FNV_BASIS2)};
-  int rc = hash_vector_files(rq->spec->path, bytes, h);
-  if (!rc)
-    rc = hash_model_files(&rq->spec->model, h);
+  int rc = adeis_problem_named_files_hash(rq->spec, bytes, h);
   free(bytes);
   if (rc)
     return -1;

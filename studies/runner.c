@@ -77,6 +77,12 @@ static int read_inputs(run_ctx *c)
     if (adeis_file_read(s->problems[i].path, &c->input[i], &c->input_len[i]))
       return io_error("cannot read the problem file", s->problems[i].path);
     c->hash[i] = adeis_fnv1a64(c->input[i], c->input_len[i]);
+    /* the files it names (vectors, a network's weights): other weights, other points */
+    uint64_t named[2] = {c->hash[i], ~c->hash[i]};
+    if (adeis_problem_named_files_hash(&s->problems[i].spec, c->input[i], named))
+      return io_error("cannot read a file the problem file names", s->problems[i].path);
+    if (named[0] != c->hash[i])
+      c->hash[i] ^= (named[0] << 7 | named[0] >> 57) ^ named[1];
   }
   if (s->truth) { /* a point's errors depend on both files: the stamp fingerprints both */
     if (adeis_file_read(s->truth->path, &c->truth_input, &c->truth_len))

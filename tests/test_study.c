@@ -576,6 +576,40 @@ Test(study, edited_problem_file_makes_points_stale)
   free(edited);
 }
 
+/* x_T from a .f64 file (three little-endian doubles) in the problem's folder */
+static void put_f64(const char *rel, const double *v, size_t n)
+{
+  char *p = path_of(rel);
+  FILE *f = fopen(p, "wb");
+  cr_assert_not_null(f, "%s", p);
+  cr_assert_eq(fwrite(v, sizeof *v, n, f), n);
+  cr_assert_eq(fclose(f), 0);
+  free(p);
+}
+
+Test(study, edited_vector_file_makes_points_stale)
+{
+  char *ini = strdup(problem_ini);
+  char *x = strstr(ini, "x_T = 0.7 -0.4 1.1");
+  memcpy(x, "x_T = @xt.f64     ", 18);
+  put("p/g.ini", ini);
+  put_f64("p/xt.f64", (const double[]){0.7, -0.4, 1.1}, 3);
+  put("s.ini", small_study);
+  adeis_study_outcome out;
+  run_small("s.ini", "out", 2, &out);
+  cr_expect_eq(out.computed, out.n_points);
+  adeis_study_outcome_clear(&out);
+  run_small("s.ini", "out", 2, &out); /* nothing changed: every point reused */
+  cr_expect_eq(out.computed, 0);
+  adeis_study_outcome_clear(&out);
+  put_f64("p/xt.f64", (const double[]){0.6, -0.4, 1.1}, 3); /* same problem file bytes */
+  run_small("s.ini", "out", 2, &out);
+  cr_expect_eq(out.computed, out.n_points, "points of the old x_T reused: %zu computed of %zu",
+               (size_t)out.computed, (size_t)out.n_points);
+  adeis_study_outcome_clear(&out);
+  free(ini);
+}
+
 static size_t count_points(const char *rel)
 {
   char *l = listing(rel);
