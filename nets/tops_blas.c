@@ -9,6 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The element-wise ops (and the exponential below) are compiled twice, for AVX2 (vectors of 8
+ * floats or 4 doubles) and for the baseline x86-64 (SSE2, 4 or 2), and the loader picks one for
+ * the processor (gcc's target_clones, an ifunc). Both clones do the same IEEE operations in the
+ * same order (ISO C mode does not contract a * b + c into an fma, the AVX2 target does not
+ * enable FMA, and the sums have their order fixed in the source), so they give the same bits.
+ * Not under clang (the fuzz build) nor off x86-64, where the baseline alone is compiled. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define VEC_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define VEC_CLONES
+#endif
+
 /* exp(x) in float without a library call, so that gcc vectorises the loops of the sigmoids
  * (glibc's expf is one call per element: it is vectorised only under -ffast-math).
  *   x = k ln2 + r, k = nearest integer to x / ln2, |r| <= ln2 / 2 (plus rounding): Cody-Waite,
@@ -53,7 +65,7 @@ static inline float adeis_expf_fast(float x)
   return (p * s1.f) * s2.f;
 }
 
-void adeis_tops_expf(float *y, const float *x, size_t n)
+VEC_CLONES void adeis_tops_expf(float *y, const float *x, size_t n)
 {
 #pragma omp simd
   for (size_t i = 0; i < n; i++)
