@@ -24,7 +24,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 torch=0
 [ -x "$PY" ] && "$PY" -c 'import torch, numpy' 2>/dev/null && torch=1
-measure() {
+measure_speed() {
 echo "$ROUNDS $REPS" > "$tmp/params.txt"
 "$BUILD/adeis-bench-nets" export "$tmp" 64
 if [ $torch = 1 ]; then
@@ -40,6 +40,8 @@ while [ $i -lt "$ROUNDS" ]; do
     --no-check --reps "$REPS" >> "$tmp/torch.txt"
   i=$((i + 1))
 done
+}
+measure_slow() {
 "$BUILD/adeis-bench-nets" mpfr > "$tmp/mpfr.txt"
 
 # memory: peak_bytes and peak_vectors from adeis grad --json (and the CPU seconds of the run)
@@ -54,13 +56,21 @@ for n in 10 100 1000; do
   done
 done
 }
-# NETS_BENCH_DATA=DIR: keep the raw measurements in DIR, or format them again from DIR
-if [ -n "${NETS_BENCH_DATA:-}" ] && [ -f "$NETS_BENCH_DATA/mem.txt" ]; then
+# NETS_BENCH_DATA=DIR: keep the raw measurements in DIR, or format them again from DIR.
+# NETS_BENCH_SPEED_ONLY=1 (with NETS_BENCH_DATA holding mpfr.txt and mem.txt): measure parts 1
+# and 2 again (after a change to the float or double table), keep the MPFR and memory figures.
+if [ -n "${NETS_BENCH_SPEED_ONLY:-}" ] && [ -n "${NETS_BENCH_DATA:-}" ] &&
+  [ -f "$NETS_BENCH_DATA/mpfr.txt" ] && [ -f "$NETS_BENCH_DATA/mem.txt" ]; then
+  cp "$NETS_BENCH_DATA/mpfr.txt" "$NETS_BENCH_DATA/mem.txt" "$tmp/"
+  measure_speed
+  cp "$tmp"/*.txt "$NETS_BENCH_DATA/"
+elif [ -n "${NETS_BENCH_DATA:-}" ] && [ -f "$NETS_BENCH_DATA/mem.txt" ]; then
   cp "$NETS_BENCH_DATA"/*.txt "$tmp/"
   read -r ROUNDS REPS < "$tmp/params.txt"
   [ -f "$tmp/torch.txt" ] || torch=0
 else
-  measure
+  measure_speed
+  measure_slow
   [ -z "${NETS_BENCH_DATA:-}" ] || { mkdir -p "$NETS_BENCH_DATA" && cp "$tmp"/*.txt "$NETS_BENCH_DATA/"; }
 fi
 
