@@ -427,29 +427,48 @@ static int place_guide(const adeis_fig_model *m, size_t row, adeis_report_quanti
     }
   if (!isfinite(xa))
     return 0;
-  /* at most max_len long: at the end of the fitted ranges, at their start or centre */
-  double len = fmin(xb - xa, max_len);
-  const double starts[] = {xb - len, xa, (xa + xb - len) / 2};
+  /* at most max_len long: at the end of the fitted ranges, at their start or centre; when no
+   * such place keeps clear, shorter guides (0.6, then 0.35 of that length) are tried too */
+  static const double shrink[] = {1.0, 0.6, 0.35};
   double best_gap = -1;
   int found = 0;
-  for (size_t k = 0; k < 2 * (sizeof steps / sizeof *steps) && !found; k++) {
-    double d = (k % 2 ? 1 : -1) * steps[k / 2] * min_gap;
-    for (size_t w = 0; w < 3 && !found; w++)
-      for (size_t i = 0; i < m->s->n_series && !found; i++) {
-        if (m->row_of[i] != row || !fit_centre(m, i, q, &cx, &cy, &a, &b) ||
-            m->s->series[i].curve[q].order->expected != p)
-          continue;
-        double ga = starts[w], gb = starts[w] + len;
-        adeis_fig_guide g = {row, q, ga, gb, cy - p * (ga - cx) + d, cy - p * (gb - cx) + d, p};
-        if (fmin(g.ya, g.yb) < dlo - 2.5 || fmax(g.ya, g.yb) > dhi + 2.5)
-          continue;
-        double gap = clearance(&g, obst, label_w, pad);
-        found = gap >= min_gap;
-        if (found || gap > best_gap) {
-          best_gap = gap;
-          *out = g;
+  for (size_t h = 0; h < sizeof shrink / sizeof *shrink && !found; h++) {
+    double len = shrink[h] * fmin(xb - xa, max_len);
+    const double starts[] = {xb - len, xa, (xa + xb - len) / 2};
+    for (size_t k = 0; k < 2 * (sizeof steps / sizeof *steps) && !found; k++) {
+      double d = (k % 2 ? 1 : -1) * steps[k / 2] * min_gap;
+      for (size_t w = 0; w < 3 && !found; w++)
+        for (size_t i = 0; i < m->s->n_series && !found; i++) {
+          if (m->row_of[i] != row || !fit_centre(m, i, q, &cx, &cy, &a, &b) ||
+              m->s->series[i].curve[q].order->expected != p)
+            continue;
+          double ga = starts[w], gb = starts[w] + len;
+          adeis_fig_guide g = {row, q, ga, gb, cy - p * (ga - cx) + d, cy - p * (gb - cx) + d,
+                               p};
+          if (fmin(g.ya, g.yb) < dlo - 2.5 || fmax(g.ya, g.yb) > dhi + 2.5)
+            continue;
+          double gap = clearance(&g, obst, label_w, pad);
+          found = gap >= min_gap;
+          if (found || gap > best_gap) {
+            best_gap = gap;
+            *out = g;
+          }
         }
+    }
+    /* a crowded panel: just below all of its data, or just above it */
+    for (size_t w = 0; w < 6 && !found; w++) {
+      double ga = starts[w % 3], gb = ga + len, drop = p * len;
+      double ya = w < 3 ? dlo - 1.2 * min_gap : dhi + 1.2 * min_gap + drop;
+      adeis_fig_guide g = {row, q, ga, gb, ya, ya - drop, p};
+      if (fmin(g.ya, g.yb) < dlo - 2.5 || fmax(g.ya, g.yb) > dhi + 2.5)
+        continue;
+      double gap = clearance(&g, obst, label_w, pad);
+      found = gap >= min_gap;
+      if (found || gap > best_gap) {
+        best_gap = gap;
+        *out = g;
       }
+    }
   }
   if (best_gap < 0)
     return 0;

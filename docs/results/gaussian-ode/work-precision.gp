@@ -123,7 +123,7 @@ do for [fmt in formats] {
   set ylabel ''
   unset label
   set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 8192, first 0.0073285 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 16384, first 2.2354e-09 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 16384, first 1.12e-09 left offset 0.5,0 tc rgb '#444444' front
   set label 12 sprintf(tex ? '$p{=}4$' : 'order 4') at first 32768, first 2.19014e-16 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-z.dat' index 0 using 3:2 with lines ls 1 notitle, \
@@ -161,7 +161,7 @@ do for [fmt in formats] {
   set ylabel ''
   unset label
   set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 8192, first 0.028273 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 16384, first 6.10374e-09 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 16384, first 4.67384e-06 left offset 0.5,0 tc rgb '#444444' front
   set label 12 sprintf(tex ? '$p{=}4$' : 'order 4') at first 32768, first 1.38408e-16 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-theta.dat' index 0 using 3:2 with lines ls 1 notitle, \

@@ -123,7 +123,7 @@ do for [fmt in formats] {
   set ylabel ''
   unset label
   set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 8192, first 0.00916365 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 8192, first 1.72593e-11 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 8192, first 8.15263e-12 left offset 0.5,0 tc rgb '#444444' front
   set label 12 sprintf(tex ? '$p{=}4$' : 'order 4') at first 8192, first 1.99488e-17 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-z.dat' index 0 using 1:2 with lines ls 1 notitle, \

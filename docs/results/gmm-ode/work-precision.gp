@@ -131,7 +131,7 @@ do for [fmt in formats] {
   set ylabel ''
   unset label
   set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 8192, first 0.00716268 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 16384, first 4.12209e-07 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 16384, first 5.97746e-07 left offset 0.5,0 tc rgb '#444444' front
   set label 12 sprintf(tex ? '$p{=}4$' : 'order 4') at first 32768, first 3.05286e-16 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-z.dat' index 0 using 3:2 with lines ls 1 notitle, \
@@ -169,7 +169,7 @@ do for [fmt in formats] {
   set ylabel ''
   unset label
   set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 8192, first 0.0230474 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 16384, first 2.1957e-06 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 16384, first 3.59327e-06 left offset 0.5,0 tc rgb '#444444' front
   set label 12 sprintf(tex ? '$p{=}4$' : 'order 4') at first 32768, first 1.74651e-15 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-theta.dat' index 0 using 3:2 with lines ls 1 notitle, \

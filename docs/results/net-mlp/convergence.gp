@@ -10,9 +10,10 @@ if (!exists("outbase")) outbase = 'convergence'
 if (!exists("formats")) formats = 'png pdf svg'
 set encoding utf8
 
-# One style per colour (the legend's entries); a colour drawn over one it coincides
-# with is thinner, dashed, has smaller marks and is shifted right by the factor
-# dodge[N] (1: not shifted). Open marks: ls N pt open_pt[N].
+# One style per legend entry: colour by method; a style drawn over one it
+# coincides with is thinner (dashed, unless dashes mark variants), has smaller marks
+# and is shifted right by the factor dodge[N] (1: not shifted). Open marks: ls N pt
+# open_pt[N].
 array open_pt[8]
 array dodge[8]
 set style line 1 lc rgb '#0072B2' lw 2.00 dt 1 pt 7 ps 1.50
@@ -23,18 +24,18 @@ set style line 3 lc rgb '#009E73' lw 2.00 dt 1 pt 9 ps 1.50
 open_pt[3] = 8; dodge[3] = 1
 set style line 4 lc rgb '#CC79A7' lw 2.00 dt 1 pt 11 ps 1.50
 open_pt[4] = 10; dodge[4] = 1
-set style line 5 lc rgb '#E69F00' lw 1.40 dt 2 pt 13 ps 1.20
+set style line 5 lc rgb '#E69F00' lw 1.60 dt 2 pt 13 ps 1.27
 open_pt[5] = 12; dodge[5] = 1.2
-set style line 6 lc rgb '#56B4E9' lw 1.40 dt 2 pt 15 ps 1.20
+set style line 6 lc rgb '#56B4E9' lw 1.60 dt 2 pt 15 ps 1.27
 open_pt[6] = 14; dodge[6] = 1.2
-set style line 7 lc rgb '#000000' lw 0.98 dt 2 pt 7 ps 0.96
+set style line 7 lc rgb '#000000' lw 1.28 dt 2 pt 7 ps 1.08
 open_pt[7] = 6; dodge[7] = 1.44
-set style line 8 lc rgb '#999933' lw 1.40 dt 2 pt 5 ps 1.20
+set style line 8 lc rgb '#999933' lw 1.60 dt 2 pt 5 ps 1.27
 open_pt[8] = 4; dodge[8] = 1.2
 floor_pt = 2
 guide = 'dt (10,6) lw 1.5'
 
-# Legend titles (by colour); _tex for the cairolatex variant.
+# Legend titles (by style); _tex for the cairolatex variant.
 array titles[8]
 array titles_tex[8]
 titles[1] = 'adjdeis-1'
@@ -85,13 +86,13 @@ do for [fmt in formats] {
   set lmargin at screen (tex ? 0.0954 : 0.0672); set rmargin at screen (tex ? 0.3208 : 0.3252)
   set tmargin at screen (tex ? 0.9197 : 0.7936); set bmargin at screen (tex ? 0.6533 : 0.3542)
   set title tex ? '$\partial L/\partial x_T$' : '∂L/∂x_T'
-  set yrange [1e-8:1e4]; set ytics 1e-8, 1e2, 1e4; set mytics 2
+  set yrange [1e-10:1e6]; set ytics 1e-10, 1e2, 1e6; set mytics 2
   set xlabel (tex ? 'steps $N$' : 'steps N')
   set ylabel 'relative error'
   unset label
   set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 512, first 0.424691 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 512, first 4.63995e-07 left offset 0.5,0 tc rgb '#444444' front
-  set label 12 sprintf(tex ? '$p{=}1.3$' : 'order 1.3') at first 256, first 1.07847e-05 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 512, first 4.47454e-08 left offset 0.5,0 tc rgb '#444444' front
+  set label 12 sprintf(tex ? '$p{=}1.3$' : 'order 1.3') at first 256, first 8895.4 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-x_T.dat' index 0 using 1:2 with lines ls 1 notitle, \
     '' index 0 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \
@@ -131,13 +132,13 @@ do for [fmt in formats] {
   set lmargin at screen (tex ? 0.4249 : 0.3954); set rmargin at screen (tex ? 0.6503 : 0.6534)
   set tmargin at screen (tex ? 0.9197 : 0.7936); set bmargin at screen (tex ? 0.6533 : 0.3542)
   set title tex ? '$\partial L/\partial z$' : '∂L/∂z'
-  set yrange [1e-10:1e2]; set ytics 1e-10, 1e2, 1e2; set mytics 2
+  set yrange [1e-10:1e6]; set ytics 1e-10, 1e2, 1e6; set mytics 2
   set xlabel (tex ? 'steps $N$' : 'steps N')
   set ylabel ''
   unset label
   set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 512, first 0.0467936 left offset 0.5,0 tc rgb '#444444' front
   set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 512, first 1.26724e-06 left offset 0.5,0 tc rgb '#444444' front
-  set label 12 sprintf(tex ? '$p{=}1.3$' : 'order 1.3') at first 256, first 0.0039736 left offset 0.5,0 tc rgb '#444444' front
+  set label 12 sprintf(tex ? '$p{=}1.3$' : 'order 1.3') at first 256, first 19.9923 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-z.dat' index 0 using 1:2 with lines ls 1 notitle, \
     '' index 0 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \
@@ -177,13 +178,13 @@ do for [fmt in formats] {
   set lmargin at screen (tex ? 0.7543 : 0.7237); set rmargin at screen (tex ? 0.9798 : 0.9817)
   set tmargin at screen (tex ? 0.9197 : 0.7936); set bmargin at screen (tex ? 0.6533 : 0.3542)
   set title tex ? '$\partial L/\partial \theta$' : '∂L/∂θ'
-  set yrange [1e-8:1e4]; set ytics 1e-8, 1e2, 1e4; set mytics 2
+  set yrange [1e-10:1e6]; set ytics 1e-10, 1e2, 1e6; set mytics 2
   set xlabel (tex ? 'steps $N$' : 'steps N')
   set ylabel ''
   unset label
   set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 512, first 0.138918 left offset 0.5,0 tc rgb '#444444' front
   set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 512, first 5.35208e-06 left offset 0.5,0 tc rgb '#444444' front
-  set label 12 sprintf(tex ? '$p{=}1.3$' : 'order 1.3') at first 256, first 0.0802478 left offset 0.5,0 tc rgb '#444444' front
+  set label 12 sprintf(tex ? '$p{=}1.3$' : 'order 1.3') at first 256, first 488.888 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-theta.dat' index 0 using 1:2 with lines ls 1 notitle, \
     '' index 0 using 1:($8==0 ? $2 : NaN) with points ls 1 notitle, \

@@ -121,8 +121,8 @@ do for [fmt in formats] {
   set ylabel 'relative error'
   unset label
   set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 20733.5, first 0.12471 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 58225, first 2.69341e-08 left offset 0.5,0 tc rgb '#444444' front
-  set label 12 sprintf(tex ? '$p{=}4$' : 'order 4') at first 236259, first 1.57368e-15 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 58225, first 8.0618e-09 left offset 0.5,0 tc rgb '#444444' front
+  set label 12 sprintf(tex ? '$p{=}4$' : 'order 4') at first 245185, first 2.42045e-15 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-x_T.dat' index 0 using 3:2 with lines ls 1 notitle, \
     '' index 0 using 3:($8==0 ? $2 : NaN) with points ls 1 notitle, \
@@ -179,7 +179,7 @@ do for [fmt in formats] {
   set ylabel ''
   unset label
   set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 58225, first 0.0835195 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 58225, first 6.26277e-07 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 58225, first 2.08406e-09 left offset 0.5,0 tc rgb '#444444' front
   set label 12 sprintf(tex ? '$p{=}4$' : 'order 4') at first 118129, first 4.48599e-16 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-z.dat' index 0 using 3:2 with lines ls 1 notitle, \
@@ -237,7 +237,7 @@ do for [fmt in formats] {
   set ylabel ''
   unset label
   set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 58225, first 0.0249573 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 58225, first 3.11681e-08 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 58225, first 9.9488e-09 left offset 0.5,0 tc rgb '#444444' front
   set label 12 sprintf(tex ? '$p{=}4$' : 'order 4') at first 85093.4, first 3.46056e-15 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-theta.dat' index 0 using 3:2 with lines ls 1 notitle, \

@@ -122,7 +122,7 @@ do for [fmt in formats] {
   unset label
   set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 58225, first 0.0206453 left offset 0.5,0 tc rgb '#444444' front
   set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 58225, first 3.41426e-09 left offset 0.5,0 tc rgb '#444444' front
-  set label 12 sprintf(tex ? '$p{=}4$' : 'order 4') at first 245185, first 6.46545e-17 left offset 0.5,0 tc rgb '#444444' front
+  set label 12 sprintf(tex ? '$p{=}4$' : 'order 4') at first 245185, first 7.95887e-17 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-x_T.dat' index 0 using 3:2 with lines ls 1 notitle, \
     '' index 0 using 3:($8==0 ? $2 : NaN) with points ls 1 notitle, \
@@ -179,7 +179,7 @@ do for [fmt in formats] {
   set ylabel ''
   unset label
   set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 58225, first 0.0048276 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 58225, first 1.76474e-09 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 58225, first 5.92404e-10 left offset 0.5,0 tc rgb '#444444' front
   set label 12 sprintf(tex ? '$p{=}4$' : 'order 4') at first 59064.7, first 1.4872e-16 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-z.dat' index 0 using 3:2 with lines ls 1 notitle, \
@@ -237,7 +237,7 @@ do for [fmt in formats] {
   set ylabel ''
   unset label
   set label 10 sprintf(tex ? '$p{=}1$' : 'order 1') at first 58225, first 0.0184502 left offset 0.5,0 tc rgb '#444444' front
-  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 58225, first 8.18608e-09 left offset 0.5,0 tc rgb '#444444' front
+  set label 11 sprintf(tex ? '$p{=}2$' : 'order 2') at first 58225, first 3.33283e-09 left offset 0.5,0 tc rgb '#444444' front
   set label 12 sprintf(tex ? '$p{=}4$' : 'order 4') at first 59064.7, first 4.12612e-16 left offset 0.5,0 tc rgb '#444444' front
   plot \
     'errors-theta.dat' index 0 using 3:2 with lines ls 1 notitle, \
