@@ -1046,3 +1046,68 @@ Test(report_faults, temporary_names_are_exclusive_and_unpredictable, .init = mak
   free(t2);
   free(final);
 }
+
+/* A crowded panel (the shipped net-mlp results: three expected orders, one of them 1.3 from
+ * an expect line, among eight curves): every guide's label keeps clear of the other labels
+ * (a text line: 6 % of the panel's decades) and of the data right of it. */
+Test(report_render, crowded_panels_keep_guide_labels_clear, .init = make_study, .fini = drop_study)
+{
+  const char *root_dir = getenv("ADEIS_ROOT");
+  cr_assert_not_null(root_dir, "ADEIS_ROOT (the repository root) is not set");
+  static const char *const files[] = {"errors.csv", "orders.csv", "study.ini"};
+  char src[512];
+  for (size_t k = 0; k < 3; k++) {
+    snprintf(src, sizeof src, "%s/docs/results/net-mlp", root_dir);
+    char *text = get_file(src, files[k], NULL);
+    cr_assert_not_null(text, "%s/%s", src, files[k]);
+    put_file(study, files[k], text);
+    free(text);
+  }
+  cr_assert_eq(adeis_report_render(study, 0), 0, "%s", adeis_errmsg());
+  char *gp = get_file(study, "convergence.gp", NULL);
+  int lo = 0, hi = 0;
+  char *yr = gp ? strstr(gp, "set yrange [1e") : NULL;
+  cr_assert(yr && sscanf(yr, "set yrange [1e%d:1e%d]", &lo, &hi) == 2 && hi > lo);
+  free(gp);
+  double line = 0.06 * (hi - lo);
+  adeis_report_results r;
+  char *e = path_in(study, "errors.csv"), *o = path_in(study, "orders.csv");
+  cr_assert_eq(adeis_report_read(&r, e, o), 0, "%s", adeis_errmsg());
+  static const char *const qs[] = {"x_T", "z", "theta"};
+  for (size_t p = 0; p < 3; p++) {
+    char name[64];
+    snprintf(name, sizeof name, "guides-%s.dat", qs[p]);
+    char *text = get_file(study, name, NULL), *ln = text;
+    cr_assert_not_null(text);
+    double end_n[8], end_y[8], v[4];
+    size_t n = 0, got = 0;
+    for (; ln && *ln; ln = strchr(ln, '\n') ? strchr(ln, '\n') + 1 : NULL)
+      if (*ln != '#' && *ln != '\n' &&
+          sscanf(ln, "%lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3]) == 4 &&
+          ++got == 2) { /* a guide's right end: where its label starts */
+        cr_assert_lt(n, 8);
+        end_n[n] = v[0];
+        end_y[n++] = log10(v[2]);
+        got = 0;
+      }
+    cr_assert_eq(n, 3, "%s: three expected orders", name);
+    for (size_t a = 0; a < n; a++) {
+      for (size_t b = a + 1; b < n; b++) /* labels side by side must not share a line */
+        if (end_n[b] < 4 * end_n[a] && end_n[a] < 4 * end_n[b])
+          cr_expect_geq(fabs(end_y[a] - end_y[b]), line, "%s: labels %zu and %zu overlap", name,
+                        a, b);
+      for (size_t i = 0; i < r.n_errors; i++) { /* nor lie on the data right of the label */
+        const adeis_report_error_row *row = &r.errors[i];
+        if (strcmp(adeis_report_quantity_name(row->quantity), qs[p]) != 0 ||
+            !(row->rel_error > 0) || row->steps < end_n[a] || row->steps > 2 * end_n[a])
+          continue;
+        cr_expect_geq(fabs(log10(row->rel_error) - end_y[a]), line / 2,
+                      "%s: label %zu on the data at N = %ld", name, a, row->steps);
+      }
+    }
+    free(text);
+  }
+  adeis_report_results_free(&r);
+  free(e);
+  free(o);
+}
