@@ -9,6 +9,8 @@
 #include "../studies/runner.h"
 #include "../studies/study.h"
 
+#include "scratch.h"
+
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -32,28 +34,9 @@ static const char problem_ini[] = "[problem]\ntype = gaussian\ndim = 3\nmean = 0
 
 /* ---- a scratch folder per test ---- */
 
-static char scratch[256];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  chmod(path, 0700);
-  return remove(path);
-}
-
 static void scratch_make(void)
 {
-  snprintf(scratch, sizeof scratch, "/tmp/adeis-study-test-XXXXXX");
-  cr_assert_not_null(mkdtemp(scratch));
-}
-
-static void scratch_remove(void)
-{
-  if (scratch[0])
-    nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-  scratch[0] = '\0';
+  scratch_make_tagged("study");
 }
 
 /* scratch/rel, written with text (folders made as needed). */
@@ -71,13 +54,6 @@ static const char *put(const char *rel, const char *text)
   cr_assert_not_null(f, "%s", p);
   fputs(text, f);
   fclose(f);
-  return p;
-}
-
-static char *path_of(const char *rel)
-{
-  char *p = malloc(strlen(scratch) + strlen(rel) + 2);
-  sprintf(p, "%s/%s", scratch, rel);
   return p;
 }
 
@@ -346,18 +322,6 @@ static void run_small(const char *study_rel, const char *dir_rel, int threads,
   free(dir);
 }
 
-/* The rel_error field of row k (0-based, header excluded) of errors.csv text. */
-static void field(const char *text, size_t row, size_t col, char *buf, size_t n)
-{
-  const char *p = strchr(text, '\n') + 1;
-  for (size_t k = 0; k < row; k++)
-    p = strchr(p, '\n') + 1;
-  for (size_t c = 0; c < col; c++)
-    p = strchr(p, ',') + 1;
-  size_t len = strcspn(p, ",\n");
-  snprintf(buf, n, "%.*s", (int)(len < n ? len : n - 1), p);
-}
-
 Test(study, errors_match_grad_compute)
 {
   put("p/g.ini", problem_ini);
@@ -393,7 +357,7 @@ Test(study, errors_match_grad_compute)
         for (int q = 0; q < ADEIS_Q_COUNT; q++, row++) {
           char want[64], got[64], key[160], wkey[160];
           snprintf(want, sizeof want, "%.17e", mpfr_get_d(res.rel_error[q], MPFR_RNDN));
-          field(csv, row, 8, got, sizeof got);
+          csv_field(csv, row, 8, got, sizeof got);
           cr_expect_str_eq(got, want, "row %zu", row);
           snprintf(wkey, sizeof wkey, "g,%s,uniform-lambda,oracle,%ld,0,%zu,%s,", methods[m],
                    precs[p], steps[n], adeis_quantity_names[q]);
@@ -402,9 +366,9 @@ Test(study, errors_match_grad_compute)
             line = strchr(line, '\n') + 1;
           snprintf(key, sizeof key, "%.*s", (int)strlen(wkey), line);
           cr_expect_str_eq(key, wkey);
-          field(csv, row, 9, got, sizeof got);
+          csv_field(csv, row, 9, got, sizeof got);
           cr_expect_eq(strtoul(got, NULL, 10), res.nfe);
-          field(csv, row, 10, got, sizeof got);
+          csv_field(csv, row, 10, got, sizeof got);
           cr_expect_eq(strtoul(got, NULL, 10), res.nvjp);
         }
         adeis_grad_result_clear(&res);
@@ -1345,11 +1309,11 @@ Test(study, method_variants)
   cr_assert_not_null(csv);
   /* row 4 (0-based: method 1, N = 8, x_T) against the library with --store checkpoint:3 */
   char got[64], want[64];
-  field(csv, 4, 1, got, sizeof got);
+  csv_field(csv, 4, 1, got, sizeof got);
   cr_expect_str_eq(got, "dto-dpm-1@checkpoint-3");
-  field(csv, 4, 3, got, sizeof got);
+  csv_field(csv, 4, 3, got, sizeof got);
   cr_expect_str_eq(got, "cached");
-  field(csv, 0, 3, got, sizeof got);
+  csv_field(csv, 0, 3, got, sizeof got);
   cr_expect_str_eq(got, "backsolve");
   adeis_problem_spec spec;
   char *pp = path_of("p/g.ini");
@@ -1365,9 +1329,9 @@ Test(study, method_variants)
   adeis_grad_result res;
   cr_assert_eq(adeis_grad_compute(&pb, &rq, &res), 0);
   snprintf(want, sizeof want, "%.17e", mpfr_get_d(res.rel_error[ADEIS_Q_X_T], MPFR_RNDN));
-  field(csv, 4, 8, got, sizeof got);
+  csv_field(csv, 4, 8, got, sizeof got);
   cr_expect_str_eq(got, want);
-  field(csv, 4, 9, got, sizeof got);
+  csv_field(csv, 4, 9, got, sizeof got);
   cr_expect_eq(strtoul(got, NULL, 10), res.nfe);
   adeis_grad_result_clear(&res);
   adeis_problem_clear(&pb);

@@ -224,19 +224,6 @@ static void run_study(const char *text, int render)
   free(dir);
 }
 
-/* Field col (0-based) of row (0-based, header excluded) of CSV text. */
-static double field(const char *text, size_t row, size_t col, char *buf, size_t n)
-{
-  const char *p = strchr(text, '\n') + 1;
-  for (size_t k = 0; k < row; k++)
-    p = strchr(p, '\n') + 1;
-  for (size_t c = 0; c < col; c++)
-    p = strchr(p, ',') + 1;
-  size_t len = strcspn(p, ",\n");
-  snprintf(buf, n, "%.*s", (int)(len < n ? len : n - 1), p);
-  return strtod(buf, NULL);
-}
-
 static size_t rows_of(const char *text)
 {
   size_t n = 0;
@@ -301,19 +288,19 @@ Test(truth, a_problem_against_itself)
   const size_t steps[] = {8, 16, 32};
   for (size_t row = 0; row < 9; row++) {
     char total[64], model[64], solver[64], key[64];
-    field(split, row, 9, total, sizeof total);
-    field(split, row, 10, model, sizeof model);
-    field(split, row, 11, solver, sizeof solver);
-    field(split, row, 0, key, sizeof key);
+    csv_field(split, row, 9, total, sizeof total);
+    csv_field(split, row, 10, model, sizeof model);
+    csv_field(split, row, 11, solver, sizeof solver);
+    csv_field(split, row, 0, key, sizeof key);
     cr_expect_str_eq(key, "a");
     cr_expect_str_eq(model, "0.00000000000000000e+00", "row %zu", row);
     cr_expect_str_eq(total, solver, "row %zu", row);
     /* errors.csv: the solver row, then the total row "vs-a", of the same point */
     size_t point = row / 3, qi = row % 3;
     char e1[64], e2[64], name[64];
-    field(errors, point * 6 + qi, 8, e1, sizeof e1);
-    field(errors, point * 6 + 3 + qi, 8, e2, sizeof e2);
-    field(errors, point * 6 + 3 + qi, 0, name, sizeof name);
+    csv_field(errors, point * 6 + qi, 8, e1, sizeof e1);
+    csv_field(errors, point * 6 + 3 + qi, 8, e2, sizeof e2);
+    csv_field(errors, point * 6 + 3 + qi, 0, name, sizeof name);
     cr_expect_str_eq(e1, solver);
     cr_expect_str_eq(e2, total);
     cr_expect_str_eq(name, "vs-a");
@@ -359,7 +346,7 @@ Test(truth, two_gaussians)
     double want[3] = {dist(g, eb, n) / norm, dist(ea, eb, n) / norm, dist(g, ea, n) / norm};
     char buf[64];
     for (int k = 0; k < 3; k++) {
-      double got = field(split, row, 9 + (size_t)k, buf, sizeof buf);
+      double got = csv_field(split, row, 9 + (size_t)k, buf, sizeof buf);
       cr_expect(fabs(got - want[k]) <= 1e-12 * want[k], "row %zu column %d: %.17e, want %.17e",
                 row, 9 + k, got, want[k]);
     }
