@@ -122,23 +122,45 @@ cat "$dir"/slurm/*.out
 same_folder "$work/one/gaussian-ode" "$dir"
 
 # ---- round 2: kill shard 1 part-way, the collect job is cancelled, re-submit resumes ----
+# Shard 1 runs for a few tenths of a second, too short to hit by waiting a guessed delay
+# after Slurm says RUNNING. So: find its adeis process as soon as it exists, freeze it
+# (SIGSTOP), let it run for a slice of the time it took in round 1 (SIGCONT, sleep, SIGSTOP),
+# then scancel the task. Slurm sends the frozen process SIGCONT and SIGTERM; whatever points
+# it had finished stay, the one in progress is lost.
+
+# The PID of the adeis process of shard 1 of 4 writing into folder $1, if it runs (pgrep:
+# procps, installed with the local Slurm; a scan of /proc in bash is too slow on a loaded
+# machine to see a process that lives a few tenths of a second).
+shard1_pid() { pgrep -o -f -- " -o $1 --shard 1/4 "; }
+
+# Round 1's seconds for shard 1 ("... shard 1/4: 15 points (...) in 0.3 s"), at least 0.1.
+round1_s=$(sed -n 's|.*shard 1/4: .* in \([0-9.]*\) s$|\1|p' "$work"/round1/gaussian-ode/slurm/shard-*.out)
 killed=
-delays=(1.0 0.5 0.2) # after shard 1 starts: part-way (a few of its 15 points written, or none)
+slice=
 for try in 1 2 3; do
+  slice=$(awk -v s="${round1_s:-0.1}" -v t="$try" 'BEGIN { s = s < 0.1 ? 0.1 : s; printf "%.3f", 0.6 * s / 2 ^ (t - 1) }')
   dir=$work/round2-$try/gaussian-ode
   t0=$(now)
   out=$("$adeis" slurm "$study" -o "$dir" --shards 4 --submit)
   read -r array collect <<<"$(echo "$out" | job_ids)"
+  pid=
   t1=$SECONDS
-  while [ "$(job_state "${array}_1")" != RUNNING ] && [ $((SECONDS - t1)) -lt 60 ]; do sleep 0.05; done
-  sleep "${delays[try - 1]}"
+  while [ -z "$pid" ] && [ $((SECONDS - t1)) -lt 60 ]; do
+    pid=$(shard1_pid "$dir") || sleep 0.005
+  done
+  if [ -n "$pid" ] && kill -STOP "$pid" 2>/dev/null; then
+    kill -CONT "$pid"
+    sleep "$slice"
+    kill -STOP "$pid" 2>/dev/null || true
+  fi
   timeout 10 scancel "${array}_1"
+  [ -z "$pid" ] || kill -CONT "$pid" 2>/dev/null || true
   s1=$(wait_job "${array}_1" 30)
   if [ "$s1" = CANCELLED ]; then
     killed=$dir
     break
   fi
-  say "shard 1 ended $s1 before it was killed (try $try); again"
+  say "shard 1 ended $s1 before it was killed (try $try, pid ${pid:-not found}); again"
   wait_job "$collect" 60 >/dev/null
 done
 [ -n "$killed" ] || {
@@ -157,7 +179,7 @@ rc=$?
 set -e
 say "collect by hand: exit $rc: $msg"
 missing=$(echo "$msg" | sed -n 's/.*: \([0-9]*\) of 60 points missing.*/\1/p')
-say "shard 1 was killed after ${delays[try - 1]} s with $((15 - ${missing:-15})) of its 15 points written"
+say "shard 1 was killed after running ${slice} s with $((15 - ${missing:-15})) of its 15 points written"
 [ "$rc" -eq 1 ] || fail "collect with shard 1 missing exited $rc (expected 1)"
 echo "$msg" | grep -q "they belong to shard 1 of 4" || fail "collect did not name shard 1"
 t0=$(now)
