@@ -7,7 +7,7 @@
  * derives itself, into a private 0700 folder `.tmp.<name>-latex.<PID>.<K>` that it reaches
  * through /dev/fd/N/ as well. A figure is published only when complete (the format's
  * trailer), fsynced, and renamed. */
-#define _DEFAULT_SOURCE /* getrandom, fdopendir */
+#define _GNU_SOURCE /* memmem; getrandom, fdopendir */
 #include "publish.h"
 #include "report.h"
 
@@ -181,6 +181,92 @@ static const char *cause(int fd)
   return "gnuplot's write failed";
 }
 
+/* ---- reproducible PDF dates ---- */
+
+int adeis_source_date_epoch(long long *t)
+{
+  const char *v = getenv("SOURCE_DATE_EPOCH");
+  if (!v)
+    return 0;
+  size_t n = strspn(v, "0123456789");
+  if (n == 0 || n > 12 || v[n] != '\0')
+    return -1;
+  long long x = strtoll(v, NULL, 10);
+  if (x > ADEIS_SOURCE_DATE_MAX)
+    return -1;
+  *t = x;
+  return 1;
+}
+
+int adeis_source_date_check(void)
+{
+  long long t;
+  if (adeis_source_date_epoch(&t) >= 0)
+    return 0;
+  adeis_set_error("SOURCE_DATE_EPOCH: expected seconds since 1970 (at most %lld), got '%s'",
+                  (long long)ADEIS_SOURCE_DATE_MAX, getenv("SOURCE_DATE_EPOCH"));
+  return ADEIS_EINPUT;
+}
+
+/* Rewrite the date after every `key` in data (a PDF date "D:YYYYMMDDHHmmSS" and an optional
+ * zone "Z" or "+HH'mm") as the UTC date stamp (14 digits), the zone as "Z" or "+00'00": the
+ * same number of bytes, so the file's cross-reference offsets stay right. Returns how many
+ * dates were rewritten. */
+static int set_pdf_dates(char *data, size_t n, const char *key, const char stamp[15])
+{
+  size_t k = strlen(key);
+  int count = 0;
+  for (char *p = data; (p = memmem(p, n - (size_t)(p - data), key, k)) != NULL; p += k) {
+    char *d = p + k;
+    size_t left = n - (size_t)(d - data);
+    if (left < 16 || memcmp(d, "D:", 2) != 0 || strspn(d + 2, "0123456789") < 14)
+      continue;
+    memcpy(d + 2, stamp, 14);
+    char *z = d + 16;
+    left -= 16;
+    if (left >= 6 && (*z == '+' || *z == '-') && z[3] == '\'')
+      memcpy(z, "+00'00", 6);
+    count++;
+  }
+  return count;
+}
+
+/* With SOURCE_DATE_EPOCH set, the PDF's /CreationDate and /ModDate become that time instead
+ * of the clock's (cairo 1.16 writes the clock), so that two renders of the same results are
+ * byte-identical. Files over 256 MB are left alone (cairo's figures are kilobytes). */
+static int reproducible_pdf_dates(int fd, const char *final)
+{
+  long long epoch; /* a malformed value was refused before the render (report.c) */
+  if (adeis_source_date_epoch(&epoch) <= 0)
+    return 0;
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || sb.st_size > (off_t)256 << 20)
+    return 0;
+  char *data = malloc((size_t)sb.st_size + 1);
+  if (!data)
+    return ADEIS_ENOMEM;
+  int st = 0;
+  if (pread(fd, data, (size_t)sb.st_size, 0) != (ssize_t)sb.st_size) {
+    adeis_set_error("%s: cannot read back: %s", final, strerror(errno));
+    st = ADEIS_ENUMERIC;
+  } else {
+    data[sb.st_size] = '\0'; /* a stop for strspn past the last date */
+    time_t t = (time_t)epoch;
+    struct tm tm;
+    char stamp[15];
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
+    int changed = set_pdf_dates(data, (size_t)sb.st_size, "/CreationDate (", stamp) +
+                  set_pdf_dates(data, (size_t)sb.st_size, "/ModDate (", stamp);
+    if (changed && pwrite(fd, data, (size_t)sb.st_size, 0) != (ssize_t)sb.st_size) {
+      adeis_set_error("%s: cannot write: %s", final, strerror(errno));
+      st = ADEIS_ENUMERIC;
+    }
+  }
+  free(data);
+  return st;
+}
+
 int adeis_publish_file(int fd, const char *tmp, const char *final, adeis_publish_format fmt,
                        const char *gnuplot_err)
 {
@@ -191,6 +277,9 @@ int adeis_publish_file(int fd, const char *tmp, const char *final, adeis_publish
                     gnuplot_err ? gnuplot_err : "");
     return ADEIS_ENUMERIC;
   }
+  int st = fmt == ADEIS_FMT_PDF ? reproducible_pdf_dates(fd, final) : 0;
+  if (st)
+    return st;
   if (fsync(fd) != 0) {
     adeis_set_error("%s: cannot write: %s", final, strerror(errno));
     return ADEIS_ENUMERIC;

@@ -30,6 +30,12 @@ const char *adeis_publish_incomplete(int fd, adeis_publish_format fmt);
 int adeis_publish_file(int fd, const char *tmp, const char *final, adeis_publish_format fmt,
                        const char *gnuplot_err);
 
+/* SOURCE_DATE_EPOCH: 0 unset, 1 set (*t, seconds since 1970, at most
+ * ADEIS_SOURCE_DATE_MAX = 9999-12-31 23:59:59 UTC), -1 malformed (report.h). A PDF published
+ * with it set has its /CreationDate and /ModDate rewritten to that time, in place. */
+#define ADEIS_SOURCE_DATE_MAX 253402300799LL
+int adeis_source_date_epoch(long long *t);
+
 /* Remove DIR's temporary files and private folders of processes that have ended. */
 void adeis_publish_remove_stale(const char *dir);
 /* Remove a private folder made by adeis_publish_private_dir, with its files. */

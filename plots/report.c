@@ -420,6 +420,8 @@ int adeis_report_render(const char *dir, int latex)
     return ADEIS_EINPUT;
   }
   int st = check_dir(dir);
+  if (!st)
+    st = adeis_source_date_check();
   if (st)
     return st;
   adeis_publish_remove_stale(dir); /* of renders killed before they could clean up */

@@ -210,4 +210,11 @@ int adeis_report_gnuplot_run_fds(const char *dir, const char *script, const char
  * ADEIS_ENUMERIC on gnuplot failure (message with gnuplot's stderr). */
 int adeis_report_render(const char *dir, int latex);
 
+/* SOURCE_DATE_EPOCH (the reproducible-builds convention): when set, to a whole number of
+ * seconds since 1970 (UTC) up to 9999-12-31 23:59:59, the figures' PDFs carry that date
+ * instead of the clock's, so that renders of the same results are byte-identical. Returns
+ * 0 when it is unset or well formed, else ADEIS_EINPUT with "SOURCE_DATE_EPOCH: expected
+ * ..." (adeis_report_render refuses to start then). */
+int adeis_source_date_check(void);
+
 #endif

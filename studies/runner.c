@@ -698,7 +698,10 @@ static int truth_solve(run_ctx *c)
 
 static int run(run_ctx *c, adeis_study_outcome *out)
 {
-  int rc = read_inputs(c);
+  /* a malformed SOURCE_DATE_EPOCH would stop the render after every point is computed */
+  int rc = c->o->render && (!c->o->n_shards || c->o->collect) ? adeis_source_date_check() : 0;
+  if (!rc)
+    rc = read_inputs(c);
   if (!rc)
     rc = prepare_dir(c);
   if (!rc && !(out->dir = strdup(c->dir)))

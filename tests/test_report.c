@@ -2,6 +2,7 @@
  * formats, atomic writes, the gnuplot runner, and a full render of a small fixed study
  * (2 series, 4 step counts, 3 quantities, one NaN) against the golden files in
  * tests/golden/report/. ADEIS_UPDATE_GOLDEN=1 rewrites the golden files instead. */
+#define _GNU_SOURCE /* memmem */
 #include <criterion/criterion.h>
 
 #include "../core/status.h"
@@ -1110,4 +1111,103 @@ Test(report_render, crowded_panels_keep_guide_labels_clear, .init = make_study, 
   adeis_report_results_free(&r);
   free(e);
   free(o);
+}
+
+/* ---- SOURCE_DATE_EPOCH: reproducible PDF dates ---- */
+
+/* A PDF's tail as cairo 1.16 writes it (the dates are the clock's), with a /ModDate in the
+ * zone form "+HH'mm" as other writers use. */
+static const char fake_pdf[] = "%PDF-1.5\n%\xb5\xed\xae\xfb\n"
+                               "1 0 obj\n<< /Producer (cairo 1.16.0 (https://cairographics.org))\n"
+                               "   /CreationDate (D:20261130151911Z)\n"
+                               "   /ModDate (D:20261130151911+01'00)\n>>\nendobj\n"
+                               "startxref\n17\n%%EOF\n";
+
+/* Publish fake_pdf as study/NAME through adeis_publish_file; the published bytes. */
+static char *publish_fake_pdf(const char *name, size_t *len)
+{
+  char *final = path_in(study, name), *tmp = NULL;
+  int fd = adeis_publish_create(final, &tmp);
+  cr_assert(fd >= 0, "%s", strerror(errno));
+  cr_assert_eq(write(fd, fake_pdf, sizeof fake_pdf - 1), (ssize_t)(sizeof fake_pdf - 1));
+  int st = adeis_publish_file(fd, tmp, final, ADEIS_FMT_PDF, NULL);
+  cr_assert_eq(st, 0, "%s", adeis_errmsg());
+  close(fd);
+  free(tmp);
+  free(final);
+  return get_file(study, name, len);
+}
+
+/* fake_pdf with both dates replaced by DATE (14 digits) and the zone by "Z" / "+00'00". */
+static char *fake_pdf_dated(const char *date)
+{
+  char *want = strdup(fake_pdf), *p;
+  cr_assert(want && strlen(date) == 14);
+  for (p = want; (p = strstr(p, "(D:")) != NULL; p += 3)
+    memcpy(p + 3, date, 14);
+  memcpy(strstr(want, "+01'00"), "+00'00", 6);
+  return want;
+}
+
+Test(report_dates, source_date_epoch_sets_both_pdf_dates, .init = make_study, .fini = drop_study)
+{
+  /* the dates by calendar: 0 is 1970-01-01 00:00:00, 1700000000 is 2023-11-14 22:13:20,
+   * 253402300799 is 9999-12-31 23:59:59 */
+  static const char *const cases[][2] = {{"0", "19700101000000"},
+                                         {"1700000000", "20231114221320"},
+                                         {"253402300799", "99991231235959"}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    setenv("SOURCE_DATE_EPOCH", cases[i][0], 1);
+    size_t len = 0;
+    char *got = publish_fake_pdf("figure.pdf", &len), *want = fake_pdf_dated(cases[i][1]);
+    cr_assert_eq(len, sizeof fake_pdf - 1, "the length (so the xref offsets) is kept");
+    cr_expect_str_eq(got, want, "SOURCE_DATE_EPOCH=%s", cases[i][0]);
+    free(got);
+    free(want);
+  }
+  unsetenv("SOURCE_DATE_EPOCH");
+  char *got = publish_fake_pdf("figure.pdf", NULL);
+  cr_expect_str_eq(got, fake_pdf, "without SOURCE_DATE_EPOCH the PDF is published as written");
+  free(got);
+}
+
+Test(report_dates, malformed_source_date_epoch_is_refused_before_rendering, .init = make_study,
+     .fini = drop_study)
+{
+  static const char *const bad[] = {"",    "x",     "-1",         "1.5",          " 1",
+                                    "1 ",  "0x10",  "+5",         "253402300800", "9999999999999"};
+  put_fixture();
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    setenv("SOURCE_DATE_EPOCH", bad[i], 1);
+    cr_expect_eq(adeis_source_date_check(), ADEIS_EINPUT, "'%s' accepted", bad[i]);
+    cr_expect(strstr(adeis_errmsg(), "SOURCE_DATE_EPOCH") != NULL, "%s", adeis_errmsg());
+    cr_expect_eq(adeis_report_render(study, 0), ADEIS_EINPUT, "'%s' rendered", bad[i]);
+    char *table = get_file(study, "table.md", NULL);
+    cr_expect_null(table, "'%s': table.md written before the refusal", bad[i]);
+    free(table);
+  }
+  static const char *const good[] = {"0", "1", "1700000000", "000000000042", "253402300799"};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    setenv("SOURCE_DATE_EPOCH", good[i], 1);
+    cr_expect_eq(adeis_source_date_check(), 0, "'%s' refused: %s", good[i], adeis_errmsg());
+  }
+}
+
+/* A whole render under SOURCE_DATE_EPOCH: every PDF (the cairolatex one included) carries
+ * that date, whenever it is drawn, so two renders are byte-identical. */
+Test(report_dates, rendered_pdfs_carry_the_source_date, .init = make_study, .fini = drop_study)
+{
+  put_fixture();
+  setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+  cr_assert_eq(adeis_report_render(study, 1), 0, "%s", adeis_errmsg());
+  static const char *const pdfs[] = {"convergence.pdf", "work-precision.pdf",
+                                     "convergence-latex.pdf", "work-precision-latex.pdf"};
+  for (size_t i = 0; i < sizeof pdfs / sizeof *pdfs; i++) {
+    size_t len = 0;
+    char *pdf = get_file(study, pdfs[i], &len);
+    cr_assert_not_null(pdf, "%s", pdfs[i]);
+    cr_expect(memmem(pdf, len, "/CreationDate (D:20231114221320Z)", 33) != NULL,
+              "%s carries another date", pdfs[i]);
+    free(pdf);
+  }
 }

@@ -62,12 +62,14 @@ wait_job() {
 job_ids() { sed -n 's/^array job \([0-9]*\) .*collect job \([0-9]*\)$/\1 \2/p'; }
 
 # A file's text with the seconds masked: the last column of errors.csv and of the point
-# files, column 6 of the .dat files, and a PDF's /CreationDate (cairo writes the clock).
+# files, column 6 of the .dat files. Everything else, PDFs included, byte for byte: every
+# run here (and every Slurm job, which inherits the environment) dates its PDFs
+# SOURCE_DATE_EPOCH instead of the clock (docs/figures.md, "Reproducible PDFs").
+export SOURCE_DATE_EPOCH=1700000000
 masked() {
   case "$1" in
   */errors.csv | */points/*.csv) sed 's/,[^,]*$//' "$1" ;;
   *.dat) awk '!/^#/ && NF >= 6 { $6 = "S" } { print }' "$1" ;;
-  *.pdf) LC_ALL=C sed 's|/CreationDate ([^)]*)|/CreationDate (D)|' "$1" ;;
   *) cat "$1" ;;
   esac
 }
