@@ -103,9 +103,9 @@ static int parse_slurm_opts(int argc, char **argv, slurm_opts *o)
     case 'o': o->run.dir = optarg; break;
     case 'f': o->run.force = 1; break;
     case O_SHARDS:
-      if (cli_parse_long(optarg, 1, 100000, &o->shards))
-        rc = cli_bad_option("slurm", "--shards", "expected a shard count in 1..100000, got '%s'",
-                            optarg);
+      if (cli_parse_long(optarg, 1, ADEIS_MAX_SHARDS, &o->shards))
+        rc = cli_bad_option("slurm", "--shards", "expected a shard count in 1..%d, got '%s'",
+                            ADEIS_MAX_SHARDS, optarg);
       break;
     case O_CPUS:
       if (cli_parse_long(optarg, 1, 4096, &o->cpus))

@@ -33,6 +33,7 @@ static const char study_usage[] =
   "      --collect      compute nothing: once every point is in DIR/points/, write what\n"
   "                     a whole run writes; else list the missing points and exit 1\n"
   "      --shards N     with --collect: name the shards (of N) the missing points are in\n"
+  "                     (default: the N the folder's shard runs used, when only one)\n"
   "  -h, --help         print this help\n\n"
   "Exit codes: 0 success, 1 --collect found points missing, 2 bad input, unwritable or\n"
   "busy folder, or another study's folder, 3 numerical failure (or gnuplot failed).\n";
@@ -107,7 +108,6 @@ static int opt_letter(int c)
   }
 }
 
-#define ADEIS_MAX_SHARDS 100000
 
 /* "K/N" with 0 <= K < N <= ADEIS_MAX_SHARDS. */
 static int parse_shard(const char *text, size_t *k, size_t *n)
@@ -207,13 +207,17 @@ static int run(const char *cmd, const adeis_study *s, const adeis_run_opts *o,
 }
 
 /* --collect found points missing: how many, which shards, what to run. Returns 1. */
-static int report_missing(const adeis_study *s, const adeis_run_opts *o,
-                          const adeis_study_outcome *out)
+static int report_missing(const adeis_study *s, const adeis_study_outcome *out)
 {
   fprintf(stderr, "adeis study: %s: %zu of %zu points missing (the first: %s)", out->dir,
           out->n_missing, out->n_points, out->first_missing);
-  if (!o->n_shards) {
-    fprintf(stderr, "; give --shards N to name the shards they belong to\n");
+  size_t n = out->n_shards;
+  if (!n) {
+    if (out->n_shard_counts > 1)
+      fprintf(stderr, "; shard runs used %zu different shard counts here: give --shards N to "
+              "name the shards they belong to\n", out->n_shard_counts);
+    else
+      fprintf(stderr, "; give --shards N to name the shards they belong to\n");
     return 1;
   }
   fprintf(stderr, "; they belong to %s ", out->n_missing_shards > 1 ? "shards" : "shard");
@@ -222,10 +226,10 @@ static int report_missing(const adeis_study *s, const adeis_run_opts *o,
             out->missing_shards[k]);
   if (out->n_missing_shards == 1)
     fprintf(stderr, " of %zu: run adeis study %s -o %s --shard %zu/%zu, then collect again\n",
-            o->n_shards, s->path, out->dir, out->missing_shards[0], o->n_shards);
+            n, s->path, out->dir, out->missing_shards[0], n);
   else
     fprintf(stderr, " of %zu: run adeis study %s -o %s --shard K/%zu for each, then collect "
-            "again\n", o->n_shards, s->path, out->dir, o->n_shards);
+            "again\n", n, s->path, out->dir, n);
   return 1;
 }
 
@@ -259,7 +263,7 @@ int adeis_cmd_study(int argc, char **argv)
   adeis_study_outcome out;
   rc = run("study", &s, &o, &out);
   if (!rc && out.n_missing)
-    rc = report_missing(&s, &o, &out);
+    rc = report_missing(&s, &out);
   else if (!rc && !o.quiet)
     report_done(&o, &out);
   adeis_study_outcome_clear(&out);

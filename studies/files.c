@@ -1,5 +1,6 @@
 /* File helpers of the study runner (files.h). */
 #include "files.h"
+#include "runner.h" /* ADEIS_MAX_SHARDS */
 
 #include <dirent.h>
 #include <errno.h>
@@ -319,6 +320,57 @@ void adeis_remove_stale_tmp(const char *dir, int exclusive)
     free(p);
   }
   closedir(d);
+}
+
+int adeis_shards_mark(const char *dir, size_t n_shards)
+{
+  char name[64];
+  snprintf(name, sizeof name, "%s%zu", ADEIS_SHARDS_MARK, n_shards);
+  char *path = adeis_path_join(dir, name);
+  if (!path) {
+    errno = ENOMEM;
+    return -1;
+  }
+  int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666), err = errno;
+  free(path);
+  if (fd < 0) {
+    errno = err;
+    return -1;
+  }
+  close(fd);
+  return 0;
+}
+
+/* N of a mark's name (decimal, no sign or leading zero, 1..ADEIS_MAX_SHARDS); 0 if none. */
+static size_t shards_of_mark(const char *name)
+{
+  size_t k = strlen(ADEIS_SHARDS_MARK);
+  if (strncmp(name, ADEIS_SHARDS_MARK, k) != 0)
+    return 0;
+  const char *d = name + k;
+  size_t n = strspn(d, "0123456789");
+  if (n == 0 || n > 6 || d[n] != '\0' || d[0] == '0')
+    return 0;
+  size_t v = (size_t)strtoul(d, NULL, 10);
+  return v <= ADEIS_MAX_SHARDS ? v : 0;
+}
+
+size_t adeis_shards_marked(const char *dir, size_t *only)
+{
+  DIR *d = opendir(dir);
+  if (!d)
+    return 0;
+  size_t distinct = 0; /* one name per count, so every mark is another count */
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    size_t v = shards_of_mark(e->d_name);
+    if (v) {
+      distinct++;
+      *only = v;
+    }
+  }
+  closedir(d);
+  return distinct;
 }
 
 int adeis_dir_lock(const char *dir, int shared)

@@ -50,6 +50,15 @@ void adeis_remove_stale_tmp(const char *dir, int exclusive);
  * or -1 with errno set: EWOULDBLOCK when another process holds a conflicting lock. */
 int adeis_dir_lock(const char *dir, int shared);
 
+/* Shard runs mark the folder with their shard count N as an empty file
+ * dir/ADEIS_SHARDS_MARK"N", so that a collect without --shards can name the shards of the
+ * missing points. adeis_shards_mark returns 0, or -1 with errno set. ADEIS_MAX_SHARDS: runner.h. */
+#define ADEIS_SHARDS_MARK ".adeis.shards-"
+int adeis_shards_mark(const char *dir, size_t n_shards);
+/* The shard counts marked in dir (1..ADEIS_MAX_SHARDS, written as adeis_shards_mark does):
+ * how many different ones, and in *only the count when there is exactly one. */
+size_t adeis_shards_marked(const char *dir, size_t *only);
+
 /* FNV-1a, 64 bits. */
 uint64_t adeis_fnv1a64(const char *data, size_t len);
 

@@ -32,6 +32,7 @@ typedef struct run_ctx {
   uint64_t *hash;
   char *study_text;           /* the study file's bytes */
   size_t study_len;
+  size_t n_shards;            /* o->n_shards; collecting without it, the folder's mark */
   size_t *shard_of;           /* with n_shards: per point, its shard */
   int lock_fd;                /* holds the folder's lock; -1 = none */
   /* progress */
@@ -202,6 +203,8 @@ static int prepare_dir(run_ctx *c)
     return rc;
   if (adeis_mkdir_p(c->points_dir) || access(c->points_dir, W_OK | X_OK))
     return io_error("cannot create or write the output folder", c->points_dir);
+  if (is_shard_run(c->o) && adeis_shards_mark(c->dir, c->o->n_shards))
+    return io_error("cannot write", c->dir);
   adeis_remove_stale_tmp(c->dir, !is_shard_run(c->o));
   adeis_remove_stale_tmp(c->points_dir, !is_shard_run(c->o));
   return ADEIS_OK;
@@ -217,11 +220,11 @@ static int alloc_points(run_ctx *c)
     return ADEIS_ENOMEM;
   if (c->s->truth && !(c->total = calloc(c->n * c->s->n_quantities, sizeof *c->total)))
     return ADEIS_ENOMEM;
-  if (!c->o->n_shards)
+  if (!c->n_shards)
     return ADEIS_OK;
   if (!(c->shard_of = malloc(c->n * sizeof *c->shard_of)))
     return ADEIS_ENOMEM;
-  return adeis_points_shard(c->s, c->o->n_shards, c->shard_of);
+  return adeis_points_shard(c->s, c->n_shards, c->shard_of);
 }
 
 /* Whether this run computes (or, collecting, needs) point i. */
@@ -654,7 +657,7 @@ static int find_missing(run_ctx *c, adeis_study_outcome *out)
 {
   out->n_points = c->n;
   out->reused = c->n;
-  char *seen = c->shard_of ? calloc(c->o->n_shards, 1) : NULL;
+  char *seen = c->shard_of ? calloc(c->n_shards, 1) : NULL;
   if (c->shard_of && !seen)
     return ADEIS_ENOMEM;
   for (size_t i = 0; i < c->n; i++) {
@@ -669,13 +672,13 @@ static int find_missing(run_ctx *c, adeis_study_outcome *out)
   }
   out->reused -= out->n_missing;
   size_t k = 0;
-  for (size_t j = 0; seen && j < c->o->n_shards; j++)
+  for (size_t j = 0; seen && j < c->n_shards; j++)
     k += seen[j];
   if (k && !(out->missing_shards = malloc(k * sizeof *out->missing_shards))) {
     free(seen);
     return ADEIS_ENOMEM;
   }
-  for (size_t j = 0; seen && j < c->o->n_shards; j++)
+  for (size_t j = 0; seen && j < c->n_shards; j++)
     if (seen[j])
       out->missing_shards[out->n_missing_shards++] = j;
   free(seen);
@@ -696,6 +699,21 @@ static int truth_solve(run_ctx *c)
   return rc;
 }
 
+/* The shard count: the one given; collecting without one, the count the folder's shard runs
+ * marked when they all used the same (a point's shard is only defined with it). A count
+ * larger than the study's points (a mark made by hand) names none. */
+static void name_shards(run_ctx *c, adeis_study_outcome *out)
+{
+  c->n_shards = c->o->n_shards;
+  if (c->o->collect && !c->n_shards) {
+    size_t only = 0;
+    out->n_shard_counts = adeis_shards_marked(c->dir, &only);
+    if (out->n_shard_counts == 1 && only <= adeis_points_count(c->s))
+      c->n_shards = only;
+  }
+  out->n_shards = c->n_shards;
+}
+
 static int run(run_ctx *c, adeis_study_outcome *out)
 {
   /* a malformed SOURCE_DATE_EPOCH would stop the render after every point is computed */
@@ -706,6 +724,8 @@ static int run(run_ctx *c, adeis_study_outcome *out)
     rc = prepare_dir(c);
   if (!rc && !(out->dir = strdup(c->dir)))
     rc = ADEIS_ENOMEM;
+  if (!rc)
+    name_shards(c, out);
   if (!rc)
     rc = alloc_points(c);
   if (!rc && c->s->truth)

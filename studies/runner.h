@@ -20,6 +20,9 @@
   "problem,method,grid,state,precision,sde,quantity,expected,fitted,stderr,status,used," \
   "pairwise,excluded"
 
+/* The most shards a study may be split into (--shard K/N, --shards N). */
+#define ADEIS_MAX_SHARDS 100000
+
 typedef struct adeis_run_opts {
   const char *dir;   /* output folder; NULL = results/<study name> */
   int threads;       /* 0 = every core (omp_get_num_procs) */
@@ -50,6 +53,10 @@ typedef struct adeis_study_outcome {
   size_t n_points, computed, reused;   /* of the shard when sharded */
   /* collect: points without a valid file; nothing was written when n_missing > 0 */
   size_t n_missing;
+  size_t n_shards;           /* the shard count they are named by: --shards, else the one
+                                the folder's shard runs marked (files.h); 0 when unknown */
+  size_t n_shard_counts;     /* without --shards: how many shard counts the folder's shard
+                                runs marked (more than one: ambiguous, n_shards = 0) */
   size_t *missing_shards;    /* with n_shards: the shards they belong to, increasing */
   size_t n_missing_shards;
   char first_missing[512];   /* the first missing point (adeis_point_describe) */

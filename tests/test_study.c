@@ -945,12 +945,24 @@ static char *mask_file(const char *name, const char *text)
 }
 
 /* Every file of a and b but points/ and the lock, equal after mask_file; b may hold slurm/
- * besides (adeis slurm's scripts). */
+ * (adeis slurm's scripts) and the shard runs' mark besides. */
+/* A listing without its lines that start with prefix. */
+static void drop_lines(char *list, const char *prefix)
+{
+  char *out = list;
+  for (char *line = list, *nl; (nl = strchr(line, '\n')); line = nl + 1)
+    if (strncmp(line, prefix, strlen(prefix)) != 0) {
+      memmove(out, line, (size_t)(nl - line) + 1);
+      out += nl - line + 1;
+    }
+  *out = '\0';
+}
+
 static void expect_same_folder(const char *a, const char *b)
 {
-  char *la = listing(a), *lb = listing(b), *sl = strstr(lb, "\nslurm\n");
-  if (sl)
-    memmove(sl + 1, sl + 7, strlen(sl + 7) + 1);
+  char *la = listing(a), *lb = listing(b);
+  drop_lines(lb, "slurm\n");          /* adeis slurm's scripts */
+  drop_lines(lb, ADEIS_SHARDS_MARK); /* the shard runs' mark of their count */
   cr_expect_str_eq(la, lb);
   size_t files = 0;
   for (char *name = la, *nl; (nl = strchr(name, '\n')); name = nl + 1) {
@@ -1077,11 +1089,38 @@ Test(folders, collect_names_the_missing_shards)
   cr_expect(strstr(r.err, "they belong to shard 1 of 4: run adeis study") != NULL, "%s", r.err);
   cr_expect(strstr(r.err, "--shard 1/4, then collect again") != NULL, "%s", r.err);
   run_free(&r);
-  /* without --shards: the count and the first missing point */
+  /* without --shards: the count and the first missing point, and the shards by the count
+   * the shard runs marked (names that are not a shard count are no marks) */
+  char *mark = slurp_rel("sh/.adeis.shards-4");
+  cr_expect_not_null(mark, "the shard runs left no mark of their count");
+  free(mark);
+  static const char *const not_marks[] = {"sh/.adeis.shards-0", "sh/.adeis.shards-04",
+                                          "sh/.adeis.shards-x", "sh/.adeis.shards-",
+                                          "sh/.adeis.shards-100001"};
+  for (size_t k = 0; k < sizeof not_marks / sizeof *not_marks; k++) {
+    char *p = path_of(not_marks[k]); /* not put(): its four paths would recycle `study` */
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f, "%s", p);
+    fclose(f);
+    free(p);
+  }
   r = run_args((const char *[]){"study", study, "-o", sh, "--collect", NULL});
   cr_expect_eq(r.code, 1, "%s", r.err);
   cr_expect(strstr(r.err, "4 of 16 points missing (the first: problem g, method") != NULL, "%s",
             r.err);
+  cr_expect(strstr(r.err, "they belong to shard 1 of 4: run adeis study") != NULL, "%s", r.err);
+  run_free(&r);
+  /* shard runs of two counts: which one is meant is not known */
+  r = run_args((const char *[]){"study", study, "-o", sh, "--shard", "0/3", "-q", NULL});
+  cr_expect_eq(r.code, 0, "%s", r.err);
+  run_free(&r);
+  r = run_args((const char *[]){"study", study, "-o", sh, "--collect", NULL});
+  cr_expect_eq(r.code, 1, "%s", r.err);
+  cr_expect(strstr(r.err, "shard runs used 2 different shard counts here: give --shards N") !=
+                NULL, "%s", r.err);
+  run_free(&r);
+  r = run_args((const char *[]){"study", study, "-o", sh, "--collect", "--shards", "4", NULL});
+  cr_expect(strstr(r.err, "they belong to shard 1 of 4") != NULL, "%s", r.err);
   run_free(&r);
   free(sh);
 }

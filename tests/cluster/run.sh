@@ -75,12 +75,12 @@ masked() {
 }
 
 # Every file of the one-machine folder $1 (points included) in $2, equal once masked;
-# $2 holds nothing else but slurm/ and the lock.
+# $2 holds nothing else but slurm/, the lock and the shard runs' mark of their count.
 same_folder() {
   local a=$1 b=$2 n=0 f
   local la lb
   la=$(cd "$a" && find . -type f ! -name .adeis.lock | sort)
-  lb=$(cd "$b" && find . -type f ! -name .adeis.lock ! -path './slurm/*' | sort)
+  lb=$(cd "$b" && find . -type f ! -name .adeis.lock ! -name '.adeis.shards-*' ! -path './slurm/*' | sort)
   if [ "$la" != "$lb" ]; then
     fail "$b holds other files than $a: $(diff <(echo "$la") <(echo "$lb") | head -5 | tr '\n' ' ')"
     return
@@ -176,7 +176,7 @@ say "timing: round 2, shard 1 killed, collect job $st ($reason) $(since "$t0") s
 [ ! -e "$dir/errors.csv" ] || fail "errors.csv written though shard 1 was killed"
 for k in 0 2 3; do wait_job "${array}_$k" 60 >/dev/null; done
 set +e
-msg=$("$adeis" study "$study" -o "$dir" --collect --shards 4 2>&1)
+msg=$("$adeis" study "$study" -o "$dir" --collect 2>&1) # the shards named by their runs' mark
 rc=$?
 set -e
 say "collect by hand: exit $rc: $msg"
