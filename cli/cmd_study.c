@@ -108,7 +108,6 @@ static int opt_letter(int c)
   }
 }
 
-
 /* "K/N" with 0 <= K < N <= ADEIS_MAX_SHARDS. */
 static int parse_shard(const char *text, size_t *k, size_t *n)
 {
