@@ -18,8 +18,10 @@ static int idx_fail(gzFile g, const char *path, const char *what)
   return ADEIS_EINPUT;
 }
 
-/* n bytes or an error naming what was being read */
-static int read_exact(gzFile g, const char *path, void *buf, size_t n, const char *what)
+/* n bytes into buf, or an error naming what was being read; `before` bytes of the `whole`
+ * were read already (for the message). */
+static int read_part(gzFile g, const char *path, void *buf, size_t n, const char *what,
+                     size_t before, size_t whole)
 {
   size_t got = 0;
   while (got < n) {
@@ -33,12 +35,18 @@ static int read_exact(gzFile g, const char *path, void *buf, size_t n, const cha
       return ADEIS_EINPUT;
     }
     if (r == 0) {
-      adeis_set_error("%s: truncated: %zu of the %zu bytes of the %s", path, got, n, what);
+      adeis_set_error("%s: truncated: %zu of the %zu bytes of the %s", path, before + got, whole,
+                      what);
       return ADEIS_EINPUT;
     }
     got += (size_t)r;
   }
   return ADEIS_OK;
+}
+
+static int read_exact(gzFile g, const char *path, void *buf, size_t n, const char *what)
+{
+  return read_part(g, path, buf, n, what, 0, n);
 }
 
 static int read_header(gzFile g, const char *path, int ndims, size_t dims[], size_t *total)
@@ -78,6 +86,27 @@ static int read_header(gzFile g, const char *path, int ndims, size_t dims[], siz
   return ADEIS_OK;
 }
 
+/* The total bytes of data into *d (malloc'ed), the buffer doubled as they arrive: a header
+ * that promises gigabytes costs no more memory than the file holds (up to twice). */
+static int read_data(gzFile g, const char *path, size_t total, unsigned char **d)
+{
+  size_t have = 0;
+  while (have < total) {
+    size_t cap = have ? (have > total / 2 ? total : 2 * have) : (total < (1u << 20) ? total : 1u << 20);
+    unsigned char *bigger = realloc(*d, cap);
+    if (!bigger) {
+      adeis_set_error("%s: out of memory for %zu bytes", path, cap);
+      return ADEIS_ENOMEM;
+    }
+    *d = bigger;
+    int rc = read_part(g, path, *d + have, cap - have, "data", have, total);
+    if (rc)
+      return rc;
+    have = cap;
+  }
+  return ADEIS_OK;
+}
+
 int adeis_idx_read(const char *path, int ndims, size_t dims[], unsigned char **data)
 {
   *data = NULL;
@@ -91,13 +120,8 @@ int adeis_idx_read(const char *path, int ndims, size_t dims[], unsigned char **d
     gzclose(g);
     return ADEIS_EINPUT;
   }
-  unsigned char *d = malloc(total), extra;
-  if (!d) {
-    gzclose(g);
-    adeis_set_error("%s: out of memory for %zu bytes", path, total);
-    return ADEIS_ENOMEM;
-  }
-  int rc = read_exact(g, path, d, total, "data");
+  unsigned char *d = NULL, extra;
+  int rc = read_data(g, path, total, &d);
   if (!rc && gzread(g, &extra, 1) != 0)
     rc = idx_fail(NULL, path, "data past the end given by the dimensions (or corrupt gzip data)");
   gzclose(g);

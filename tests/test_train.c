@@ -6,7 +6,9 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -280,6 +282,46 @@ Test(idx, malformed_files_name_the_file_and_the_defect, .init = idx_setup, .fini
   fclose(f);
   cr_expect_eq(adeis_idx_read(p, 3, dims, &data), ADEIS_EINPUT);
   cr_expect(strncmp(adeis_errmsg(), p, strlen(p)) == 0, "%s", adeis_errmsg());
+}
+
+/* This process's address space in bytes (VmSize), 0 when unknown. */
+static size_t address_space(void)
+{
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  size_t kb = 0;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmSize: %zu kB", &kb) == 1)
+      break;
+  if (f)
+    fclose(f);
+  return kb * 1024;
+}
+
+/* A header that promises 2 GiB (the most it may) with 4 bytes of data behind it: the reader
+ * grows its buffer as the data arrives, so with 1 GiB of address space to spare it still
+ * reports the truncation; allocating what the header says at once fails for lack of memory.
+ * Not under ASan, whose shadow memory takes terabytes of address space. */
+Test(idx, a_header_promising_gigabytes_costs_only_the_data, .init = idx_setup,
+     .fini = idx_teardown)
+{
+#ifdef __SANITIZE_ADDRESS__
+  cr_skip_test("an address space limit and ASan do not mix");
+#else
+  unsigned char b[] = {0, 0, 8, 3, 0, 0, 0x80, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 2, 3, 4};
+  write_bytes("huge.gz", b, sizeof b, 1);
+  size_t now = address_space();
+  cr_assert_gt(now, 0);
+  struct rlimit rl = {now + (1ul << 30), now + (1ul << 30)};
+  cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
+  size_t dims[3];
+  unsigned char *data = NULL;
+  char p[256];
+  cr_expect_eq(adeis_idx_read(idx_path(p, sizeof p, "huge.gz"), 3, dims, &data), ADEIS_EINPUT);
+  cr_expect(strstr(adeis_errmsg(), "truncated: 4 of the 2147483648 bytes of the data") != NULL,
+            "%s", adeis_errmsg());
+  cr_expect_null(data);
+#endif
 }
 
 Test(idx, fmnist_labels_must_fit_the_images, .init = idx_setup, .fini = idx_teardown)
