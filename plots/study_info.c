@@ -127,9 +127,12 @@ static int schedule_name_of(void *user, const char *section, const char *key, co
 }
 
 /* The schedule of DIR/PROBLEM.ini, when that copy is there and names one (read with inih
- * alone: plots/ reads the copied files, it does not build problems). */
+ * alone: plots/ reads the copied files, it does not build problems). A problem name with a
+ * '/' (an edited errors.csv) names no copy: nothing outside DIR is read. */
 static int add_schedule(adeis_report_study *st, const char *dir, const char *problem)
 {
+  if (strchr(problem, '/'))
+    return 0;
   for (size_t i = 0; i < st->n_schedules; i++)
     if (strcmp(st->schedule_problem[i], problem) == 0)
       return 0;

@@ -1211,3 +1211,59 @@ Test(report_dates, rendered_pdfs_carry_the_source_date, .init = make_study, .fin
     free(pdf);
   }
 }
+
+/* s with every `from` replaced by `to` (allocated). */
+static char *replaced(const char *s, const char *from, const char *to)
+{
+  size_t n = 0, lf = strlen(from), lt = strlen(to);
+  for (const char *p = s; (p = strstr(p, from)); p += lf)
+    n++;
+  char *out = malloc(strlen(s) + n * lt + 1), *o = out;
+  for (const char *p = s, *q; ; p = q + lf) {
+    q = strstr(p, from);
+    size_t k = q ? (size_t)(q - p) : strlen(p);
+    memcpy(o, p, k);
+    o += k;
+    if (!q)
+      break;
+    memcpy(o, to, lt);
+    o += lt;
+  }
+  *o = '\0';
+  return out;
+}
+
+/* The schedule of a problem from the folder's copy PROBLEM.ini; a problem name with a '/'
+ * (an edited errors.csv) reads nothing outside the folder, though the file is there. */
+Test(report_render, problem_names_with_a_slash_read_no_file_outside, .init = make_study,
+     .fini = drop_study)
+{
+  put_file(root, "outside.ini", "[schedule]\nname = vp-cosine\n");
+  put_file(study, "inside.ini", "[schedule]\nname = vp-cosine\n");
+  static const char *const names[] = {"inside", "../outside"};
+  for (int k = 0; k < 2; k++) {
+    char *e = replaced(errors_csv, "gaussian-3d", names[k]),
+         *o = replaced(orders_csv, "gaussian-3d", names[k]);
+    put_file(study, "errors.csv", e);
+    put_file(study, "orders.csv", o);
+    char *ep = path_in(study, "errors.csv"), *op = path_in(study, "orders.csv");
+    adeis_report_results r;
+    adeis_report_series_set s = {0};
+    adeis_report_study st = {0};
+    cr_assert_eq(adeis_report_read(&r, ep, op), 0, "%s", adeis_errmsg());
+    cr_assert_eq(adeis_report_series_build(&s, &r), 0, "%s", adeis_errmsg());
+    cr_assert_eq(adeis_report_study_read(&st, study, &s), 0, "%s", adeis_errmsg());
+    const char *sched = adeis_report_schedule(&st, names[k]);
+    if (k == 0)
+      cr_expect(sched && strcmp(sched, "vp-cosine") == 0, "inside: %s", sched ? sched : "none");
+    else
+      cr_expect_null(sched, "../outside.ini was read: %s", sched);
+    adeis_report_study_free(&st);
+    adeis_report_series_free(&s);
+    adeis_report_results_free(&r);
+    free(ep);
+    free(op);
+    free(e);
+    free(o);
+  }
+}
