@@ -10,4 +10,12 @@
  * (close it when done) or -1. */
 int adeis_fuzz_file(const uint8_t *data, size_t size, char *path, size_t n);
 
+/* For parsers that look at a file's name or read a folder: a private folder of this process
+ * (mode 0700 under /tmp, made on first use, removed with its files at exit). */
+const char *adeis_fuzz_dir(void);
+/* Writes data to adeis_fuzz_dir()/name (replacing it); path (n bytes) gets its path. With
+ * gzip != 0 the file holds data gzip-compressed. Returns 0 or -1. */
+int adeis_fuzz_named_file(const uint8_t *data, size_t size, const char *name, int gzip,
+                          char *path, size_t n);
+
 #endif

@@ -336,8 +336,7 @@ static int render_figures(const char *dir, int latex)
 {
   int st[2] = {0, 0};
   char msg[2][ADEIS_ERRMSG_MAX];   /* whole: a long path keeps its reason */
-  int threads = omp_get_max_threads() > 1 ? 2 : 1;
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
+#pragma omp parallel for num_threads(omp_get_max_threads() > 1 ? 2 : 1) schedule(static, 1)
   for (int k = 0; k < 2; k++) {
     st[k] = render_figure(dir, k ? ADEIS_REPORT_WORK_PRECISION : ADEIS_REPORT_CONVERGENCE, latex);
     snprintf(msg[k], sizeof msg[k], "%s", st[k] ? adeis_errmsg() : "");

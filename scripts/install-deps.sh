@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh cluster   only what make check-cluster adds: a local Slurm
 #                                     (slurm-wlm, munge; scripts/slurm-local.sh) and procps
 #                                     (pgrep, for the test's killed shard)
-#   scripts/install-deps.sh fuzz      only what make fuzz adds: the libFuzzer runtime
+#   scripts/install-deps.sh fuzz      only what make fuzz adds: the libFuzzer runtime and
+#                                     clang's OpenMP runtime
 #   scripts/install-deps.sh bench     optional packages for make bench (not needed by make,
 #                                     make check or CI): PyTorch for bench/torch_nets.py,
 #                                     valgrind for bench/instructions.sh
@@ -14,7 +15,7 @@ set -eu
 pkgs="build-essential pkg-config libgsl-dev libmpfr-dev libgmp-dev libcriterion-dev libinih-dev gnuplot-nox libopenblas-dev libjansson-dev clang texlive-latex-recommended zlib1g-dev dataset-fashion-mnist"
 case "${1:-}" in
   cluster) pkgs="slurm-wlm munge procps" ;;
-  fuzz) pkgs="clang libclang-rt-14-dev" ;;
+  fuzz) pkgs="clang libclang-rt-14-dev libomp-14-dev" ;;
   bench) pkgs="python3-torch python3-numpy valgrind" ;;
 esac
 missing=""
