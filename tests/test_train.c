@@ -284,6 +284,7 @@ Test(idx, malformed_files_name_the_file_and_the_defect, .init = idx_setup, .fini
   cr_expect(strncmp(adeis_errmsg(), p, strlen(p)) == 0, "%s", adeis_errmsg());
 }
 
+#ifndef __SANITIZE_ADDRESS__
 /* This process's address space in bytes (VmSize), 0 when unknown. */
 static size_t address_space(void)
 {
@@ -297,6 +298,7 @@ static size_t address_space(void)
     fclose(f);
   return kb * 1024;
 }
+#endif
 
 /* A header that promises 2 GiB (the most it may) with 4 bytes of data behind it: the reader
  * grows its buffer as the data arrives, so with 1 GiB of address space to spare it still
