@@ -27,6 +27,22 @@ int adeis_fuzz_file(const uint8_t *data, size_t size, char *path, size_t n)
   return fd;
 }
 
+#ifndef ADEIS_FUZZ_ROOT
+#define ADEIS_FUZZ_ROOT "."
+#endif
+
+const char *adeis_fuzz_chdir_studies(void)
+{
+  static char dir[4096];
+  const char *root = getenv("ADEIS_ROOT");
+  snprintf(dir, sizeof dir, "%s/studies", root && *root ? root : ADEIS_FUZZ_ROOT);
+  if (chdir(dir) != 0) {
+    perror(dir);
+    exit(2);
+  }
+  return dir;
+}
+
 static char fuzz_dir[64];
 
 static void remove_fuzz_dir(void)

@@ -10,6 +10,11 @@
  * (close it when done) or -1. */
 int adeis_fuzz_file(const uint8_t *data, size_t size, char *path, size_t n);
 
+/* Work in the repository's studies/ folder ($ADEIS_ROOT/studies, else the checkout the
+ * target was built from), so that the shipped studies' ../problems/... paths resolve;
+ * exits 2 when it cannot. Returns the folder. */
+const char *adeis_fuzz_chdir_studies(void);
+
 /* For parsers that look at a file's name or read a folder: a private folder of this process
  * (mode 0700 under /tmp, made on first use, removed with its files at exit). */
 const char *adeis_fuzz_dir(void);

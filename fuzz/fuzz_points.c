@@ -4,6 +4,7 @@
  * point file, checked against every point of the study with its own first line as the stamp
  * (the stamp check is a plain comparison; the rows are what is parsed). A point that parses
  * has its rows inside the text and exactly one match. */
+#include "fuzz_file.h"
 #include "../core/status.h"
 #include "../studies/points.h"
 #include "../studies/study.h"
@@ -14,22 +15,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef ADEIS_FUZZ_ROOT
-#define ADEIS_FUZZ_ROOT "."
-#endif
-
 static adeis_study studies[2];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   (void)argc;
   (void)argv;
-  const char *root = getenv("ADEIS_ROOT");
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/studies", root && *root ? root : ADEIS_FUZZ_ROOT);
+  const char *dir = adeis_fuzz_chdir_studies();
   static const char *const files[] = {"gaussian-ode.ini", "model-vs-solver.ini"};
   for (int k = 0; k < 2; k++)
-    if (chdir(dir) != 0 || adeis_study_load(files[k], &studies[k]) != 0) {
+    if (adeis_study_load(files[k], &studies[k]) != 0) {
       fprintf(stderr, "fuzz_points: %s/%s: %s\n", dir, files[k], adeis_errmsg());
       exit(2);
     }

@@ -12,21 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef ADEIS_FUZZ_ROOT
-#define ADEIS_FUZZ_ROOT "."
-#endif
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   (void)argc;
   (void)argv;
-  const char *root = getenv("ADEIS_ROOT");
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/studies", root && *root ? root : ADEIS_FUZZ_ROOT);
-  if (chdir(dir) != 0) {
-    perror(dir);
-    exit(2);
-  }
+  adeis_fuzz_chdir_studies();
   return 0;
 }
 
