@@ -127,8 +127,8 @@ same_folder "$work/one/gaussian-ode" "$dir"
 # Shard 1 runs for a few tenths of a second, too short to hit by waiting a guessed delay
 # after Slurm says RUNNING. So: find its adeis process as soon as it exists, freeze it
 # (SIGSTOP), let it run for a slice of the time it took in round 1 (SIGCONT, sleep, SIGSTOP),
-# then scancel the task. Slurm sends the frozen process SIGCONT and SIGTERM; whatever points
-# it had finished stay, the one in progress is lost.
+# then scancel the task and continue the process, which receives Slurm's SIGTERM; whatever
+# points it had finished stay, the one in progress is lost.
 
 # The PID of the adeis process of shard 1 of 4 writing into folder $1, if it runs (pgrep:
 # procps, installed with the local Slurm; a scan of /proc in bash is too slow on a loaded
