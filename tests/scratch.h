@@ -1,6 +1,6 @@
 /* Tests' scratch folders: a fresh /tmp/adeis-TAG-test-XXXXXX per test, removed with all it
  * holds afterwards (read-only entries too); path_of gives a path inside it; csv_field reads
- * one field of a CSV text. Header-only, one scratch per test file. */
+ * one field of a CSV text; load_fails (with studies/study.h) checks a study file is refused. Header-only, one scratch per test file. */
 #ifndef ADEIS_TEST_SCRATCH_H
 #define ADEIS_TEST_SCRATCH_H
 
@@ -59,5 +59,28 @@ __attribute__((noinline, unused)) static double csv_field(const char *text, size
   snprintf(buf, n, "%.*s", (int)(len < n ? len : n - 1), p);
   return strtod(buf, NULL);
 }
+
+#ifdef ADEIS_STUDY_H
+/* With studies/study.h included first: write text to scratch/s.ini and expect loading it to
+ * fail with a message holding want1 (and want2 when not NULL). */
+__attribute__((unused)) static void load_fails(const char *text, const char *want1,
+                                               const char *want2)
+{
+  char *path = path_of("s.ini");
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "%s", path);
+  fputs(text, f);
+  fclose(f);
+  adeis_study s;
+  cr_expect_eq(adeis_study_load(path, &s), ADEIS_EINPUT, "accepted:\n%s", text);
+  cr_expect(strstr(adeis_errmsg(), want1) != NULL, "message '%s' lacks '%s'", adeis_errmsg(),
+            want1);
+  if (want2)
+    cr_expect(strstr(adeis_errmsg(), want2) != NULL, "message '%s' lacks '%s'", adeis_errmsg(),
+              want2);
+  adeis_study_clear(&s);
+  free(path);
+}
+#endif
 
 #endif

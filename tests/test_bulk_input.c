@@ -4,11 +4,13 @@
  * m + W z against the closed form at 1024 bits; the mixture built from files against the same
  * mixture built from MPFR numbers; the positivity scan of adeis_vec_find_nonpositive; and the
  * compensated adeis_vec_dot2 against the exact dot within its stated bound. */
+#define _XOPEN_SOURCE 700 /* nftw (scratch.h) */
 #include "../analytic/gaussian.h"
 #include "../analytic/gmm.h"
 #include "../core/params.h"
 #include "../core/status.h"
 #include "../runs/problem.h"
+#include "scratch.h"
 
 #include <criterion/criterion.h>
 #include <float.h>
@@ -22,36 +24,23 @@
 
 #define RND MPFR_RNDN
 
-/* ---- temporary problem files ---- */
+/* ---- temporary problem files: a scratch folder per test, removed with all it holds ---- */
 
-static char tmpdir[64];
-static char written[8][160];
-static int n_written;
+static void make_scratch(void) { scratch_make_tagged("bulk"); }
 
-static void make_tmpdir(void)
-{
-  strcpy(tmpdir, "/tmp/adeis-bulk-XXXXXX");
-  cr_assert_not_null(mkdtemp(tmpdir));
-  n_written = 0;
-}
+TestSuite(bulk, .init = make_scratch, .fini = scratch_remove);
 
-static void remove_tmpdir(void)
-{
-  for (int i = n_written - 1; i >= 0; i--)
-    remove(written[i]);
-  rmdir(tmpdir);
-}
-
-TestSuite(bulk, .init = make_tmpdir, .fini = remove_tmpdir);
-
+/* SCRATCH/name, in one of 8 buffers used in turn (valid for the next 7 calls). */
 static const char *tmp_path(const char *name)
 {
-  cr_assert_lt(n_written, 8);
-  snprintf(written[n_written], sizeof written[0], "%s/%s", tmpdir, name);
-  return written[n_written++];
+  static char paths[8][320];
+  static int k;
+  char *p = paths[k++ % 8];
+  snprintf(p, sizeof paths[0], "%s/%s", scratch, name);
+  return p;
 }
 
-/* n doubles as little-endian float64 into TMPDIR/name */
+/* n doubles as little-endian float64 into SCRATCH/name */
 static void write_f64(const char *name, const double *a, size_t n)
 {
   FILE *f = fopen(tmp_path(name), "wb");

@@ -1,9 +1,11 @@
 /* Problem-file input (runs/problem.h): vectors from @FILE (.f64, .npy), the strict number
  * syntax, long words after 'key=', the schedule's rounding message, keys before `type`,
  * the registries, and a line reader linear in the length of a line. */
+#define _XOPEN_SOURCE 700 /* nftw (scratch.h) */
 #include "../runs/problem.h"
 #include "../runs/registry.h"
 #include "../core/status.h"
+#include "scratch.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -15,53 +17,27 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- temporary files, all removed afterwards ---- */
+/* ---- temporary files: a scratch folder per test, removed with all it holds ---- */
 
-static char tmpdir[64];
-static char written[16][160];
-static int n_written;
+static void make_scratch(void) { scratch_make_tagged("input"); }
 
-static void make_tmpdir(void)
-{
-  strcpy(tmpdir, "/tmp/adeis-input-XXXXXX");
-  cr_assert_not_null(mkdtemp(tmpdir));
-  n_written = 0;
-}
+TestSuite(input, .init = make_scratch, .fini = scratch_remove);
 
-static void remove_tmpdir(void)
-{
-  for (int i = n_written - 1; i >= 0; i--)
-    remove(written[i]);
-  rmdir(tmpdir);
-}
-
-TestSuite(input, .init = make_tmpdir, .fini = remove_tmpdir);
-
-/* Writes n bytes to TMPDIR/name (name may hold one subfolder, created first) and returns the
+/* Writes n bytes to SCRATCH/name (name may hold one subfolder, created first) and returns the
  * path (valid until the next call). */
 static const char *write_bytes(const char *name, const void *bytes, size_t n)
 {
-  static char path[160];
+  static char path[320];
   const char *slash = strchr(name, '/');
   if (slash) {
-    snprintf(path, sizeof path, "%s/%.*s", tmpdir, (int)(slash - name), name);
-    if (mkdir(path, 0700) == 0) {
-      cr_assert_lt(n_written, 16);
-      strcpy(written[n_written++], path);
-    }
+    snprintf(path, sizeof path, "%s/%.*s", scratch, (int)(slash - name), name);
+    mkdir(path, 0700); /* or there already */
   }
-  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  snprintf(path, sizeof path, "%s/%s", scratch, name);
   FILE *f = fopen(path, "wb");
   cr_assert_not_null(f);
   cr_assert_eq(fwrite(bytes, 1, n, f), n);
   fclose(f);
-  int known = 0;
-  for (int i = 0; i < n_written; i++)
-    known |= strcmp(written[i], path) == 0;
-  if (!known) {
-    cr_assert_lt(n_written, 16);
-    strcpy(written[n_written++], path);
-  }
   return path;
 }
 
@@ -132,7 +108,7 @@ static int load(const char *name, const char *text, adeis_problem_spec *sp)
 static void assert_msg(const char *rest)
 {
   char expect[320];
-  snprintf(expect, sizeof expect, "%s/", tmpdir);
+  snprintf(expect, sizeof expect, "%s/", scratch);
   const char *m = adeis_errmsg();
   cr_assert(strncmp(m, expect, strlen(expect)) == 0, "%s", m);
   cr_assert(strstr(m, rest) != NULL, "got\n  %s\nexpected it to hold\n  %s", m, rest);
@@ -253,8 +229,8 @@ Test(input, bad_vector_files)
     char *text = worked("0.5 -1 2", "0.04 1 0.25", at);
     adeis_problem_spec sp;
     cr_expect_eq(load("p.ini", text, &sp), ADEIS_EINPUT, "case %zu", i);
-    char expect[256];
-    snprintf(expect, sizeof expect, "p.ini:14: start.x_T: %s/%s: %s", tmpdir, bc->name, bc->expect);
+    char expect[640];
+    snprintf(expect, sizeof expect, "p.ini:14: start.x_T: %s/%s: %s", scratch, bc->name, bc->expect);
     cr_expect(strstr(adeis_errmsg(), expect) != NULL, "case %zu: got\n  %s\nexpected\n  %s", i,
               adeis_errmsg(), expect);
     free(text);

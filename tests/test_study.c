@@ -167,18 +167,6 @@ static void run_free(run_result *r)
 
 /* ---- parser errors ---- */
 
-static void load_fails(const char *text, const char *want1, const char *want2)
-{
-  const char *path = put("s.ini", text);
-  adeis_study s;
-  cr_expect_eq(adeis_study_load(path, &s), ADEIS_EINPUT, "accepted:\n%s", text);
-  cr_expect(strstr(adeis_errmsg(), want1) != NULL, "message '%s' lacks '%s'", adeis_errmsg(),
-            want1);
-  if (want2)
-    cr_expect(strstr(adeis_errmsg(), want2) != NULL, "message '%s' lacks '%s'", adeis_errmsg(),
-              want2);
-  adeis_study_clear(&s);
-}
 
 #define HEAD "[study]\nproblem = p/g.ini\n"
 #define STEPS "steps = 8 16\n"

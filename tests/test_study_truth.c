@@ -75,20 +75,6 @@ TestSuite(truth, .init = scratch_make, .fini = scratch_remove);
 
 /* ---- the study file ---- */
 
-static void load_fails(const char *text, const char *want1, const char *want2)
-{
-  put("s.ini", text);
-  char *path = path_of("s.ini");
-  adeis_study s;
-  cr_expect_eq(adeis_study_load(path, &s), ADEIS_EINPUT, "accepted:\n%s", text);
-  cr_expect(strstr(adeis_errmsg(), want1) != NULL, "message '%s' lacks '%s'", adeis_errmsg(),
-            want1);
-  if (want2)
-    cr_expect(strstr(adeis_errmsg(), want2) != NULL, "message '%s' lacks '%s'", adeis_errmsg(),
-              want2);
-  adeis_study_clear(&s);
-  free(path);
-}
 
 #define HEAD "[study]\nproblem = p/a.ini\nprecision = 53\n"
 #define REST "steps = 8 16\n[methods]\nadjdeis-1 = 1\n"
