@@ -408,11 +408,36 @@ static double clearance(const adeis_fig_guide *g, const pts *p, double label_w, 
   return best;
 }
 
+/* The search for a guide's place: the obstacles, the data's range, the gaps wanted, and the
+ * best candidate so far. */
+typedef struct guide_search {
+  const pts *obst;
+  double dlo, dhi, min_gap, label_w, pad;
+  double best_gap; /* -1 before any candidate within the data's range */
+  adeis_fig_guide *out;
+} guide_search;
+
+/* Weigh candidate g: one reaching more than 2.5 decades beyond the data is skipped; else it
+ * becomes the answer when it keeps min_gap clear or has the widest gap so far. 1 when it
+ * keeps min_gap. */
+static int try_guide(guide_search *gs, const adeis_fig_guide *g)
+{
+  if (fmin(g->ya, g->yb) < gs->dlo - 2.5 || fmax(g->ya, g->yb) > gs->dhi + 2.5)
+    return 0;
+  double gap = clearance(g, gs->obst, gs->label_w, gs->pad);
+  int found = gap >= gs->min_gap;
+  if (found || gap > gs->best_gap) {
+    gs->best_gap = gap;
+    *gs->out = *g;
+  }
+  return found;
+}
+
 /* The guide of order p in panel (row, q): a line of slope -p over the union of the fitted
  * ranges of the panel's series expecting p, through the centre of one of them shifted by
  * an offset; the first (smallest offset, each anchor in turn, below before above) that
  * keeps min_gap decades from every curve, earlier guide and label, and stays within
- * a decade of the data; else the one with the widest gap. 0 when no series has a range. */
+ * 2.5 decades of the data; else the one with the widest gap. 0 when no series has a range. */
 static int place_guide(const adeis_fig_model *m, size_t row, adeis_report_quantity q, double p,
                        pts *obst, double dlo, double dhi, double min_gap, double label_w,
                        double pad, double max_len, adeis_fig_guide *out)
@@ -430,7 +455,7 @@ static int place_guide(const adeis_fig_model *m, size_t row, adeis_report_quanti
   /* at most max_len long: at the end of the fitted ranges, at their start or centre; when no
    * such place keeps clear, shorter guides (0.6, then 0.35 of that length) are tried too */
   static const double shrink[] = {1.0, 0.6, 0.35};
-  double best_gap = -1;
+  guide_search gs = {obst, dlo, dhi, min_gap, label_w, pad, -1, out};
   int found = 0;
   for (size_t h = 0; h < sizeof shrink / sizeof *shrink && !found; h++) {
     double len = shrink[h] * fmin(xb - xa, max_len);
@@ -445,14 +470,7 @@ static int place_guide(const adeis_fig_model *m, size_t row, adeis_report_quanti
           double ga = starts[w], gb = starts[w] + len;
           adeis_fig_guide g = {row, q, ga, gb, cy - p * (ga - cx) + d, cy - p * (gb - cx) + d,
                                p};
-          if (fmin(g.ya, g.yb) < dlo - 2.5 || fmax(g.ya, g.yb) > dhi + 2.5)
-            continue;
-          double gap = clearance(&g, obst, label_w, pad);
-          found = gap >= min_gap;
-          if (found || gap > best_gap) {
-            best_gap = gap;
-            *out = g;
-          }
+          found = try_guide(&gs, &g);
         }
     }
     /* a crowded panel: just below all of its data, or just above it */
@@ -460,17 +478,10 @@ static int place_guide(const adeis_fig_model *m, size_t row, adeis_report_quanti
       double ga = starts[w % 3], gb = ga + len, drop = p * len;
       double ya = w < 3 ? dlo - 1.2 * min_gap : dhi + 1.2 * min_gap + drop;
       adeis_fig_guide g = {row, q, ga, gb, ya, ya - drop, p};
-      if (fmin(g.ya, g.yb) < dlo - 2.5 || fmax(g.ya, g.yb) > dhi + 2.5)
-        continue;
-      double gap = clearance(&g, obst, label_w, pad);
-      found = gap >= min_gap;
-      if (found || gap > best_gap) {
-        best_gap = gap;
-        *out = g;
-      }
+      found = try_guide(&gs, &g);
     }
   }
-  if (best_gap < 0)
+  if (gs.best_gap < 0)
     return 0;
   int rc = pts_segment(obst, out->xa, out->ya, out->xb, out->yb);
   rc = rc ? rc : pts_segment(obst, out->xb, out->yb, out->xb + label_w, out->yb);
